@@ -1,0 +1,237 @@
+package cache
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"path"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/llmgate/caddy-llmgate/llmreq"
+	"go.uber.org/zap"
+)
+
+// Next is the rest of the handler chain. Errors it returns are passed back
+// to the caller unchanged (Caddy handlers report failures that way); a
+// caddyhttp.Handler is a Next as it is.
+type Next interface {
+	ServeHTTP(http.ResponseWriter, *http.Request) error
+}
+
+// handlerNext adapts a plain http.Handler, which reports no errors.
+type handlerNext struct{ http.Handler }
+
+func (h handlerNext) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
+	h.Handler.ServeHTTP(w, r)
+	return nil
+}
+
+// Cache is a response cache for LLM API requests.
+type Cache struct {
+	ttl         time.Duration
+	modelTTL    map[string]time.Duration
+	globTTL     []globTTL
+	maxBody     int64
+	maxResponse int64
+	ignore      []string
+	paths       map[string]bool
+	partition   func(*http.Request) string
+	store       Store
+	ownStore    *MemoryStore
+	log         *zap.Logger
+}
+
+type globTTL struct {
+	pattern string
+	ttl     time.Duration
+}
+
+// New returns a Cache configured by cfg, with defaults for zero values.
+func New(cfg Config) (*Cache, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Cache{
+		ttl:         orDefault(time.Duration(cfg.TTL), DefaultTTL),
+		modelTTL:    map[string]time.Duration{},
+		maxBody:     orDefault(int64(cfg.MaxBody), DefaultMaxBody),
+		maxResponse: orDefault(int64(cfg.MaxResponse), DefaultMaxResponse),
+		ignore:      cfg.IgnoreFields,
+		paths:       map[string]bool{},
+		store:       cfg.Store,
+		log:         cfg.Logger,
+	}
+	for m, d := range cfg.ModelTTL {
+		if isGlob(m) {
+			c.globTTL = append(c.globTTL, globTTL{m, time.Duration(d)})
+		} else {
+			c.modelTTL[m] = time.Duration(d)
+		}
+	}
+	// The most specific (longest) pattern wins.
+	sort.Slice(c.globTTL, func(i, j int) bool {
+		a, b := c.globTTL[i].pattern, c.globTTL[j].pattern
+		return len(a) > len(b) || len(a) == len(b) && a < b
+	})
+	paths := cfg.Paths
+	if len(paths) == 0 {
+		paths = DefaultPaths
+	}
+	for _, p := range paths {
+		c.paths[p] = true
+	}
+	switch cfg.Scope {
+	case "", ScopeKey:
+		c.partition = credentialPartition
+	case ScopeShared:
+		c.partition = func(*http.Request) string { return "" }
+	default:
+		c.partition = cfg.Partition
+	}
+	if c.log == nil {
+		c.log = zap.NewNop()
+	}
+	if c.store == nil {
+		m, err := NewMemoryStore(DefaultMaxSize)
+		if err != nil {
+			return nil, err
+		}
+		c.store, c.ownStore = m, m
+	}
+	return c, nil
+}
+
+// Close releases the memory store New made when Config.Store was nil.
+func (c *Cache) Close() {
+	if c.ownStore != nil {
+		c.ownStore.Close()
+	}
+}
+
+// Middleware returns next wrapped by the cache, for plain net/http servers.
+func (c *Cache) Middleware(next http.Handler) http.Handler {
+	n := handlerNext{next}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = c.Serve(w, r, n)
+	})
+}
+
+// Serve answers r from the cache, or passes it to next and stores the
+// answer when it may.
+func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
+	switch {
+	case r.Method != http.MethodPost:
+		return bypass(w, r, next, detailMethod)
+	case !c.paths[r.URL.Path]:
+		return bypass(w, r, next, detailPath)
+	}
+	ctl := parseControl(r.Header)
+	if ctl.noStore {
+		return bypass(w, r, next, detailNoStore)
+	}
+	q, err := llmreq.Inspect(r, c.maxBody)
+	switch {
+	case errors.Is(err, llmreq.ErrTooLarge):
+		return bypass(w, r, next, detailTooLarge)
+	case errors.Is(err, llmreq.ErrNotJSON):
+		return bypass(w, r, next, detailNotJSON)
+	case err != nil:
+		// The body replays what was read, then the same error: the next
+		// handler meets the failure exactly as it would without the cache.
+		return bypass(w, r, next, detailRead)
+	}
+	key := NewKey(r, c.partition(r), q, c.ignore)
+	fwd := fwdRequest
+	if !ctl.noCache {
+		fwd = fwdMiss
+		now := time.Now()
+		e, err := c.store.Get(r.Context(), key)
+		if err != nil {
+			c.log.Warn("cache lookup failed; forwarding", zap.Error(err))
+		}
+		if e != nil && now.Before(e.Expires) {
+			if ctl.maxAge < 0 || now.Sub(e.Stored) <= ctl.maxAge {
+				replay(w, e, now)
+				return nil
+			}
+			fwd = fwdStale
+		}
+	}
+	return c.forward(w, r, next, key, q, fwd)
+}
+
+// forward passes r on and stores a complete, storable answer.
+func (c *Cache) forward(w http.ResponseWriter, r *http.Request, next Next, key Key, q *llmreq.Request, fwd string) error {
+	// A stored answer must suit every client, so ask for it unencoded;
+	// Caddy's encode handler (or the transport) compresses per client.
+	r.Header.Del("Accept-Encoding")
+	cw := &capture{ResponseWriter: w, fwd: fwd, max: c.maxResponse}
+	if err := next.ServeHTTP(cw, r); err != nil {
+		return err
+	}
+	if !cw.complete() || !json.Valid(cw.body) {
+		return nil
+	}
+	now := time.Now()
+	e := &Entry{
+		Key:         key,
+		ContentType: cw.Header().Get("Content-Type"),
+		Body:        cw.body,
+		Model:       q.Model,
+		Stored:      now,
+		Expires:     now.Add(c.ttlFor(q.Model)),
+	}
+	if err := c.store.Set(r.Context(), key, e); err != nil {
+		c.log.Warn("cache store failed", zap.Error(err))
+	}
+	return nil
+}
+
+func (c *Cache) ttlFor(model string) time.Duration {
+	if d, ok := c.modelTTL[model]; ok {
+		return d
+	}
+	for _, g := range c.globTTL {
+		if ok, _ := path.Match(g.pattern, model); ok {
+			return g.ttl
+		}
+	}
+	return c.ttl
+}
+
+// replay writes a stored answer.
+func replay(w http.ResponseWriter, e *Entry, now time.Time) {
+	h := w.Header()
+	h.Set("Content-Type", e.ContentType)
+	h.Set("Content-Length", strconv.Itoa(len(e.Body)))
+	h.Set("Age", strconv.FormatInt(int64(now.Sub(e.Stored)/time.Second), 10))
+	h.Set(statusHeader, hitStatus(int64(e.Expires.Sub(now)/time.Second)))
+	w.WriteHeader(http.StatusOK)
+	// A client that left cannot be answered; there is nothing to report.
+	_, _ = w.Write(e.Body)
+}
+
+func bypass(w http.ResponseWriter, r *http.Request, next Next, detail string) error {
+	w.Header().Set(statusHeader, bypassStatus(detail))
+	return next.ServeHTTP(w, r)
+}
+
+func isGlob(p string) bool {
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '*', '?', '[', '\\':
+			return true
+		}
+	}
+	return false
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}

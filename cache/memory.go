@@ -1,0 +1,69 @@
+package cache
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/ristretto/v2"
+)
+
+// entryOverhead approximates the bytes an entry holds beyond its body and
+// strings (the Entry struct and ristretto's bookkeeping), so that max_size
+// bounds real memory, not just payload.
+const entryOverhead = 160
+
+// MemoryStore keeps entries in process memory, bounded by their size in
+// bytes; when full, ristretto's TinyLFU policy decides what stays.
+type MemoryStore struct {
+	c *ristretto.Cache[uint64, *Entry]
+}
+
+// NewMemoryStore returns a store holding at most maxSize bytes of entries.
+func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
+	if maxSize <= 0 {
+		return nil, fmt.Errorf("max_size: must be positive, got %d", maxSize)
+	}
+	c, err := ristretto.NewCache(&ristretto.Config[uint64, *Entry]{
+		// About ten counters per entry of a typical 2 KiB answer.
+		NumCounters:        max(maxSize/200, 1000),
+		MaxCost:            maxSize,
+		BufferItems:        64,
+		IgnoreInternalCost: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &MemoryStore{c: c}, nil
+}
+
+// Get implements Store.
+func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
+	e, ok := m.c.Get(shortKey(k))
+	if !ok || e.Key != k {
+		return nil, nil
+	}
+	return e, nil
+}
+
+// Set implements Store. It waits for ristretto's asynchronous write to be
+// applied, so the identical request that follows finds the entry.
+func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
+	ttl := time.Until(e.Expires)
+	if ttl <= 0 {
+		return nil
+	}
+	cost := int64(len(e.Body)+len(e.ContentType)+len(e.Model)) + entryOverhead
+	if m.c.SetWithTTL(shortKey(k), e, cost, ttl) {
+		m.c.Wait()
+	}
+	return nil
+}
+
+// Close stops the store's background goroutines and drops its entries.
+func (m *MemoryStore) Close() { m.c.Close() }
+
+// shortKey is the ristretto key: 64 bits of the SHA-256 key; the full key
+// in the entry settles the rare collision.
+func shortKey(k Key) uint64 { return binary.LittleEndian.Uint64(k[:8]) }

@@ -1,0 +1,46 @@
+package cache
+
+import "strconv"
+
+// Cache-Status values (RFC 9211) that llmgate sends. The cache names
+// itself "llmgate".
+const (
+	statusHeader = "Cache-Status"
+	statusPrefix = "llmgate; "
+)
+
+// Reasons for a bypass, sent as the Cache-Status detail.
+const (
+	detailMethod   = "method"
+	detailPath     = "path"
+	detailNoStore  = "no-store"
+	detailTooLarge = "too-large"
+	detailNotJSON  = "not-json"
+	detailRead     = "read-error"
+)
+
+// Reasons for forwarding a request the cache handles (RFC 9211 fwd).
+const (
+	fwdMiss    = "miss"
+	fwdRequest = "request" // the request asked for a fresh answer (no-cache)
+	fwdStale   = "stale"   // the entry was older than the request's max-age
+)
+
+func hitStatus(ttl int64) string {
+	return statusPrefix + "hit; ttl=" + strconv.FormatInt(ttl, 10)
+}
+
+func bypassStatus(detail string) string {
+	return statusPrefix + "fwd=bypass; detail=" + detail
+}
+
+func forwardStatus(fwd string, status int, stored bool) string {
+	s := statusPrefix + "fwd=" + fwd
+	if status != 200 {
+		s += "; fwd-status=" + strconv.Itoa(status)
+	}
+	if stored {
+		s += "; stored"
+	}
+	return s
+}

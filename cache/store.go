@@ -1,0 +1,30 @@
+package cache
+
+import (
+	"context"
+	"time"
+)
+
+// Entry is one stored answer.
+type Entry struct {
+	// Key is the key the entry was stored under; a lookup checks it, so a
+	// store-level hash collision can never serve another request's answer.
+	Key Key
+	// ContentType of the answer, e.g. application/json.
+	ContentType string
+	// Body of the answer, complete and not content-encoded.
+	Body []byte
+	// Model is the request's model, kept as a label (TTL, metrics, purge).
+	Model string
+	// Stored is when the answer was stored; Expires is when it stops being served.
+	Stored, Expires time.Time
+}
+
+// Store holds entries. Implementations must be safe for concurrent use.
+type Store interface {
+	// Get returns the entry stored under k, or nil when there is none.
+	Get(ctx context.Context, k Key) (*Entry, error)
+	// Set stores e under k until e.Expires. When Set returns, a Get of
+	// the same key finds the entry (unless the store chose not to keep it).
+	Set(ctx context.Context, k Key, e *Entry) error
+}

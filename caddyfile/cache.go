@@ -1,0 +1,103 @@
+package caddyfile
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/llmgate/caddy-llmgate/cache"
+	"github.com/llmgate/caddy-llmgate/units"
+)
+
+// CacheStorageNamespace is the module namespace of llm_cache storage backends.
+const CacheStorageNamespace = "http.llm_cache.storage"
+
+// ParseCache reads an llm_cache directive into the cache configuration and
+// the JSON of its storage module (nil for the default memory storage).
+// The syntax is documented on the llm_cache handler's UnmarshalCaddyfile.
+func ParseCache(d *caddyfile.Dispenser) (cache.Config, json.RawMessage, error) {
+	var (
+		cfg      cache.Config
+		storage  json.RawMessage
+		backend  string
+		maxSize  units.Size
+		seen     = options{}
+		sizeLine int
+	)
+	d.Next() // directive name
+	if d.NextArg() {
+		return cfg, nil, d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		name := d.Val()
+		if name != "ttl_model" {
+			if err := seen.once(d); err != nil {
+				return cfg, nil, err
+			}
+		}
+		var err error
+		switch name {
+		case "ttl":
+			var v string
+			if v, err = oneArg(d, name); err == nil {
+				cfg.TTL, err = duration(d, name, v)
+			}
+		case "ttl_model":
+			args := d.RemainingArgs()
+			if len(args) != 2 {
+				return cfg, nil, d.Errf("ttl_model: want <model> <duration>, got %d arguments", len(args))
+			}
+			if _, dup := cfg.ModelTTL[args[0]]; dup {
+				return cfg, nil, d.Errf("ttl_model %s: already specified", args[0])
+			}
+			var t units.Duration
+			if t, err = duration(d, name, args[1]); err == nil {
+				if cfg.ModelTTL == nil {
+					cfg.ModelTTL = map[string]units.Duration{}
+				}
+				cfg.ModelTTL[args[0]] = t
+			}
+		case "max_size":
+			sizeLine = d.Line()
+			maxSize, err = size(d, name)
+			if err == nil && maxSize == 0 {
+				err = d.Errf("max_size: must be positive")
+			}
+		case "max_body":
+			cfg.MaxBody, err = size(d, name)
+		case "max_response":
+			cfg.MaxResponse, err = size(d, name)
+		case "scope":
+			cfg.Scope, err = oneArg(d, name)
+		case "ignore_fields":
+			cfg.IgnoreFields, err = moreArgs(d, name)
+		case "paths":
+			cfg.Paths, err = moreArgs(d, name)
+		case "storage":
+			if !d.NextArg() {
+				return cfg, nil, d.Errf("storage: missing backend (memory or redis)")
+			}
+			backend = d.Val()
+			var mod caddyfile.Unmarshaler
+			mod, err = caddyfile.UnmarshalModule(d, CacheStorageNamespace+"."+backend)
+			if err == nil {
+				storage = caddyconfig.JSONModuleObject(mod, "backend", backend, nil)
+			}
+		default:
+			return cfg, nil, d.Errf("unrecognized llm_cache option %q", name)
+		}
+		if err != nil {
+			return cfg, nil, err
+		}
+	}
+	if maxSize != 0 {
+		switch backend {
+		case "", "memory":
+			storage = caddyconfig.JSON(map[string]any{"backend": "memory", "max_size": maxSize}, nil)
+		default:
+			return cfg, nil, fmt.Errorf("max_size: applies to the memory storage; %s storage is bounded by its own settings, at %s:%d", backend, d.File(), sizeLine)
+		}
+	}
+	return cfg, storage, nil
+}

@@ -1,0 +1,115 @@
+package caddyfile_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+)
+
+// handlers adapts a one-site Caddyfile and returns the JSON of the site's
+// route handlers.
+func handlers(t *testing.T, site string) (string, error) {
+	t.Helper()
+	out, err := testcaddy.Adapt(":8080 {\n" + site + "\n}\n")
+	if err != nil {
+		return "", err
+	}
+	var cfg struct {
+		Apps struct {
+			HTTP struct {
+				Servers map[string]struct {
+					Routes []struct {
+						Handle []json.RawMessage `json:"handle"`
+					} `json:"routes"`
+				} `json:"servers"`
+			} `json:"http"`
+		} `json:"apps"`
+	}
+	if err := json.Unmarshal(out, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	var hs []string
+	for _, r := range cfg.Apps.HTTP.Servers["srv0"].Routes {
+		for _, h := range r.Handle {
+			hs = append(hs, string(h))
+		}
+	}
+	return strings.Join(hs, "\n"), nil
+}
+
+func TestAdaptCache(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{
+			name: "bare directive",
+			in:   "llm_cache\nreverse_proxy localhost:9000",
+			want: `{"handler":"llm_cache"}
+{"handler":"reverse_proxy","upstreams":[{"dial":"localhost:9000"}]}`,
+		},
+		{
+			name: "order before reverse_proxy without an order option",
+			in:   "reverse_proxy localhost:9000\nllm_cache",
+			want: `{"handler":"llm_cache"}
+{"handler":"reverse_proxy","upstreams":[{"dial":"localhost:9000"}]}`,
+		},
+		{
+			name: "every option",
+			in: `llm_cache {
+				ttl 1h
+				ttl_model text-embedding-3-small 30d
+				ttl_model gpt-4* 10m
+				max_size 256MiB
+				max_body 1MiB
+				max_response 8MiB
+				scope {http.request.header.X-Team}
+				ignore_fields user metadata
+				paths /v1/chat/completions /v1/embeddings
+			}`,
+			want: `{"handler":"llm_cache","ignore_fields":["user","metadata"],"max_body":1048576,"max_response":8388608,"paths":["/v1/chat/completions","/v1/embeddings"],"scope":"{http.request.header.X-Team}","storage":{"backend":"memory","max_size":268435456},"ttl":"1h0m0s","ttl_model":{"gpt-4*":"10m0s","text-embedding-3-small":"720h0m0s"}}`,
+		},
+		{
+			name: "explicit memory storage",
+			in:   "llm_cache {\n storage memory\n scope shared\n}",
+			want: `{"handler":"llm_cache","scope":"shared","storage":{"backend":"memory"}}`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := handlers(t, tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Fatalf("got\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAdaptCacheErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want, line string
+	}{
+		{"negative ttl", "llm_cache {\n ttl -1s\n}", "ttl: must not be negative", "at Caddyfile:3"},
+		{"bad ttl", "llm_cache {\n ttl soon\n}", `ttl: invalid duration "soon"`, "at Caddyfile:3"},
+		{"bad size", "llm_cache {\n max_size lots\n}", `max_size: invalid size "lots"`, "at Caddyfile:3"},
+		{"zero size", "llm_cache {\n max_size 0\n}", "max_size: must be positive", "at Caddyfile:3"},
+		{"unknown option", "llm_cache {\n\n colour blue\n}", `unrecognized llm_cache option "colour"`, "at Caddyfile:4"},
+		{"repeated option", "llm_cache {\n ttl 1h\n ttl 2h\n}", "ttl: already specified", "at Caddyfile:4"},
+		{"repeated model", "llm_cache {\n ttl_model a 1h\n ttl_model a 2h\n}", "ttl_model a: already specified", "at Caddyfile:4"},
+		{"ttl_model arity", "llm_cache {\n ttl_model a\n}", "ttl_model: want <model> <duration>", "at Caddyfile:3"},
+		{"missing value", "llm_cache {\n scope\n}", "scope: missing value", "at Caddyfile:3"},
+		{"extra value", "llm_cache {\n scope a b\n}", `scope: unexpected argument "b"`, "at Caddyfile:3"},
+		{"unknown storage", "llm_cache {\n storage floppy\n}", "getting module named 'http.llm_cache.storage.floppy'", "at Caddyfile:3"},
+		{"directive args", "llm_cache now", "wrong argument count", "at Caddyfile:2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := handlers(t, tc.in)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasSuffix(err.Error(), tc.line) {
+				t.Fatalf("error %v, want it to contain %q and end with %q", err, tc.want, tc.line)
+			}
+		})
+	}
+}

@@ -1,0 +1,147 @@
+// Package testcaddy runs a real Caddy, with llmgate's modules, inside a
+// test process. Configs are Caddyfiles, adapted by Caddy's own adapter and
+// loaded through the admin API's /load endpoint, which is what
+// `caddy reload` does; so a second Load is a real config reload.
+package testcaddy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile" // the Caddyfile adapter
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	_ "github.com/llmgate/caddy-llmgate" // llmgate's modules and directives
+)
+
+var (
+	startOnce sync.Once
+	adminAddr string
+	startErr  error
+)
+
+// FreePort returns a loopback port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Global is the global options block every config gets: the admin API on
+// a free loopback port, no config persisted, no automatic HTTPS, and a
+// short grace period so reloads in tests do not wait on open streams.
+func Global(extra string) string {
+	start()
+	return fmt.Sprintf(`{
+	admin %s
+	persist_config off
+	auto_https off
+	skip_install_trust
+	grace_period 2s
+	log {
+		level ERROR
+	}
+	%s
+}
+`, adminAddr, extra)
+}
+
+// Load adapts a Caddyfile and makes it Caddy's running config, starting
+// Caddy on first use. The Caddyfile must begin with Global(...).
+func Load(t testing.TB, caddyfile string) {
+	t.Helper()
+	if err := LoadErr(caddyfile); err != nil {
+		t.Fatalf("loading config: %v\n%s", err, caddyfile)
+	}
+}
+
+// LoadErr is Load returning the adapter's or Caddy's error.
+func LoadErr(caddyfile string) error {
+	start()
+	if startErr != nil {
+		return startErr
+	}
+	cfg, err := Adapt(caddyfile)
+	if err != nil {
+		return err
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+adminAddr+"/load", bytes.NewReader(cfg))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("admin /load: %s: %s", resp.Status, body)
+	}
+	return nil
+}
+
+// Adapt turns a Caddyfile into Caddy's JSON config. Warnings fail it too,
+// except the one about formatting (test Caddyfiles follow Go's indentation).
+func Adapt(caddyfile string) ([]byte, error) {
+	adapter := caddyconfig.GetAdapter("caddyfile")
+	cfg, warnings, err := adapter.Adapt([]byte(caddyfile), map[string]any{"filename": "Caddyfile"})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		if !strings.Contains(w.Message, "not formatted") {
+			return nil, fmt.Errorf("adapt warning: %s", w.String())
+		}
+	}
+	return cfg, nil
+}
+
+// start boots Caddy with nothing but its admin API.
+func start() {
+	startOnce.Do(func() {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			startErr = err
+			return
+		}
+		adminAddr = l.Addr().String()
+		l.Close()
+		cfg, _ := json.Marshal(map[string]any{
+			"admin": map[string]any{"listen": adminAddr, "config": map[string]any{"persist": false}},
+		})
+		if startErr = caddy.Load(cfg, true); startErr != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for ctx.Err() == nil {
+			resp, err := http.Get("http://" + adminAddr + "/config/")
+			if err == nil {
+				resp.Body.Close()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		startErr = fmt.Errorf("caddy admin API did not come up on %s", adminAddr)
+	})
+}
+
+// Site returns a fresh loopback site address, "http://127.0.0.1:PORT",
+// usable both as a Caddyfile site address and as the URL to call.
+func Site(t testing.TB) string {
+	return fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))
+}

@@ -1,0 +1,103 @@
+package llmgate
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/llmgate/caddy-llmgate/cache"
+	llmcaddyfile "github.com/llmgate/caddy-llmgate/caddyfile"
+)
+
+// Cache is the llm_cache handler: it answers repeated LLM API requests from
+// a cache keyed by the canonical JSON body, model and caller, and stores
+// complete 200 answers of the upstream behind it.
+type Cache struct {
+	cache.Config
+
+	// Where entries are kept. Default: memory, 256MiB.
+	StorageRaw json.RawMessage `json:"storage,omitempty" caddy:"namespace=http.llm_cache.storage inline_key=backend"`
+
+	cache *cache.Cache
+}
+
+// CacheStorage is implemented by the modules of the http.llm_cache.storage
+// namespace.
+type CacheStorage interface {
+	CacheStore() cache.Store
+}
+
+// CaddyModule returns the Caddy module information.
+func (Cache) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.llm_cache",
+		New: func() caddy.Module { return new(Cache) },
+	}
+}
+
+// Provision sets up the cache and its storage.
+func (h *Cache) Provision(ctx caddy.Context) error {
+	if h.StorageRaw == nil {
+		h.StorageRaw = json.RawMessage(`{"backend":"memory"}`)
+	}
+	mod, err := ctx.LoadModule(h, "StorageRaw")
+	if err != nil {
+		return fmt.Errorf("loading llm_cache storage: %v", err)
+	}
+	h.Store = mod.(CacheStorage).CacheStore()
+	h.Logger = ctx.Logger()
+	switch scope := h.Scope; scope {
+	case "", cache.ScopeKey, cache.ScopeShared:
+	default:
+		h.Partition = func(r *http.Request) string {
+			repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+			return repl.ReplaceAll(scope, "")
+		}
+	}
+	h.cache, err = cache.New(h.Config)
+	return err
+}
+
+// ServeHTTP answers from the cache or passes the request on.
+func (h *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	return h.cache.Serve(w, r, next)
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	llm_cache [<matcher>] {
+//	    ttl           <duration>              # default 1h
+//	    ttl_model     <model|glob> <duration> # repeatable
+//	    max_size      <size>                  # memory storage bound, default 256MiB
+//	    max_body      <size>                  # larger requests bypass, default 1MiB
+//	    max_response  <size>                  # larger answers are not stored, default 8MiB
+//	    scope         key|shared|<placeholder>
+//	    ignore_fields <field...>
+//	    paths         <path...>
+//	    storage       <module> [<args...>]    # default memory
+//	}
+func (h *Cache) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	cfg, storage, err := llmcaddyfile.ParseCache(d)
+	if err != nil {
+		return err
+	}
+	h.Config, h.StorageRaw = cfg, storage
+	return nil
+}
+
+func parseCache(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	c := new(Cache)
+	err := c.UnmarshalCaddyfile(h.Dispenser)
+	return c, err
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Cache)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Cache)(nil)
+	_ caddyfile.Unmarshaler       = (*Cache)(nil)
+)
