@@ -1,0 +1,15 @@
+// Package llmreq reads and parses the JSON body of an LLM API request once,
+// for every part of llmgate that needs it: the llm_model matcher (the
+// "model" member), the rate limiter (an estimate of the tokens a request may
+// spend) and the response cache (a key over the canonical form of the body).
+//
+// Read takes at most a given number of bytes from a request body and always
+// leaves the request able to send its body on unchanged, whether the body
+// fitted, was too large, or failed half way. Parse checks that the bytes are
+// exactly one strict JSON value and computes its canonical form, in which two
+// bodies that mean the same (member order, whitespace, escapes, number
+// spelling) are byte for byte equal. Memo and Inspect let several handlers of
+// one request share one read and one parse.
+//
+// The package does not depend on Caddy; it works with any net/http handler.
+package llmreq

@@ -1,0 +1,92 @@
+package llmreq
+
+import (
+	"bytes"
+	"slices"
+)
+
+// emitRoot writes the canonical form of the scanned value and, when it is an
+// object, the spans of its members.
+func (p *parser) emitRoot() ([]byte, []member) {
+	out := make([]byte, 0, len(p.buf)) // sorting permutes, so the size is known
+	if p.nodes[0].kind != kindObject {
+		out, _ = p.emit(out, 0)
+		return out, nil
+	}
+	var tops []member
+	out = p.emitObject(out, 0, &tops)
+	return out, tops
+}
+
+// emit appends the canonical form of node i and its subtree to out and
+// returns the index of the node after the subtree. Recursion is bounded by
+// maxDepth, which scan enforced.
+func (p *parser) emit(out []byte, i int) ([]byte, int) {
+	n := &p.nodes[i]
+	switch {
+	case n.kind == kindScalar || n.sorted:
+		return append(out, p.buf[n.start:n.end]...), n.next
+	case n.kind == kindObject:
+		return p.emitObject(out, i, nil), n.next
+	}
+	out = append(out, '[')
+	for j := i + 1; j < n.next; {
+		if j > i+1 {
+			out = append(out, ',')
+		}
+		out, j = p.emit(out, j)
+	}
+	return append(out, ']'), n.next
+}
+
+// emitObject appends object i with its members sorted by name. When tops is
+// not nil it receives the members' spans in out.
+func (p *parser) emitObject(out []byte, i int, tops *[]member) []byte {
+	n := p.nodes[i]
+	base := len(p.idx)
+	for j := i + 1; j < n.next; j = p.nodes[j+1].next {
+		p.idx = append(p.idx, j)
+	}
+	end := len(p.idx)
+	if !n.sorted {
+		slices.SortStableFunc(p.idx[base:end], p.compareKeys)
+	}
+	if tops != nil {
+		*tops = make([]member, 0, end-base)
+	}
+	out = append(out, '{')
+	// Nested calls append to p.idx and may move it, but they leave
+	// p.idx[base:end] as it is, so it is read afresh on each turn.
+	for k := base; k < end; k++ {
+		if k > base {
+			out = append(out, ',')
+		}
+		key := &p.nodes[p.idx[k]]
+		start := len(out)
+		out = append(out, p.buf[key.start:key.end+1]...) // the name and its ':'
+		out, _ = p.emit(out, p.idx[k]+1)
+		if tops != nil {
+			*tops = append(*tops, member{start: start, keyEnd: start + key.end - key.start, end: len(out), esc: key.esc})
+		}
+	}
+	p.idx = p.idx[:base]
+	return append(out, '}')
+}
+
+// compareKeys orders the member names at node indices a and b by their
+// decoded bytes. Names that decode alike but are written differently (only
+// possible with bytes that are not UTF-8 against lone surrogate escapes) are
+// ordered by their canonical text, so the order is total and deterministic.
+func (p *parser) compareKeys(a, b int) int {
+	na, nb := &p.nodes[a], &p.nodes[b]
+	ka, kb := p.buf[na.start+1:na.end-1], p.buf[nb.start+1:nb.end-1]
+	if !na.esc && !nb.esc {
+		return bytes.Compare(ka, kb) // canonical text is the decoded text
+	}
+	p.ka = appendDecoded(p.ka[:0], ka)
+	p.kb = appendDecoded(p.kb[:0], kb)
+	if c := bytes.Compare(p.ka, p.kb); c != 0 {
+		return c
+	}
+	return bytes.Compare(ka, kb)
+}

@@ -1,0 +1,113 @@
+package llmreq
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+func TestMemoReadsOnce(t *testing.T) {
+	const body = `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
+	cb := &countingBody{r: strings.NewReader(body)}
+	r := newRequest(cb, -1)
+	var m Memo
+	first, err := m.Inspect(r, 1<<20)
+	if err != nil || first.Model != "gpt-4o" {
+		t.Fatalf("Inspect = %+v, %v", first, err)
+	}
+	reads := cb.reads
+	second, err := m.Inspect(r, 1<<20)
+	if err != nil || second != first || cb.reads != reads {
+		t.Fatalf("second Inspect = %p, %v after %d more reads; want %p and none", second, err, cb.reads-reads, first)
+	}
+	if _, err := m.Inspect(r, int64(len(body)-1)); err != ErrTooLarge {
+		t.Fatalf("Inspect with a smaller limit = %v, want ErrTooLarge", err)
+	}
+	if got, err := io.ReadAll(r.Body); err != nil || string(got) != body {
+		t.Fatalf("body then gave %q, %v", got, err)
+	}
+}
+
+func TestMemoGrowingLimit(t *testing.T) {
+	body := `{"messages":"` + strings.Repeat("a", 1000) + `"}`
+	cb := &countingBody{r: strings.NewReader(body)}
+	r := newRequest(cb, -1)
+	var m Memo
+	if _, err := m.Inspect(r, 100); err != ErrTooLarge {
+		t.Fatalf("Inspect(100) = %v, want ErrTooLarge", err)
+	}
+	reads := cb.reads
+	if _, err := m.Inspect(r, 50); err != ErrTooLarge || cb.reads != reads {
+		t.Fatalf("Inspect(50) = %v after %d more reads; want ErrTooLarge and none", err, cb.reads-reads)
+	}
+	q, err := m.Inspect(r, 1<<20)
+	if err != nil || string(q.Body) != body || q.TextBytes != 1000 {
+		t.Fatalf("Inspect(1 MiB) = %+v, %v", q, err)
+	}
+	if got, err := io.ReadAll(r.Body); err != nil || string(got) != body {
+		t.Fatalf("body then gave %d bytes, %v", len(got), err)
+	}
+}
+
+func TestMemoErrors(t *testing.T) {
+	t.Run("not JSON", func(t *testing.T) {
+		cb := &countingBody{r: strings.NewReader("not json")}
+		r := newRequest(cb, -1)
+		var m Memo
+		for range 2 {
+			if _, err := m.Inspect(r, 100); !errors.Is(err, ErrNotJSON) {
+				t.Fatalf("Inspect = %v, want ErrNotJSON", err)
+			}
+		}
+		if _, err := m.Inspect(r, 3); err != ErrTooLarge {
+			t.Fatalf("Inspect(3) = %v, want ErrTooLarge", err)
+		}
+		if cb.reads != 2 { // the data, then EOF
+			t.Errorf("body read %d times, want 2", cb.reads)
+		}
+	})
+	t.Run("read error", func(t *testing.T) {
+		broken := errors.New("connection reset")
+		r := newRequest(io.NopCloser(io.MultiReader(strings.NewReader(`{"a":`), iotest.ErrReader(broken))), -1)
+		var m Memo
+		for range 2 {
+			if _, err := m.Inspect(r, 1<<20); err != broken {
+				t.Fatalf("Inspect = %v, want %v", err, broken)
+			}
+		}
+	})
+}
+
+func TestInspectContext(t *testing.T) {
+	const body = `{"model":"m","stream":true}`
+	if FromContext(context.Background()) != nil {
+		t.Fatal("FromContext(Background) is not nil")
+	}
+	m := new(Memo)
+	cb := &countingBody{r: strings.NewReader(body)}
+	r := newRequest(cb, int64(len(body)))
+	r = r.WithContext(NewContext(r.Context(), m))
+	if FromContext(r.Context()) != m {
+		t.Fatal("FromContext does not return the Memo")
+	}
+	first, err := Inspect(r, 1000)
+	if err != nil || !first.Stream {
+		t.Fatalf("Inspect = %+v, %v", first, err)
+	}
+	reads := cb.reads
+	if second, err := Inspect(r, 1000); second != first || err != nil || cb.reads != reads {
+		t.Fatalf("second Inspect = %p, %v after %d reads; want the first result", second, err, cb.reads-reads)
+	}
+
+	// Without a Memo every call parses anew, reading the body only once.
+	plain := newRequest(&countingBody{r: strings.NewReader(body)}, -1)
+	a, errA := Inspect(plain, 1000)
+	b, errB := Inspect(plain, 1000)
+	if errA != nil || errB != nil || a == b || !bytes.Equal(a.Canonical, b.Canonical) {
+		t.Fatalf("Inspect without Memo = %v, %v", errA, errB)
+	}
+}

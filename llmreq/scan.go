@@ -1,0 +1,235 @@
+package llmreq
+
+import (
+	"fmt"
+	"sync"
+)
+
+// maxDepth is the deepest nesting of arrays and objects Parse accepts, the
+// same bound encoding/json applies.
+const maxDepth = 10000
+
+// Parsing runs in two passes. scan checks the input and writes the canonical
+// form of every value into parser.buf in input order, recording each value as
+// a node; emitRoot then writes the nodes out again with object members sorted.
+// Subtrees that need no reordering are copied in one piece, so the second pass
+// costs little more than one copy of the canonical bytes, and no input, however
+// deeply nested, costs more than a sort per object.
+
+type kind uint8
+
+const (
+	kindScalar kind = iota // string, number, true, false or null
+	kindKey                // member name; its ':' follows it in parser.buf
+	kindArray
+	kindObject
+)
+
+// node is one value or member name recorded by scan.
+type node struct {
+	start, end int  // canonical text in parser.buf (quotes and brackets included)
+	next       int  // index of the first node after this one's subtree
+	kind       kind //
+	sorted     bool // arrays and objects: no object in the subtree needs reordering
+	esc        bool // member names: the canonical name contains an escape sequence
+}
+
+// frame is an array or object scan has opened and not yet closed.
+type frame struct {
+	node    int // its node index
+	lastKey int // node index of its latest member name, -1 before the first
+}
+
+// parser holds the scratch memory of one Parse call; it is pooled.
+type parser struct {
+	in     []byte
+	buf    []byte
+	nodes  []node
+	stack  []frame
+	idx    []int  // node indices of the object members being emitted
+	ka, kb []byte // decoded names being compared
+	text   int64  // decoded bytes of string values
+}
+
+var parsers = sync.Pool{New: func() any { return new(parser) }}
+
+// Parsers whose scratch memory grew beyond these bounds are not kept for
+// reuse, so that one huge body does not pin its buffers forever.
+const (
+	maxPooledBytes = 4 << 20
+	maxPooledNodes = 1 << 17
+)
+
+// putParser empties p and returns it to the pool.
+func putParser(p *parser) {
+	p.in = nil
+	p.buf = p.buf[:0]
+	p.nodes = p.nodes[:0]
+	p.stack = p.stack[:0]
+	p.idx = p.idx[:0]
+	p.text = 0
+	if cap(p.buf) > maxPooledBytes || cap(p.nodes) > maxPooledNodes {
+		return
+	}
+	parsers.Put(p)
+}
+
+// fail returns a syntax error at byte offset off.
+func (p *parser) fail(off int, reason string) error {
+	if off >= len(p.in) {
+		return fmt.Errorf("%w: unexpected end of input at offset %d", ErrNotJSON, len(p.in))
+	}
+	return fmt.Errorf("%w: %s at offset %d", ErrNotJSON, reason, off)
+}
+
+func (p *parser) unexpected(off int) error {
+	if off >= len(p.in) {
+		return p.fail(off, "")
+	}
+	return p.fail(off, fmt.Sprintf("unexpected %q", p.in[off]))
+}
+
+func skipSpace(in []byte, i int) int {
+	for i < len(in) && (in[i] == ' ' || in[i] == '\n' || in[i] == '\r' || in[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// scan checks p.in and records its canonical pieces in p.buf and p.nodes.
+// It is iterative: nesting depth costs heap (p.stack), never goroutine stack.
+func (p *parser) scan() error {
+	in := p.in
+	i := skipSpace(in, 0)
+	for {
+		// A value starts at i.
+		if i >= len(in) {
+			return p.fail(i, "")
+		}
+		var err error
+		switch c := in[i]; c {
+		case '{', '[':
+			if len(p.stack) == maxDepth {
+				return p.fail(i, "nesting deeper than 10000")
+			}
+			k := kindArray
+			if c == '{' {
+				k = kindObject
+			}
+			p.stack = append(p.stack, frame{node: len(p.nodes), lastKey: -1})
+			p.nodes = append(p.nodes, node{start: len(p.buf), kind: k, sorted: true})
+			p.buf = append(p.buf, c)
+			i = skipSpace(in, i+1)
+			if i < len(in) && in[i] == c+2 { // '}' and ']' follow '{' and '[' by two
+				break // empty: the loop below closes it
+			}
+			if c == '{' {
+				if i, err = p.key(i); err != nil {
+					return err
+				}
+			}
+			continue
+		case '"':
+			start := len(p.buf)
+			var n int
+			if i, n, _, err = p.str(i); err != nil {
+				return err
+			}
+			p.text += int64(n)
+			p.scalar(start)
+		case 't':
+			i, err = p.literal(i, "true")
+		case 'f':
+			i, err = p.literal(i, "false")
+		case 'n':
+			i, err = p.literal(i, "null")
+		default:
+			if c != '-' && (c < '0' || c > '9') {
+				return p.unexpected(i)
+			}
+			start := len(p.buf)
+			if i, err = p.number(i); err != nil {
+				return err
+			}
+			p.scalar(start)
+		}
+		if err != nil {
+			return err
+		}
+		// A value ends before i: close the containers that end here, until a
+		// comma announces the next value.
+		for {
+			i = skipSpace(in, i)
+			if len(p.stack) == 0 {
+				if i != len(in) {
+					return p.fail(i, "data after the top-level value")
+				}
+				return nil
+			}
+			if i >= len(in) {
+				return p.fail(i, "")
+			}
+			n := &p.nodes[p.stack[len(p.stack)-1].node]
+			c := in[i]
+			if c == ',' {
+				p.buf = append(p.buf, ',')
+				i = skipSpace(in, i+1)
+				if n.kind == kindObject {
+					if i, err = p.key(i); err != nil {
+						return err
+					}
+				}
+				break
+			}
+			if (n.kind == kindObject && c != '}') || (n.kind == kindArray && c != ']') {
+				return p.unexpected(i)
+			}
+			p.buf = append(p.buf, c)
+			i++
+			n.end, n.next = len(p.buf), len(p.nodes)
+			p.stack = p.stack[:len(p.stack)-1]
+			if !n.sorted && len(p.stack) > 0 {
+				p.nodes[p.stack[len(p.stack)-1].node].sorted = false
+			}
+		}
+	}
+}
+
+// scalar records the scalar whose canonical text starts at p.buf[start].
+func (p *parser) scalar(start int) {
+	p.nodes = append(p.nodes, node{start: start, end: len(p.buf), next: len(p.nodes) + 1})
+}
+
+func (p *parser) literal(i int, lit string) (int, error) {
+	if len(p.in)-i < len(lit) || string(p.in[i:i+len(lit)]) != lit {
+		return 0, p.fail(i, "invalid literal")
+	}
+	start := len(p.buf)
+	p.buf = append(p.buf, lit...)
+	p.scalar(start)
+	return i + len(lit), nil
+}
+
+// key scans a member name and its ':' and returns the index of the value.
+func (p *parser) key(i int) (int, error) {
+	if i >= len(p.in) || p.in[i] != '"' {
+		return 0, p.unexpected(i)
+	}
+	k, start := len(p.nodes), len(p.buf)
+	i, _, esc, err := p.str(i)
+	if err != nil {
+		return 0, err
+	}
+	p.nodes = append(p.nodes, node{start: start, end: len(p.buf), next: k + 1, kind: kindKey, esc: esc})
+	f := &p.stack[len(p.stack)-1]
+	if f.lastKey >= 0 && p.compareKeys(f.lastKey, k) > 0 {
+		p.nodes[f.node].sorted = false
+	}
+	f.lastKey = k
+	i = skipSpace(p.in, i)
+	if i >= len(p.in) || p.in[i] != ':' {
+		return 0, p.unexpected(i)
+	}
+	p.buf = append(p.buf, ':')
+	return skipSpace(p.in, i+1), nil
+}
