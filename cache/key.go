@@ -2,8 +2,8 @@ package cache
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
-	"hash"
 	"net/http"
 
 	"github.com/llmgate/caddy-llmgate/llmreq"
@@ -25,10 +25,12 @@ var credentialHeaders = []string{"Authorization", "X-Api-Key", "Api-Key"}
 // feed the hash the same bytes.
 func NewKey(r *http.Request, partition string, q *llmreq.Request, ignore []string) Key {
 	h := sha256.New()
-	writeField(h, r.Method)
-	writeField(h, r.URL.Path)
-	writeField(h, r.URL.RawQuery)
-	writeField(h, partition)
+	prefix := make([]byte, 0, 32+len(r.Method)+len(r.URL.Path)+len(r.URL.RawQuery)+len(partition))
+	prefix = appendField(prefix, r.Method)
+	prefix = appendField(prefix, r.URL.Path)
+	prefix = appendField(prefix, r.URL.RawQuery)
+	prefix = appendField(prefix, partition)
+	h.Write(prefix)
 	// A sha256 digest never fails to write.
 	_ = q.WriteCanonical(h, ignore)
 	var k Key
@@ -36,14 +38,9 @@ func NewKey(r *http.Request, partition string, q *llmreq.Request, ignore []strin
 	return k
 }
 
-func writeField(h hash.Hash, s string) {
-	var n [8]byte
-	l := len(s)
-	for i := range n {
-		n[i] = byte(l >> (8 * i))
-	}
-	h.Write(n[:])
-	h.Write([]byte(s))
+func appendField(b []byte, s string) []byte {
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(s)))
+	return append(b, s...)
 }
 
 // credentialPartition is the "key" scope: every credential header the
