@@ -1,0 +1,121 @@
+package redact
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"slices"
+)
+
+// span is one secret found in a text: src[start:end] is replaced, except its
+// first keep bytes (a known, non-secret prefix such as "sk-proj-").
+type span struct {
+	start, end int
+	keep       int
+	// quote wraps the replacement in double quotes: it stands for a JSON
+	// number or literal, outside any string, that an extra pattern matched.
+	quote bool
+}
+
+// marker starts every replacement; text already carrying it is left alone,
+// so scrubbing twice gives the same text as scrubbing once.
+const marker = "[REDACTED"
+
+// knownPrefixes are the non-secret beginnings of key shapes, longest first
+// where one is a prefix of another.
+var knownPrefixes = []string{
+	"sk-ant-api03-", "sk-ant-admin01-", "sk-ant-oat01-", "sk-ant-ort01-",
+	"sk-svcacct-", "sk-admin-", "sk-proj-", "sk-", "AIza",
+}
+
+// prefixLen returns the length of the known prefix secret starts with, or 0.
+func prefixLen(secret []byte) int {
+	for _, p := range knownPrefixes {
+		if len(secret) >= len(p) && string(secret[:len(p)]) == p {
+			return len(p)
+		}
+	}
+	return 0
+}
+
+// keepLen is the part of secret left visible: its known prefix, unless the
+// prefix is all there is.
+func keepLen(secret []byte) int {
+	if n := prefixLen(secret); n < len(secret) {
+		return n
+	}
+	return 0
+}
+
+// credentialLike tells a token from a word of prose, for values seen outside
+// quotes ("authorization: required", "the bearer of bad news"): at least 8
+// bytes and a digit, a punctuation byte other than '-', or an upper-case letter
+// after the first — or a known key prefix. Random tokens have these almost
+// surely; English words have none.
+func credentialLike(tok []byte) bool {
+	if keepLen(tok) > 0 {
+		return true
+	}
+	if len(tok) < 8 {
+		return false
+	}
+	for i, c := range tok {
+		switch {
+		case c >= 0x80 || c == '-':
+		case 'A' <= c && c <= 'Z':
+			if i > 0 {
+				return true
+			}
+		case 'a' <= c && c <= 'z':
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// redacted reports whether the value at src[start:end] was redacted already:
+// it is Caddy's own "REDACTED", or it starts with the marker after its known
+// prefix.
+func redacted(src []byte, start, end int) bool {
+	if string(src[start:end]) == "REDACTED" {
+		return true
+	}
+	return bytes.HasPrefix(src[start+prefixLen(src[start:end]):], []byte(marker))
+}
+
+// appendMarker appends "[REDACTED:xxxx]", xxxx being the first four hex
+// digits of the SHA-256 of secret.
+func appendMarker(dst, secret []byte) []byte {
+	const hex = "0123456789abcdef"
+	sum := sha256.Sum256(secret)
+	return append(append(dst, marker+":"...),
+		hex[sum[0]>>4], hex[sum[0]&15], hex[sum[1]>>4], hex[sum[1]&15], ']')
+}
+
+// writer copies src to out, replacing spans given in increasing order.
+type writer struct {
+	out  []byte
+	src  []byte
+	last int
+}
+
+func newWriter(dst, src []byte) writer {
+	return writer{out: slices.Grow(dst, len(src)+32), src: src}
+}
+
+func (w *writer) put(sp span) {
+	w.out = append(w.out, w.src[w.last:sp.start]...)
+	if sp.quote {
+		w.out = append(w.out, '"')
+	}
+	w.out = append(w.out, w.src[sp.start:sp.start+sp.keep]...)
+	w.out = appendMarker(w.out, w.src[sp.start:sp.end])
+	if sp.quote {
+		w.out = append(w.out, '"')
+	}
+	w.last = sp.end
+}
+
+func (w *writer) finish() []byte {
+	return append(w.out, w.src[w.last:]...)
+}
