@@ -1,0 +1,113 @@
+package limiter
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// BenchmarkAdmit is one decision for a key already in the store: hashing,
+// the bucket step and the ticket.
+func BenchmarkAdmit(b *testing.B) {
+	tests := []struct {
+		name string
+		zone Zone
+	}{
+		{"token_bucket", Zone{Name: "per_key", Requests: Rate{Count: 1 << 40, Per: time.Second}}},
+		{"token_bucket+concurrency", Zone{Name: "per_key", Requests: Rate{Count: 1 << 40, Per: time.Second}, Concurrency: 1 << 20}},
+		{"fixed_window", Zone{Name: "per_key", Requests: Rate{Count: 1 << 40, Per: time.Hour}, Algorithm: FixedWindow}},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			l := newLimiter(b, tt.zone)
+			keys := []string{"Bearer sk-proj-0123456789abcdefghijklmnopqrstuvwxyz"}
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					tk, err := l.Admit(ctx, keys)
+					if err != nil || !tk.Allowed {
+						b.Fatal("refused")
+					}
+					tk.Done()
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkMemoryStoreTake is the store's step alone, on one key and on
+// keys spread over the shards.
+func BenchmarkMemoryStoreTake(b *testing.B) {
+	s := NewMemoryStore(MemoryOptions{})
+	defer s.Close()
+	ctx := context.Background()
+	b.Run("one key", func(b *testing.B) {
+		key := hashKey("z", "k")
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				_, _ = s.Take(ctx, key, time.Nanosecond, time.Hour)
+			}
+		})
+	})
+	b.Run("many keys", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				_, _ = s.Take(ctx, numberedKey(i&0xffff), time.Nanosecond, time.Hour)
+				i++
+			}
+		})
+	})
+}
+
+// BenchmarkMemoryStoreKeys fills a store with a million keys and reports
+// the heap each one takes.
+func BenchmarkMemoryStoreKeys(b *testing.B) {
+	var perKey float64
+	for b.Loop() {
+		perKey = fillKeys(b, 1_000_000)
+	}
+	b.ReportMetric(perKey, "B/key")
+}
+
+func BenchmarkSetHeaders(b *testing.B) {
+	tk := ticketOf(
+		Status{Zone: "per_key", Kind: KindRequests, Limit: 60, Remaining: 12, Reset: 4800 * time.Millisecond, Window: time.Minute},
+		Status{Zone: "upstream", Kind: KindRequests, Limit: 10, Remaining: 5, Reset: 250 * time.Millisecond, Window: time.Second},
+		Status{Zone: "per_key", Kind: KindConcurrency, Limit: 4, Remaining: 3},
+	)
+	for _, style := range []HeaderStyle{HeadersOpenAI, HeadersIETF} {
+		b.Run(string(style), func(b *testing.B) {
+			h := http.Header{}
+			b.ReportAllocs()
+			for b.Loop() {
+				tk.SetHeaders(h, style)
+			}
+		})
+	}
+}
+
+// BenchmarkMiddleware is an admitted request through the middleware, with
+// its header writer, short of the network.
+func BenchmarkMiddleware(b *testing.B) {
+	l := newLimiter(b, Zone{Name: "per_key", Requests: Rate{Count: 1 << 40, Per: time.Second}})
+	h := l.Middleware(byAuthorization(1), HeadersOpenAI)(okHandler)
+	req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", nil)
+	req.Header.Set("Authorization", "Bearer sk-proj-0123456789abcdefghijklmnopqrstuvwxyz")
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(discardWriter{http.Header{}}, req)
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps nothing.
+type discardWriter struct{ h http.Header }
+
+func (w discardWriter) Header() http.Header         { return w.h }
+func (w discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w discardWriter) WriteHeader(int)             {}

@@ -1,0 +1,19 @@
+// Package limiter rate-limits HTTP requests to LLM APIs: token bucket,
+// leaky bucket and fixed-window limits on requests, and caps on the number of
+// requests of one key in flight.
+//
+// A Limiter holds a list of zones. Each request names one key per zone (for
+// example the client's credential); Admit decides all zones together and
+// either admits the request in every zone or in none, so a zone that refuses
+// never leaves budget spent in the others.
+//
+// Keys are hashed with SHA-256 before any store sees them. Token and leaky
+// buckets keep a single timestamp per key (GCRA) in a BucketStore; fixed
+// windows keep a counter per key in a github.com/ulule/limiter/v3 store.
+// Stores are standalone objects, so a server can keep them across
+// configuration reloads and hand them to each new Limiter.
+//
+// The package has no dependency on Caddy: Limiter.Middleware wraps any
+// net/http handler, and Ticket.SetHeaders and Ticket.WriteRefusal produce the
+// headers and the 429 answer in the shape OpenAI's SDKs understand.
+package limiter

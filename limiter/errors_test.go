@@ -1,0 +1,102 @@
+package limiter
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// brokenStore is a bucket store whose every call fails, as an unreachable
+// Redis would.
+type brokenStore struct{}
+
+var errStoreDown = errors.New("store down")
+
+func (brokenStore) Take(context.Context, Key, time.Duration, time.Duration) (Decision, error) {
+	return Decision{}, errStoreDown
+}
+
+func (brokenStore) Adjust(context.Context, Key, time.Duration) error { return errStoreDown }
+
+// failingAdjust decides like a memory store but cannot give anything back.
+type failingAdjust struct{ *MemoryStore }
+
+func (failingAdjust) Adjust(context.Context, Key, time.Duration) error { return errStoreDown }
+
+func TestStoreFailureGivesBackTheOtherZones(t *testing.T) {
+	good, _ := newFrozenStore(t)
+	l := newLimiter(t,
+		Zone{Name: "good", Requests: Rate{Count: 10, Per: time.Minute}, Buckets: good},
+		Zone{Name: "broken", Requests: Rate{Count: 100, Per: time.Minute}, Buckets: brokenStore{}},
+	)
+	tk, err := l.Admit(context.Background(), []string{"secret-key", "secret-key"})
+	if !errors.Is(err, errStoreDown) || tk != nil {
+		t.Fatalf("ticket %v, error %v; want the store's error alone", tk, err)
+	}
+	if strings.Contains(err.Error(), "secret-key") || !strings.Contains(err.Error(), `zone "broken"`) {
+		t.Fatalf("error %q names the key or misses the zone", err)
+	}
+	if got := backlog(t, good, "good", "secret-key"); got != 0 {
+		t.Fatalf("the good zone kept a charge: backlog %s", got)
+	}
+}
+
+func TestGiveBackFailureGoesToOnError(t *testing.T) {
+	store, _ := newFrozenStore(t)
+	var mu sync.Mutex
+	var reported []error
+	l, err := New([]Zone{
+		{Name: "a", Requests: Rate{Count: 10, Per: time.Minute}, Buckets: failingAdjust{store}},
+		{Name: "b", Requests: Rate{Count: 100, Per: time.Minute}, Burst: 1},
+	}, Options{OnError: func(err error) {
+		mu.Lock()
+		reported = append(reported, err)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx, keys := context.Background(), []string{"k", "k"}
+	if tk, err := l.Admit(ctx, keys); err != nil || !tk.Allowed {
+		t.Fatalf("first: %v %v", tk, err)
+	}
+	tk, err := l.Admit(ctx, keys)
+	if err != nil || tk.Allowed {
+		t.Fatalf("second: allowed %v, error %v; want a refusal", tk.Allowed, err)
+	}
+	if len(reported) != 1 || !errors.Is(reported[0], errStoreDown) {
+		t.Fatalf("reported %v", reported)
+	}
+}
+
+func TestMiddlewareOnStoreFailure(t *testing.T) {
+	tests := []struct {
+		name       string
+		failClosed bool
+		want       int
+	}{
+		{"open admits", false, http.StatusOK},
+		{"closed answers 503", true, http.StatusServiceUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var reported atomic.Int32
+			l, err := New([]Zone{{Name: "z", Requests: Rate{Count: 1, Per: time.Second}, Buckets: brokenStore{}}},
+				Options{FailClosed: tt.failClosed, OnError: func(error) { reported.Add(1) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := serve(t, l, HeadersOpenAI, okHandler)
+			a := get(context.Background(), srv.URL, "k")
+			if a.status != tt.want || reported.Load() != 1 {
+				t.Fatalf("status %d, %d errors reported; want %d and 1", a.status, reported.Load(), tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,185 @@
+package limiter
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// HeaderStyle selects the rate-limit headers set on answers.
+type HeaderStyle string
+
+// The header styles.
+const (
+	// HeadersOpenAI sets x-ratelimit-limit-requests,
+	// x-ratelimit-remaining-requests and x-ratelimit-reset-requests, like
+	// OpenAI's API. It is the default.
+	HeadersOpenAI HeaderStyle = "openai"
+	// HeadersIETF sets RateLimit-Policy and RateLimit as defined by
+	// draft-ietf-httpapi-ratelimit-headers.
+	HeadersIETF HeaderStyle = "ietf"
+	// HeadersNone sets no rate-limit headers.
+	HeadersNone HeaderStyle = "none"
+)
+
+// ParseHeaderStyle reads a style name; the empty name is HeadersOpenAI.
+func ParseHeaderStyle(s string) (HeaderStyle, error) {
+	switch st := HeaderStyle(s); st {
+	case "":
+		return HeadersOpenAI, nil
+	case HeadersOpenAI, HeadersIETF, HeadersNone:
+		return st, nil
+	}
+	return "", fmt.Errorf("limiter: unknown header style %q (want openai, ietf or none)", s)
+}
+
+// Canonical header names, set directly so no call canonicalises them again.
+const (
+	headerLimitRequests     = "X-Ratelimit-Limit-Requests"
+	headerRemainingRequests = "X-Ratelimit-Remaining-Requests"
+	headerResetRequests     = "X-Ratelimit-Reset-Requests"
+	headerPolicy            = "Ratelimit-Policy"
+	headerRateLimit         = "Ratelimit"
+)
+
+// SetHeaders sets the rate-limit headers of style on h, replacing any an
+// upstream set. An empty style is HeadersOpenAI; an unknown one sets
+// nothing. The OpenAI headers describe the tightest zone: the one with the
+// least remaining in proportion to its limit. A request no zone applied to
+// gets no headers, and an upstream's pass unchanged.
+func (t *Ticket) SetHeaders(h http.Header, style HeaderStyle) {
+	switch style {
+	case "", HeadersOpenAI:
+		t.setOpenAI(h)
+	case HeadersIETF:
+		t.setIETF(h)
+	}
+}
+
+func (t *Ticket) setOpenAI(h http.Header) {
+	st, ok := t.tightest(KindRequests)
+	if !ok {
+		return
+	}
+	h[headerLimitRequests] = []string{strconv.FormatInt(st.Limit, 10)}
+	h[headerRemainingRequests] = []string{strconv.FormatInt(st.Remaining, 10)}
+	h[headerResetRequests] = []string{formatDuration(st.Reset)}
+}
+
+// tightest returns the status of kind with the least remaining in
+// proportion to its limit, the longest reset breaking ties.
+func (t *Ticket) tightest(kind Kind) (Status, bool) {
+	var best Status
+	found := false
+	for _, st := range t.statuses {
+		if st.Kind != kind {
+			continue
+		}
+		// Compare Remaining/Limit without division: r1*l2 vs r2*l1.
+		a, b := st.Remaining*best.Limit, best.Remaining*st.Limit
+		if !found || a < b || a == b && st.Reset > best.Reset {
+			best, found = st, true
+		}
+	}
+	return best, found
+}
+
+// setIETF lists every limit that applied, one policy per limit.
+func (t *Ticket) setIETF(h http.Header) {
+	if len(t.statuses) == 0 {
+		return
+	}
+	var policy, current strings.Builder
+	for i, st := range t.statuses {
+		if i > 0 {
+			policy.WriteString(", ")
+			current.WriteString(", ")
+		}
+		name := st.Zone
+		if st.Kind == KindConcurrency {
+			name += "-concurrency"
+		}
+		writeSFString(&policy, name)
+		policy.WriteString(";q=")
+		writeSFString(&current, name)
+		current.WriteString(";r=")
+		current.WriteString(strconv.FormatInt(st.Remaining, 10))
+		if st.Kind == KindConcurrency {
+			policy.WriteString(strconv.FormatInt(st.Limit, 10))
+			policy.WriteString(`;qu="concurrent-requests"`)
+			continue
+		}
+		q, w := ietfWindow(st.Limit, st.Window)
+		policy.WriteString(strconv.FormatInt(q, 10))
+		policy.WriteString(";w=")
+		policy.WriteString(strconv.FormatInt(w, 10))
+		// The effective window of the limit that refused ends when a
+		// request fits again: the draft wants Retry-After no earlier.
+		reset := st.Reset
+		if !t.Allowed && i == t.refusal {
+			reset = t.RetryAfter
+		}
+		current.WriteString(";t=")
+		current.WriteString(strconv.FormatInt(ceilSeconds(reset), 10))
+	}
+	h[headerPolicy] = []string{policy.String()}
+	h[headerRateLimit] = []string{current.String()}
+}
+
+// ietfWindow expresses limit per window as a quota over whole seconds, as
+// the draft's w parameter allows no fractions: 5 per 1.5s becomes 6 per 2s.
+func ietfWindow(limit int64, window time.Duration) (q, w int64) {
+	w = max(ceilSeconds(window), 1)
+	if window == time.Duration(w)*time.Second {
+		return limit, w
+	}
+	return int64(float64(limit) * float64(w) * float64(time.Second) / float64(window)), w
+}
+
+// writeSFString writes s as a structured-field String (RFC 9651): quoted,
+// with quotes and backslashes escaped; bytes a String cannot hold become '?'.
+func writeSFString(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c > 0x7e:
+			b.WriteByte('?')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+}
+
+// ceilSeconds is d in whole seconds, rounded up.
+func ceilSeconds(d time.Duration) int64 {
+	return int64(ceilTo(d, time.Second) / time.Second)
+}
+
+// ceilTo rounds d up to a multiple of unit.
+func ceilTo(d, unit time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return (d + unit - 1) / unit * unit
+}
+
+// formatDuration renders d as a Go duration with the precision a client
+// needs, rounded up so that waiting that long is enough: "12ms" under a
+// second, "1.2s" under a minute, "4m13s" beyond.
+func formatDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < time.Second:
+		return ceilTo(d, time.Millisecond).String()
+	case d < time.Minute:
+		return ceilTo(d, 100*time.Millisecond).String()
+	}
+	return ceilTo(d, time.Second).String()
+}

@@ -1,0 +1,144 @@
+package limiter
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// InFlight counts the requests of each key in flight, for zones with a
+// concurrency cap. A request over the cap may wait in line for a slot; slots
+// are handed to waiters in arrival order. Keys with nothing in flight take no
+// memory.
+type InFlight struct {
+	shards [inflightShards]inflightShard
+}
+
+const inflightShards = 64
+
+type inflightShard struct {
+	mu    sync.Mutex
+	lines map[Key]*slotLine
+}
+
+// slotLine is the state of one key: requests holding a slot and requests
+// waiting for one.
+type slotLine struct {
+	held    int
+	waiters []*slotWaiter
+}
+
+// slotWaiter is a request waiting for a slot; granted is closed when the
+// slot is handed over.
+type slotWaiter struct {
+	limit   int
+	granted chan struct{}
+}
+
+// NewInFlight returns an empty table.
+func NewInFlight() *InFlight {
+	f := &InFlight{}
+	for i := range f.shards {
+		f.shards[i].lines = make(map[Key]*slotLine)
+	}
+	return f
+}
+
+func (f *InFlight) shard(k Key) *inflightShard { return &f.shards[k[0]%inflightShards] }
+
+// Held returns the number of slots key holds.
+func (f *InFlight) Held(key Key) int {
+	sh := f.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if l := sh.lines[key]; l != nil {
+		return l.held
+	}
+	return 0
+}
+
+// acquire takes one of limit slots for key, waiting up to maxWait for one
+// to free. It returns whether a slot was taken and how many the key then
+// holds. It stops waiting, and takes nothing, when ctx is done.
+func (f *InFlight) acquire(ctx context.Context, key Key, limit int, maxWait time.Duration) (bool, int) {
+	sh := f.shard(key)
+	sh.mu.Lock()
+	l := sh.lines[key]
+	if l == nil {
+		l = &slotLine{}
+		sh.lines[key] = l
+	}
+	if l.held < limit && len(l.waiters) == 0 {
+		l.held++
+		held := l.held
+		sh.mu.Unlock()
+		return true, held
+	}
+	if maxWait <= 0 || ctx.Err() != nil {
+		sh.mu.Unlock()
+		return false, limit
+	}
+	w := &slotWaiter{limit: limit, granted: make(chan struct{})}
+	l.waiters = append(l.waiters, w)
+	sh.mu.Unlock()
+
+	timer := time.NewTimer(maxWait)
+	defer timer.Stop()
+	select {
+	case <-w.granted:
+		return true, f.Held(key)
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+	sh.mu.Lock()
+	if l.remove(w) {
+		sh.tidy(key, l)
+		sh.mu.Unlock()
+		return false, limit
+	}
+	// The slot was handed over as the wait ended.
+	sh.mu.Unlock()
+	if ctx.Err() != nil {
+		f.release(key)
+		return false, limit
+	}
+	return true, f.Held(key)
+}
+
+// release frees one slot of key and hands free slots to waiters in order.
+func (f *InFlight) release(key Key) {
+	sh := f.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	l := sh.lines[key]
+	if l == nil {
+		return
+	}
+	l.held--
+	for len(l.waiters) > 0 && l.held < l.waiters[0].limit {
+		w := l.waiters[0]
+		l.waiters[0] = nil
+		l.waiters = l.waiters[1:]
+		l.held++
+		close(w.granted)
+	}
+	sh.tidy(key, l)
+}
+
+// tidy forgets a line with nothing held and nobody waiting.
+func (sh *inflightShard) tidy(key Key, l *slotLine) {
+	if l.held <= 0 && len(l.waiters) == 0 {
+		delete(sh.lines, key)
+	}
+}
+
+// remove takes w out of the line; false means it was already granted.
+func (l *slotLine) remove(w *slotWaiter) bool {
+	for i, x := range l.waiters {
+		if x == w {
+			l.waiters = append(l.waiters[:i], l.waiters[i+1:]...)
+			return true
+		}
+	}
+	return false
+}

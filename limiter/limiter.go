@@ -1,0 +1,193 @@
+package limiter
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	ulule "github.com/ulule/limiter/v3"
+	ululemem "github.com/ulule/limiter/v3/drivers/store/memory"
+)
+
+// Options configures a Limiter.
+type Options struct {
+	// FailClosed makes Middleware answer 503 when a store fails; by default
+	// the request is admitted unlimited.
+	FailClosed bool
+	// OnError receives store failures: those Middleware meets, and those
+	// Admit cannot return because the decision was already made (a charge
+	// that could not be given back). Errors never contain raw keys.
+	OnError func(error)
+}
+
+// Limiter decides requests against a list of zones. It is safe for
+// concurrent use.
+type Limiter struct {
+	// zones are sorted tightest first: the zone most likely to refuse is
+	// charged first, so fewer charges are taken only to be given back.
+	zones []zone
+	opts  Options
+	// owned is the default bucket store, created for zones without one.
+	owned *MemoryStore
+}
+
+// New validates zones and returns a Limiter over them. Zones without stores
+// share defaults owned by the Limiter, which Close releases.
+func New(zones []Zone, opts Options) (*Limiter, error) {
+	l := &Limiter{opts: opts}
+	var windows ulule.Store
+	var inflight *InFlight
+	names := make(map[string]bool, len(zones))
+	for i, zc := range zones {
+		z, err := newZone(zc)
+		if err != nil {
+			return nil, err
+		}
+		if names[z.Name] {
+			return nil, fmt.Errorf("limiter: zone %q defined twice", z.Name)
+		}
+		names[z.Name] = true
+		z.index = i
+		if z.Buckets == nil && (z.Algorithm == TokenBucket || z.Algorithm == LeakyBucket) && !z.Requests.IsZero() {
+			if l.owned == nil {
+				l.owned = NewMemoryStore(MemoryOptions{})
+			}
+			z.Buckets = l.owned
+		}
+		if z.Windows == nil && z.Algorithm == FixedWindow {
+			if windows == nil {
+				windows = ululemem.NewStore()
+			}
+			z.Windows = windows
+		}
+		if z.InFlight == nil && z.Concurrency > 0 {
+			if inflight == nil {
+				inflight = NewInFlight()
+			}
+			z.InFlight = inflight
+		}
+		l.zones = append(l.zones, z)
+	}
+	// Tightest first: the longest interval between requests. Zones with no
+	// rate have nothing to charge and go last.
+	slices.SortStableFunc(l.zones, func(a, b zone) int { return cmp.Compare(b.interval, a.interval) })
+	return l, nil
+}
+
+// Close releases the stores the Limiter created. Stores passed in Zone are
+// the caller's to close.
+func (l *Limiter) Close() error {
+	if l.owned != nil {
+		return l.owned.Close()
+	}
+	return nil
+}
+
+// Admit decides one request. keys[i] is the request's key in the i-th zone
+// given to New; an empty key means the zone does not apply to this request.
+//
+// The request is admitted in every zone or in none: when a zone refuses,
+// what the others took is given back before Admit returns. A leaky bucket
+// request, and one waiting for a concurrency slot, waits inside Admit; when
+// ctx ends first it leaves its place at once and is refused.
+//
+// The error reports a failing store only; nothing is held then.
+func (l *Limiter) Admit(ctx context.Context, keys []string) (*Ticket, error) {
+	if len(keys) != len(l.zones) {
+		return nil, fmt.Errorf("limiter: %d keys for %d zones", len(keys), len(l.zones))
+	}
+	t := &Ticket{Allowed: true}
+	t.statuses, t.holds = t.statusBuf[:0], t.holdBuf[:0]
+	for i := range l.zones {
+		z := &l.zones[i]
+		if raw := keys[z.index]; raw != "" {
+			t.holds = append(t.holds, hold{zone: z, key: hashKey(z.Name, raw)})
+		}
+	}
+	// Rates first: they decide at once, so a refusal comes before anyone
+	// waits.
+	wait, waiter, err := l.chargeRates(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if t.Allowed && l.takeSlots(ctx, t) && wait > 0 {
+		l.waitTurn(ctx, t, wait, waiter)
+	}
+	return t, nil
+}
+
+// chargeRates charges the request to every zone with a rate, tightest
+// first, until one refuses. It returns the longest leaky bucket wait and
+// the index of that zone's status.
+func (l *Limiter) chargeRates(ctx context.Context, t *Ticket) (wait time.Duration, waiter int, err error) {
+	for i := range t.holds {
+		h := &t.holds[i]
+		if h.zone.Requests.IsZero() {
+			continue
+		}
+		ok, st, d, err := h.zone.take(ctx, h.key)
+		if err != nil {
+			return 0, 0, errors.Join(err, t.giveBack(ctx))
+		}
+		h.status = len(t.statuses)
+		t.statuses = append(t.statuses, st)
+		if !ok {
+			l.refuse(ctx, t, h.status, d)
+			return 0, 0, nil
+		}
+		h.charged = true
+		if h.zone.Algorithm == LeakyBucket && d > wait {
+			wait, waiter = d, h.status
+		}
+	}
+	return wait, waiter, nil
+}
+
+// takeSlots takes a slot in every zone with a concurrency cap, waiting
+// for one up to the zone's MaxWait. It reports whether all were taken.
+func (l *Limiter) takeSlots(ctx context.Context, t *Ticket) bool {
+	for i := range t.holds {
+		h := &t.holds[i]
+		z := h.zone
+		if z.Concurrency == 0 {
+			continue
+		}
+		ok, held := z.InFlight.acquire(ctx, h.key, z.Concurrency, z.MaxWait)
+		h.slot = ok
+		t.statuses = append(t.statuses, Status{
+			Zone: z.Name, Kind: KindConcurrency,
+			Limit: int64(z.Concurrency), Remaining: int64(max(z.Concurrency-held, 0)),
+		})
+		if !ok {
+			// Slots free when answers end, which cannot be foreseen; a
+			// second is a fair guess and what clients round to anyway.
+			l.refuse(ctx, t, len(t.statuses)-1, time.Second)
+			return false
+		}
+	}
+	return true
+}
+
+// waitTurn holds a leaky bucket request until its turn to leave. One
+// whose ctx ends first leaves the queue, giving its place back.
+func (l *Limiter) waitTurn(ctx context.Context, t *Ticket, wait time.Duration, waiter int) {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+		l.refuse(ctx, t, waiter, 0)
+	}
+}
+
+// refuse turns t into a refusal by the limit of t.statuses[i]. A charge
+// that cannot be given back does not change the decision, so its error goes
+// to OnError.
+func (l *Limiter) refuse(ctx context.Context, t *Ticket, i int, retry time.Duration) {
+	if err := t.refuse(ctx, i, retry); err != nil && l.opts.OnError != nil {
+		l.opts.OnError(err)
+	}
+}

@@ -1,0 +1,242 @@
+package limiter
+
+import (
+	"context"
+	"encoding/binary"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func TestMemoryStoreTake(t *testing.T) {
+	const sec = time.Second
+	type step struct {
+		advance       time.Duration
+		cost, limit   time.Duration
+		allowed       bool
+		wait, backlog time.Duration
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"token bucket of depth 3 at 1/s", []step{
+			{0, sec, 3 * sec, true, 0, sec},
+			{0, sec, 3 * sec, true, sec, 2 * sec},
+			{0, sec, 3 * sec, true, 2 * sec, 3 * sec},
+			{0, sec, 3 * sec, false, 3 * sec, 4 * sec},
+			{sec / 2, sec, 3 * sec, false, 5 * sec / 2, 7 * sec / 2},
+			{sec / 2, sec, 3 * sec, true, 2 * sec, 3 * sec},
+		}},
+		{"drained bucket starts from now", []step{
+			{0, sec, 2 * sec, true, 0, sec},
+			{time.Hour, sec, 2 * sec, true, 0, sec},
+		}},
+		{"cost over the limit never fits", []step{
+			{0, 5 * sec, 2 * sec, false, 0, 5 * sec},
+		}},
+		{"zero cost reads the backlog", []step{
+			{0, sec, 2 * sec, true, 0, sec},
+			{0, 0, 0, false, sec, sec},
+			{0, 0, sec, true, sec, sec},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, clock := newFrozenStore(t)
+			key := hashKey("z", "k")
+			for i, st := range tt.steps {
+				clock.Advance(st.advance)
+				d, err := s.Take(context.Background(), key, st.cost, st.limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := Decision{Allowed: st.allowed, Wait: st.wait, Backlog: st.backlog}
+				if d != want {
+					t.Fatalf("step %d: got %+v, want %+v", i, d, want)
+				}
+			}
+		})
+	}
+}
+
+func TestMemoryStoreAdjust(t *testing.T) {
+	const sec = time.Second
+	tests := []struct {
+		name    string
+		charges int           // one-second charges taken first
+		advance time.Duration // before the adjustment
+		delta   time.Duration
+		want    time.Duration // backlog after
+		keys    int           // keys held after
+	}{
+		{"give back one of three", 3, 0, -sec, 2 * sec, 1},
+		{"give back more than held empties", 1, 0, -5 * sec, 0, 0},
+		{"give back on a drained bucket", 1, 2 * sec, -sec, 0, 0},
+		{"give back on a missing key", 0, 0, -sec, 0, 0},
+		{"debt on a missing key", 0, 0, 4 * sec, 4 * sec, 1},
+		{"debt on a drained bucket counts from now", 1, 5 * sec, 2 * sec, 2 * sec, 1},
+		{"debt adds to the backlog", 2, 0, 3 * sec, 5 * sec, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, clock := newFrozenStore(t)
+			ctx, key := context.Background(), hashKey("z", "k")
+			for range tt.charges {
+				if d, _ := s.Take(ctx, key, sec, time.Hour); !d.Allowed {
+					t.Fatal("charge refused")
+				}
+			}
+			clock.Advance(tt.advance)
+			if err := s.Adjust(ctx, key, tt.delta); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Len(); got != tt.keys {
+				t.Errorf("keys held = %d, want %d", got, tt.keys)
+			}
+			if got := backlog(t, s, "z", "k"); got != tt.want {
+				t.Errorf("backlog = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// numberedKey is the i-th of many distinct keys.
+func numberedKey(i int) Key {
+	var k Key
+	binary.LittleEndian.PutUint64(k[:], uint64(i)*0x9e3779b97f4a7c15)
+	binary.LittleEndian.PutUint64(k[8:], uint64(i))
+	return k
+}
+
+func TestMemoryStoreSweepDropsDrainedKeys(t *testing.T) {
+	s, clock := newFrozenStore(t)
+	ctx := context.Background()
+	const n = 5000
+	for i := range n {
+		// Half the keys drain in a second, half in an hour.
+		cost := time.Second
+		if i%2 == 1 {
+			cost = time.Hour
+		}
+		if _, err := s.Take(ctx, numberedKey(i), cost, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Advance(time.Minute)
+	s.sweep()
+	if got := s.Len(); got != n/2 {
+		t.Fatalf("after the first sweep %d keys, want %d", got, n/2)
+	}
+	clock.Advance(time.Hour)
+	s.sweep()
+	if got := s.Len(); got != 0 {
+		t.Fatalf("after the second sweep %d keys, want 0", got)
+	}
+}
+
+func TestMemoryStoreSweepReturnsMemory(t *testing.T) {
+	s, clock := newFrozenStore(t)
+	ctx := context.Background()
+	const n = 300_000
+	heap := func() int64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	before := heap()
+	for i := range n {
+		_, _ = s.Take(ctx, numberedKey(i), time.Second, time.Hour)
+	}
+	full := heap()
+	clock.Advance(time.Minute)
+	s.sweep()
+	after := heap()
+	if grown, left := full-before, after-before; left > grown/4 {
+		t.Fatalf("sweep kept %d of %d bytes", left, grown)
+	}
+}
+
+func TestMemoryStoreMaxKeys(t *testing.T) {
+	clock := newFakeClock()
+	const maxKeys = 4 * memShards
+	s := NewMemoryStore(MemoryOptions{MaxKeys: maxKeys, Now: clock.Now})
+	defer s.Close()
+	ctx := context.Background()
+	for i := range 20 * maxKeys {
+		if d, _ := s.Take(ctx, numberedKey(i), time.Minute, time.Hour); !d.Allowed {
+			t.Fatalf("key %d refused", i)
+		}
+	}
+	if got := s.Len(); got > maxKeys {
+		t.Fatalf("%d keys held, bound %d", got, maxKeys)
+	}
+}
+
+func TestMemoryStoreEvictsTheLeastBacklog(t *testing.T) {
+	clock := newFakeClock()
+	s := NewMemoryStore(MemoryOptions{MaxKeys: memShards, Now: clock.Now}) // one key a shard
+	defer s.Close()
+	ctx := context.Background()
+	// Two keys of the same shard: the second evicts the first.
+	a, b := Key{7, 1}, Key{7, 2}
+	_, _ = s.Take(ctx, a, time.Minute, time.Hour)
+	_, _ = s.Take(ctx, b, time.Minute, time.Hour)
+	if got := s.Len(); got != 1 {
+		t.Fatalf("%d keys held, want 1", got)
+	}
+	if d, _ := s.Take(ctx, b, 0, time.Hour); d.Backlog != time.Minute {
+		t.Fatalf("the newest key lost its state: backlog %s", d.Backlog)
+	}
+}
+
+func TestMemoryStoreCloseStopsTheSweep(t *testing.T) {
+	before := runtime.NumGoroutine()
+	s := NewMemoryStore(MemoryOptions{SweepInterval: time.Millisecond})
+	time.Sleep(5 * time.Millisecond) // let the sweep run a few times
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal("second Close:", err)
+	}
+	eventually(t, "the sweep goroutine to end", func() bool { return runtime.NumGoroutine() <= before })
+	// A closed store still decides.
+	if d, _ := s.Take(context.Background(), Key{}, time.Second, time.Second); !d.Allowed {
+		t.Fatal("closed store refused")
+	}
+}
+
+func TestMemoryStoreBytesPerKey(t *testing.T) {
+	const n = 200_000
+	perKey := fillKeys(t, n)
+	t.Logf("%.1f B/key", perKey)
+	if perKey > 100 {
+		t.Fatalf("%.1f bytes a key, want under 100", perKey)
+	}
+}
+
+// fillKeys charges n distinct keys to a fresh store and returns the heap
+// it took per key.
+func fillKeys(t testing.TB, n int) float64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	before := m.HeapAlloc
+	s := NewMemoryStore(MemoryOptions{MaxKeys: 2 * n}) // room for uneven shards
+	defer s.Close()
+	ctx := context.Background()
+	for i := range n {
+		if _, err := s.Take(ctx, numberedKey(i), time.Hour, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	if got := s.Len(); got != n {
+		t.Fatalf("%d keys held, want %d", got, n)
+	}
+	runtime.KeepAlive(s)
+	return float64(m.HeapAlloc-before) / float64(n)
+}

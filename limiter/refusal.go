@@ -1,0 +1,56 @@
+package limiter
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// openAIError is OpenAI's error body, which its SDKs parse.
+type openAIError struct {
+	Error openAIErrorBody `json:"error"`
+}
+
+type openAIErrorBody struct {
+	Message string  `json:"message"`
+	Type    string  `json:"type"`
+	Param   *string `json:"param"`
+	Code    string  `json:"code"`
+}
+
+// WriteRefusal answers a refused request: 429 with an OpenAI-shaped error
+// body, Retry-After (whole seconds, at least 1), retry-after-ms (which the
+// OpenAI SDKs prefer) and the headers of style. It writes nothing for an
+// admitted ticket.
+func (t *Ticket) WriteRefusal(w http.ResponseWriter, style HeaderStyle) {
+	if t.Allowed {
+		return
+	}
+	retry := max(t.RetryAfter, time.Millisecond)
+	body, _ := json.Marshal(openAIError{Error: openAIErrorBody{
+		Message: "llmgate: zone " + t.Zone + ": " + t.limitText() + ", retry in " + formatDuration(retry),
+		Type:    string(t.Kind),
+		Code:    "rate_limit_exceeded",
+	}})
+	h := w.Header()
+	t.SetHeaders(h, style)
+	h.Set("Content-Type", "application/json")
+	h.Set("Retry-After", strconv.FormatInt(max(ceilSeconds(retry), 1), 10))
+	h.Set("Retry-After-Ms", strconv.FormatInt(int64(ceilTo(retry, time.Millisecond)/time.Millisecond), 10))
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = w.Write(body)
+}
+
+// limitText describes the limit that refused: "60 requests per 1m0s".
+func (t *Ticket) limitText() string {
+	st := t.statuses[t.refusal]
+	count, noun := strconv.FormatInt(st.Limit, 10), " requests"
+	if st.Limit == 1 {
+		noun = " request"
+	}
+	if st.Kind == KindConcurrency {
+		return count + " concurrent" + noun
+	}
+	return count + noun + " per " + st.Window.String()
+}

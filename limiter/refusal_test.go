@@ -1,0 +1,59 @@
+package limiter
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func TestWriteRefusal(t *testing.T) {
+	perKey := Status{Zone: "per_key", Kind: KindRequests, Limit: 60, Remaining: 0, Reset: time.Minute, Window: time.Minute}
+	refused := func(retry time.Duration) *Ticket {
+		return &Ticket{Zone: "per_key", Kind: KindRequests, RetryAfter: retry, statuses: []Status{perKey}}
+	}
+	tests := []struct {
+		name   string
+		ticket *Ticket
+		style  HeaderStyle
+		status int
+		header map[string]string
+		body   string
+	}{
+		{"openai", refused(1150 * time.Millisecond), HeadersOpenAI, http.StatusTooManyRequests, map[string]string{
+			"Retry-After":                "2",
+			"Retry-After-Ms":             "1150",
+			"X-Ratelimit-Reset-Requests": "1m0s",
+			"Ratelimit":                  "",
+		}, `{"error":{"message":"llmgate: zone per_key: 60 requests per 1m0s, retry in 1.2s","type":"requests","param":null,"code":"rate_limit_exceeded"}}`},
+		{"ietf window ends with Retry-After", refused(1150 * time.Millisecond), HeadersIETF, http.StatusTooManyRequests, map[string]string{
+			"Retry-After":                "2",
+			"Ratelimit-Policy":           `"per_key";q=60;w=60`,
+			"Ratelimit":                  `"per_key";r=0;t=2`,
+			"X-Ratelimit-Reset-Requests": "",
+		}, `{"error":{"message":"llmgate: zone per_key: 60 requests per 1m0s, retry in 1.2s","type":"requests","param":null,"code":"rate_limit_exceeded"}}`},
+		{"at least a second and a millisecond", refused(0), HeadersNone, http.StatusTooManyRequests, map[string]string{
+			"Retry-After":                "1",
+			"Retry-After-Ms":             "1",
+			"X-Ratelimit-Reset-Requests": "",
+		}, `{"error":{"message":"llmgate: zone per_key: 60 requests per 1m0s, retry in 1ms","type":"requests","param":null,"code":"rate_limit_exceeded"}}`},
+		{"one request", &Ticket{Zone: "z", Kind: KindConcurrency, RetryAfter: time.Second,
+			statuses: []Status{{Zone: "z", Kind: KindConcurrency, Limit: 1}}}, HeadersNone, http.StatusTooManyRequests, nil,
+			`{"error":{"message":"llmgate: zone z: 1 concurrent request, retry in 1s","type":"concurrency","param":null,"code":"rate_limit_exceeded"}}`},
+		{"admitted writes nothing", ticketOf(perKey), HeadersOpenAI, http.StatusOK, map[string]string{"Retry-After": ""}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			tt.ticket.WriteRefusal(rec, tt.style)
+			if rec.Code != tt.status || rec.Body.String() != tt.body {
+				t.Fatalf("got %d %s\nwant %d %s", rec.Code, rec.Body, tt.status, tt.body)
+			}
+			for k, v := range tt.header {
+				if got := rec.Header().Get(k); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,38 @@
+package limiter
+
+import (
+	"context"
+	"time"
+)
+
+// BucketStore keeps the state of token and leaky buckets: one theoretical
+// arrival time (TAT) per key, the generic cell rate algorithm (GCRA). A
+// bucket is empty of backlog when its TAT is not after now; each charge
+// moves the TAT forward by its cost.
+//
+// Every decision is one atomic step of the store, so that a store shared by
+// several servers (Redis, one script per call) enforces one limit for all.
+// Durations are relative to the store's own clock, so servers need not agree
+// on the time.
+type BucketStore interface {
+	// Take charges cost to key if the backlog after the charge,
+	// max(TAT, now) + cost - now, is at most limit; otherwise it changes
+	// nothing.
+	Take(ctx context.Context, key Key, cost, limit time.Duration) (Decision, error)
+	// Adjust moves the TAT of key by delta without any check: a negative
+	// delta gives back an earlier charge (never below an empty bucket), a
+	// positive one adds debt that delays later charges.
+	Adjust(ctx context.Context, key Key, delta time.Duration) error
+}
+
+// Decision is the outcome of BucketStore.Take.
+type Decision struct {
+	// Allowed reports whether the charge was taken.
+	Allowed bool
+	// Wait is the backlog before the charge: how long a request of a leaky
+	// bucket waits for its turn.
+	Wait time.Duration
+	// Backlog is the backlog after the charge, or the one it would have
+	// made when refused.
+	Backlog time.Duration
+}

@@ -1,0 +1,99 @@
+package limiter
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNewRejectsBadZones(t *testing.T) {
+	perMin := Rate{Count: 60, Per: time.Minute}
+	tests := []struct {
+		name  string
+		zones []Zone
+		want  string
+	}{
+		{"no name", []Zone{{Requests: perMin}}, "without a name"},
+		{"twice", []Zone{{Name: "a", Requests: perMin}, {Name: "a", Requests: perMin}}, "defined twice"},
+		{"nothing to limit", []Zone{{Name: "a"}}, "limits nothing"},
+		{"zero count", []Zone{{Name: "a", Requests: Rate{Per: time.Minute}}}, "needs both"},
+		{"zero period", []Zone{{Name: "a", Requests: Rate{Count: 5}}}, "needs both"},
+		{"negative count", []Zone{{Name: "a", Requests: Rate{Count: -1, Per: time.Second}}}, "negative rate"},
+		{"negative burst", []Zone{{Name: "a", Requests: perMin, Burst: -1}}, "negative burst"},
+		{"negative wait", []Zone{{Name: "a", Requests: perMin, MaxWait: -time.Second}}, "negative max_wait"},
+		{"negative concurrency", []Zone{{Name: "a", Requests: perMin, Concurrency: -2}}, "negative concurrency"},
+		{"unknown algorithm", []Zone{{Name: "a", Requests: perMin, Algorithm: "sliding"}}, "unknown algorithm"},
+		{"burst on a window", []Zone{{Name: "a", Requests: perMin, Burst: 5, Algorithm: FixedWindow}}, "burst does not apply"},
+		{"burst without rate", []Zone{{Name: "a", Concurrency: 1, Burst: 5}}, "burst without"},
+		{"burst too deep", []Zone{{Name: "a", Requests: Rate{Count: 1, Per: 24 * time.Hour}, Burst: 1 << 40}}, "too far ahead"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, err := New(tt.zones, Options{})
+			if err == nil {
+				_ = l.Close()
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not say %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestZoneDefaults(t *testing.T) {
+	tests := []struct {
+		name      string
+		zone      Zone
+		interval  time.Duration
+		tolerance time.Duration
+	}{
+		{"token bucket depth defaults to the count", Zone{Name: "a", Requests: Rate{Count: 60, Per: time.Minute}},
+			time.Second, 60 * time.Second},
+		{"token bucket with burst", Zone{Name: "a", Requests: Rate{Count: 10, Per: time.Second}, Burst: 3},
+			100 * time.Millisecond, 300 * time.Millisecond},
+		{"interval rounds up", Zone{Name: "a", Requests: Rate{Count: 3, Per: time.Second}, Burst: 3},
+			333333334, 1000000002},
+		{"leaky bucket reaches one interval past its queue", Zone{Name: "a", Requests: Rate{Count: 10, Per: time.Second}, Burst: 20, Algorithm: LeakyBucket},
+			100 * time.Millisecond, 2100 * time.Millisecond},
+		{"leaky bucket bounded by max wait", Zone{Name: "a", Requests: Rate{Count: 10, Per: time.Second}, Burst: 20, Algorithm: LeakyBucket, MaxWait: 500 * time.Millisecond},
+			100 * time.Millisecond, 600 * time.Millisecond},
+		{"concurrency only", Zone{Name: "a", Concurrency: 2}, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			z, err := newZone(tt.zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if z.interval != tt.interval || z.tolerance != tt.tolerance {
+				t.Fatalf("interval %d tolerance %d, want %d and %d", z.interval, z.tolerance, tt.interval, tt.tolerance)
+			}
+			if z.Algorithm != TokenBucket && tt.zone.Algorithm == "" {
+				t.Fatalf("algorithm %q, want the default", z.Algorithm)
+			}
+		})
+	}
+}
+
+func TestRateString(t *testing.T) {
+	if got := (Rate{Count: 60, Per: time.Minute}).String(); got != "60 per 1m0s" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestZonesAreDecidedTightestFirst(t *testing.T) {
+	l := newLimiter(t,
+		Zone{Name: "fast", Requests: Rate{Count: 100, Per: time.Second}},
+		Zone{Name: "conc", Concurrency: 1},
+		Zone{Name: "daily", Requests: Rate{Count: 1000, Per: 24 * time.Hour}, Algorithm: FixedWindow},
+		Zone{Name: "minute", Requests: Rate{Count: 60, Per: time.Minute}},
+	)
+	var got []string
+	for _, z := range l.zones {
+		got = append(got, z.Name)
+	}
+	if strings.Join(got, " ") != "daily minute fast conc" {
+		t.Fatalf("order %v", got)
+	}
+}
