@@ -4,12 +4,14 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 )
 
 // BenchmarkAdmit is one decision for a key already in the store: hashing,
-// the bucket step and the ticket.
+// the bucket step and the ticket. All goroutines share one key, the worst
+// case for the store's locks; BenchmarkAdmitManyKeys spreads them.
 func BenchmarkAdmit(b *testing.B) {
 	tests := []struct {
 		name string
@@ -36,6 +38,24 @@ func BenchmarkAdmit(b *testing.B) {
 			})
 		})
 	}
+}
+
+func BenchmarkAdmitManyKeys(b *testing.B) {
+	l := newLimiter(b, Zone{Name: "per_key", Requests: Rate{Count: 1 << 40, Per: time.Second}})
+	keys := make([][]string, 4096)
+	for i := range keys {
+		keys[i] = []string{"Bearer sk-proj-" + strconv.Itoa(i) + "-0123456789abcdefghijklmnopqrstuvwxyz"}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for i := 0; pb.Next(); i++ {
+			tk, err := l.Admit(ctx, keys[i%len(keys)])
+			if err != nil || !tk.Allowed {
+				b.Fatal("refused")
+			}
+		}
+	})
 }
 
 // BenchmarkMemoryStoreTake is the store's step alone, on one key and on
