@@ -15,7 +15,9 @@ import (
 var client = &http.Client{Timeout: 30 * time.Second}
 
 // post sends body to url with header pairs ("Name", "value", ...) and
-// returns the answer with its body read.
+// returns the answer with its body read. The default credential is unique
+// to the site (each test gets a fresh port), because cache entries outlive
+// a config, as they should, and must not leak from one test into the next.
 func post(t *testing.T, url, body string, header ...string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
@@ -23,7 +25,7 @@ func post(t *testing.T, url, body string, header ...string) (*http.Response, str
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer sk-test-default")
+	req.Header.Set("Authorization", "Bearer sk-test-"+req.URL.Host)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}

@@ -36,7 +36,7 @@ func cacheSite(t *testing.T, options string) (site string, up *fakeai.Server) {
 
 func TestCacheSDKRepeatIsHit(t *testing.T) {
 	site, up := cacheSite(t, "")
-	c := sdk(site, "sk-test-alice")
+	c := sdk(site, "sk-test-alice-"+site)
 	ctx := context.Background()
 
 	var first, second *http.Response
@@ -86,8 +86,8 @@ func TestCacheKeying(t *testing.T) {
 		{name: "identical", body: body, hit: true},
 		{name: "reordered and spaced", hit: true,
 			body: "{ \"temperature\" : 0.50,\n \"messages\":[{\"content\":\"hi\\u000athere\",\"role\":\"user\"}], \"model\":\"gpt-4o-mini\" }"},
-		{name: "other credential", body: body, header: []string{"Authorization", "Bearer sk-test-bob"}},
-		{name: "anthropic credential", body: body, header: []string{"Authorization", "", "X-Api-Key", "sk-ant-test"}},
+		{name: "other credential", body: body, header: []string{"Authorization", "Bearer sk-test-bob-" + site}},
+		{name: "anthropic credential", body: body, header: []string{"Authorization", "", "X-Api-Key", "sk-ant-test-" + site}},
 		{name: "other model", body: strings.Replace(body, "gpt-4o-mini", "gpt-4o", 1)},
 		{name: "other temperature", body: strings.Replace(body, "0.5", "0.51", 1)},
 		{name: "other path", body: body},
@@ -263,9 +263,14 @@ func TestCacheTTL(t *testing.T) {
 }
 
 func TestCacheScopes(t *testing.T) {
-	const body = `{"model":"m","messages":[{"role":"user","content":"scoped"}]}`
+	// Scoped by something other than the credential, so the prompt names
+	// the site to keep entries of earlier runs out.
+	body := func(site string) string {
+		return fmt.Sprintf(`{"model":"m","messages":[{"role":"user","content":"scoped at %s"}]}`, site)
+	}
 	t.Run("shared", func(t *testing.T) {
 		site, up := cacheSite(t, "scope shared")
+		body := body(site)
 		post(t, site+"/v1/chat/completions", body, "Authorization", "Bearer sk-a")
 		post(t, site+"/v1/chat/completions", body, "Authorization", "Bearer sk-b")
 		if up.Calls() != 1 {
@@ -274,6 +279,7 @@ func TestCacheScopes(t *testing.T) {
 	})
 	t.Run("placeholder", func(t *testing.T) {
 		site, up := cacheSite(t, "scope {http.request.header.X-Team}")
+		body := body(site)
 		post(t, site+"/v1/chat/completions", body, "X-Team", "red", "Authorization", "Bearer sk-a")
 		post(t, site+"/v1/chat/completions", body, "X-Team", "red", "Authorization", "Bearer sk-b")
 		post(t, site+"/v1/chat/completions", body, "X-Team", "blue", "Authorization", "Bearer sk-a")

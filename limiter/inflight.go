@@ -2,6 +2,7 @@ package limiter
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -17,8 +18,10 @@ type InFlight struct {
 const inflightShards = 64
 
 type inflightShard struct {
-	mu    sync.Mutex
-	lines map[Key]*slotLine
+	mu sync.Mutex
+	// lines holds only keys with something held or waiting; by value, so
+	// a request takes no allocation.
+	lines map[Key]slotLine
 }
 
 // slotLine is the state of one key: requests holding a slot and requests
@@ -39,7 +42,7 @@ type slotWaiter struct {
 func NewInFlight() *InFlight {
 	f := &InFlight{}
 	for i := range f.shards {
-		f.shards[i].lines = make(map[Key]*slotLine)
+		f.shards[i].lines = make(map[Key]slotLine)
 	}
 	return f
 }
@@ -51,10 +54,7 @@ func (f *InFlight) Held(key Key) int {
 	sh := f.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if l := sh.lines[key]; l != nil {
-		return l.held
-	}
-	return 0
+	return sh.lines[key].held
 }
 
 // acquire takes one of limit slots for key, waiting up to maxWait for one
@@ -64,15 +64,11 @@ func (f *InFlight) acquire(ctx context.Context, key Key, limit int, maxWait time
 	sh := f.shard(key)
 	sh.mu.Lock()
 	l := sh.lines[key]
-	if l == nil {
-		l = &slotLine{}
-		sh.lines[key] = l
-	}
 	if l.held < limit && len(l.waiters) == 0 {
 		l.held++
-		held := l.held
+		sh.lines[key] = l
 		sh.mu.Unlock()
-		return true, held
+		return true, l.held
 	}
 	if maxWait <= 0 || ctx.Err() != nil {
 		sh.mu.Unlock()
@@ -80,6 +76,7 @@ func (f *InFlight) acquire(ctx context.Context, key Key, limit int, maxWait time
 	}
 	w := &slotWaiter{limit: limit, granted: make(chan struct{})}
 	l.waiters = append(l.waiters, w)
+	sh.lines[key] = l
 	sh.mu.Unlock()
 
 	timer := time.NewTimer(maxWait)
@@ -91,17 +88,17 @@ func (f *InFlight) acquire(ctx context.Context, key Key, limit int, maxWait time
 	case <-timer.C:
 	}
 	sh.mu.Lock()
-	if l.remove(w) {
-		sh.tidy(key, l)
-		sh.mu.Unlock()
-		return false, limit
-	}
-	// The slot was handed over as the wait ended.
+	left := sh.leave(key, w)
 	sh.mu.Unlock()
-	if ctx.Err() != nil {
+	switch {
+	case left:
+		return false, limit
+	case ctx.Err() != nil:
+		// The slot was handed over as the client left: pass it on.
 		f.release(key)
 		return false, limit
 	}
+	// The slot was handed over as MaxWait ran out: take it.
 	return true, f.Held(key)
 }
 
@@ -110,35 +107,38 @@ func (f *InFlight) release(key Key) {
 	sh := f.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	l := sh.lines[key]
-	if l == nil {
+	l, ok := sh.lines[key]
+	if !ok {
 		return
 	}
 	l.held--
 	for len(l.waiters) > 0 && l.held < l.waiters[0].limit {
-		w := l.waiters[0]
+		close(l.waiters[0].granted)
 		l.waiters[0] = nil
 		l.waiters = l.waiters[1:]
 		l.held++
-		close(w.granted)
 	}
-	sh.tidy(key, l)
+	sh.put(key, l)
 }
 
-// tidy forgets a line with nothing held and nobody waiting.
-func (sh *inflightShard) tidy(key Key, l *slotLine) {
+// leave takes w out of key's line; false means it was granted already.
+func (sh *inflightShard) leave(key Key, w *slotWaiter) bool {
+	l := sh.lines[key]
+	i := slices.Index(l.waiters, w)
+	if i < 0 {
+		return false
+	}
+	l.waiters = slices.Delete(l.waiters, i, i+1)
+	sh.put(key, l)
+	return true
+}
+
+// put stores key's line, forgetting one with nothing held and nobody
+// waiting.
+func (sh *inflightShard) put(key Key, l slotLine) {
 	if l.held <= 0 && len(l.waiters) == 0 {
 		delete(sh.lines, key)
+		return
 	}
-}
-
-// remove takes w out of the line; false means it was already granted.
-func (l *slotLine) remove(w *slotWaiter) bool {
-	for i, x := range l.waiters {
-		if x == w {
-			l.waiters = append(l.waiters[:i], l.waiters[i+1:]...)
-			return true
-		}
-	}
-	return false
+	sh.lines[key] = l
 }

@@ -12,8 +12,16 @@ import (
 //
 // Every decision is one atomic step of the store, so that a store shared by
 // several servers (Redis, one script per call) enforces one limit for all.
-// Durations are relative to the store's own clock, so servers need not agree
-// on the time.
+// Take is, with now read from the store's own clock inside the step:
+//
+//	tat := max(stored TAT, now)
+//	backlog := tat + cost - now
+//	if backlog <= limit { stored TAT = tat + cost }
+//	return backlog <= limit, tat - now, backlog
+//
+// Durations are relative to that clock, so servers need not agree on the
+// time. A key whose TAT has passed holds nothing and may be dropped (in
+// Redis: expire the key at its TAT).
 type BucketStore interface {
 	// Take charges cost to key if the backlog after the charge,
 	// max(TAT, now) + cost - now, is at most limit; otherwise it changes
