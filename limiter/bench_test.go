@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -47,9 +48,12 @@ func BenchmarkAdmitManyKeys(b *testing.B) {
 		keys[i] = []string{"Bearer sk-proj-" + strconv.Itoa(i) + "-0123456789abcdefghijklmnopqrstuvwxyz"}
 	}
 	ctx := context.Background()
+	var worker atomic.Int64
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
-		for i := 0; pb.Next(); i++ {
+		// Each goroutine starts elsewhere in the keys, so that they do not
+		// walk them in step.
+		for i := int(worker.Add(1)) * 997; pb.Next(); i++ {
 			tk, err := l.Admit(ctx, keys[i%len(keys)])
 			if err != nil || !tk.Allowed {
 				b.Fatal("refused")
@@ -74,9 +78,10 @@ func BenchmarkMemoryStoreTake(b *testing.B) {
 		})
 	})
 	b.Run("many keys", func(b *testing.B) {
+		var worker atomic.Int64
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
-			i := 0
+			i := int(worker.Add(1)) * 7919
 			for pb.Next() {
 				_, _ = s.Take(ctx, numberedKey(i&0xffff), time.Nanosecond, time.Hour)
 				i++

@@ -50,14 +50,15 @@ func New(zones []Zone, opts Options) (*Limiter, error) {
 			return nil, fmt.Errorf("limiter: zone %q defined twice", z.Name)
 		}
 		names[z.Name] = true
-		z.index = i
-		if z.Buckets == nil && (z.Algorithm == TokenBucket || z.Algorithm == LeakyBucket) && !z.Requests.IsZero() {
+		z.index, z.salt = i, saltOf(z.Name)
+		rated := !z.Requests.IsZero()
+		if z.Buckets == nil && rated && z.Algorithm != FixedWindow {
 			if l.owned == nil {
 				l.owned = NewMemoryStore(MemoryOptions{})
 			}
 			z.Buckets = l.owned
 		}
-		if z.Windows == nil && z.Algorithm == FixedWindow {
+		if z.Windows == nil && rated && z.Algorithm == FixedWindow {
 			if windows == nil {
 				windows = ululemem.NewStore()
 			}
@@ -101,11 +102,19 @@ func (l *Limiter) Admit(ctx context.Context, keys []string) (*Ticket, error) {
 	}
 	t := &Ticket{Allowed: true}
 	t.statuses, t.holds = t.statusBuf[:0], t.holdBuf[:0]
+	var lastRaw string
+	var lastHash Key
 	for i := range l.zones {
 		z := &l.zones[i]
-		if raw := keys[z.index]; raw != "" {
-			t.holds = append(t.holds, hold{zone: z, key: hashKey(z.Name, raw)})
+		raw := keys[z.index]
+		if raw == "" {
+			continue
 		}
+		// Zones usually share their key (the credential): hash it once.
+		if raw != lastRaw {
+			lastRaw, lastHash = raw, hashRaw(raw)
+		}
+		t.holds = append(t.holds, hold{zone: z, key: lastHash.salted(z.salt)})
 	}
 	// Rates first: they decide at once, so a refusal comes before anyone
 	// waits.

@@ -88,6 +88,8 @@ type zone struct {
 	Zone
 	// index is the zone's position in the list given to New.
 	index int
+	// salt makes the zone's stored keys its own.
+	salt Key
 	// interval is the time one request adds to a bucket.
 	interval time.Duration
 	// tolerance is the largest backlog a bucket may hold after a charge.
