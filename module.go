@@ -16,8 +16,16 @@ import (
 func init() {
 	caddy.RegisterModule(Cache{})
 	caddy.RegisterModule(CacheMemory{})
+	caddy.RegisterModule(RateLimit{})
+	caddy.RegisterModule(RateLimitMemory{})
 
+	httpcaddyfile.RegisterHandlerDirective("llm_ratelimit", parseRateLimit)
 	httpcaddyfile.RegisterHandlerDirective("llm_cache", parseCache)
-	// Users need no `order` option: the cache answers before the proxy.
+	// Users need no `order` option: limits, then the cache, then the
+	// proxy. A cache hit is then counted by the limits; inside a route
+	// block users choose the other order.
+	// (Orders can only name standard directives: each insertion lands
+	// right before reverse_proxy, after the ones made earlier.)
+	httpcaddyfile.RegisterDirectiveOrder("llm_ratelimit", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("llm_cache", httpcaddyfile.Before, "reverse_proxy")
 }

@@ -34,7 +34,7 @@ func BenchmarkKey(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				NewKey(r, credentialPartition(r), q, nil)
+				NewKey(r, llmreq.Credentials(r.Header), q, nil)
 			}
 		})
 	}

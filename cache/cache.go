@@ -84,7 +84,7 @@ func New(cfg Config) (*Cache, error) {
 	}
 	switch cfg.Scope {
 	case "", ScopeKey:
-		c.partition = credentialPartition
+		c.partition = func(r *http.Request) string { return llmreq.Credentials(r.Header) }
 	case ScopeShared:
 		c.partition = func(*http.Request) string { return "" }
 	default:

@@ -16,10 +16,6 @@ type Key [sha256.Size]byte
 // String returns the key in hex.
 func (k Key) String() string { return hex.EncodeToString(k[:]) }
 
-// credentialHeaders carry the caller's API key in the APIs llmgate fronts:
-// OpenAI (Authorization), Anthropic (x-api-key) and Azure OpenAI (api-key).
-var credentialHeaders = []string{"Authorization", "X-Api-Key", "Api-Key"}
-
 // NewKey computes the key of a request whose body was parsed into q.
 // Every part but the last is length-prefixed, so no two different requests
 // feed the hash the same bytes.
@@ -41,17 +37,4 @@ func NewKey(r *http.Request, partition string, q *llmreq.Request, ignore []strin
 func appendField(b []byte, s string) []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(s)))
 	return append(b, s...)
-}
-
-// credentialPartition is the "key" scope: every credential header the
-// caller sent, so a request is only ever answered from entries made with
-// the same credentials.
-func credentialPartition(r *http.Request) string {
-	var p string
-	for _, name := range credentialHeaders {
-		for _, v := range r.Header.Values(name) {
-			p += name + ":" + v + "\n"
-		}
-	}
-	return p
 }

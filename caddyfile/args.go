@@ -1,6 +1,10 @@
 package caddyfile
 
 import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/llmgate/caddy-llmgate/units"
 )
@@ -62,4 +66,41 @@ func size(d *caddyfile.Dispenser, name string) (units.Size, error) {
 		return 0, d.Errf("%s: %v", name, err)
 	}
 	return units.Size(n), nil
+}
+
+// optionErr gives an error of a value parser the position and name of
+// option name; nil stays nil.
+func optionErr(d *caddyfile.Dispenser, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return d.Errf("%s: %v", name, err)
+}
+
+// positive reads the positive integer that is the single argument of
+// option name.
+func positive(d *caddyfile.Dispenser, name string) (int64, error) {
+	v, err := oneArg(d, name)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, d.Errf("%s: want a positive integer, got %q", name, v)
+	}
+	return n, nil
+}
+
+// storageModule reads `storage <backend> [<args…>]` into the JSON of the
+// backend's module in namespace, with the backend's name.
+func storageModule(d *caddyfile.Dispenser, namespace string) (json.RawMessage, string, error) {
+	if !d.NextArg() {
+		return nil, "", d.Errf("storage: missing backend (memory or redis)")
+	}
+	backend := d.Val()
+	mod, err := caddyfile.UnmarshalModule(d, namespace+"."+backend)
+	if err != nil {
+		return nil, "", err
+	}
+	return caddyconfig.JSONModuleObject(mod, "backend", backend, nil), backend, nil
 }

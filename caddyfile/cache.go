@@ -75,15 +75,7 @@ func ParseCache(d *caddyfile.Dispenser) (cache.Config, json.RawMessage, error) {
 		case "paths":
 			cfg.Paths, err = moreArgs(d, name)
 		case "storage":
-			if !d.NextArg() {
-				return cfg, nil, d.Errf("storage: missing backend (memory or redis)")
-			}
-			backend = d.Val()
-			var mod caddyfile.Unmarshaler
-			mod, err = caddyfile.UnmarshalModule(d, CacheStorageNamespace+"."+backend)
-			if err == nil {
-				storage = caddyconfig.JSONModuleObject(mod, "backend", backend, nil)
-			}
+			storage, backend, err = storageModule(d, CacheStorageNamespace)
 		default:
 			return cfg, nil, d.Errf("unrecognized llm_cache option %q", name)
 		}

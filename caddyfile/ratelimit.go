@@ -1,0 +1,135 @@
+package caddyfile
+
+import (
+	"encoding/json"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/llmgate/caddy-llmgate/limiter"
+)
+
+// RateLimitStorageNamespace is the module namespace of llm_ratelimit
+// storage backends.
+const RateLimitStorageNamespace = "http.llm_ratelimit.storage"
+
+// ParseRateLimit reads an llm_ratelimit directive into the limiter
+// configuration and the JSON of its storage module (nil for the default
+// memory storage). The syntax is documented on the llm_ratelimit handler's
+// UnmarshalCaddyfile.
+func ParseRateLimit(d *caddyfile.Dispenser) (limiter.Config, json.RawMessage, error) {
+	var (
+		cfg     limiter.Config
+		storage json.RawMessage
+		seen    = options{}
+	)
+	d.Next() // directive name
+	if d.NextArg() {
+		return cfg, nil, d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		name := d.Val()
+		if name != "zone" {
+			if err := seen.once(d); err != nil {
+				return cfg, nil, err
+			}
+		}
+		var err error
+		switch name {
+		case "zone":
+			err = parseZone(d, &cfg)
+		case "storage":
+			storage, _, err = storageModule(d, RateLimitStorageNamespace)
+		case "on_storage_error":
+			if cfg.OnStorageError, err = oneArg(d, name); err == nil {
+				_, err = cfg.FailClosed()
+				err = optionErr(d, name, err)
+			}
+		case "headers":
+			var v string
+			if v, err = oneArg(d, name); err == nil {
+				cfg.Headers, err = limiter.ParseHeaderStyle(v)
+				err = optionErr(d, name, err)
+			}
+		default:
+			return cfg, nil, d.Errf("unrecognized llm_ratelimit option %q", name)
+		}
+		if err != nil {
+			return cfg, nil, err
+		}
+	}
+	if len(cfg.Zones) == 0 {
+		return cfg, nil, d.Err("llm_ratelimit: no zone defined")
+	}
+	return cfg, storage, nil
+}
+
+// parseZone reads one `zone <name> { … }` block into cfg.
+func parseZone(d *caddyfile.Dispenser, cfg *limiter.Config) error {
+	if !d.NextArg() {
+		return d.Errf("zone: missing name")
+	}
+	name := d.Val()
+	if d.NextArg() {
+		return d.Errf("zone %s: unexpected argument %q", name, d.Val())
+	}
+	var err error
+	if _, dup := cfg.Zones[name]; dup {
+		return d.Errf("zone %s: already specified", name)
+	}
+	z := &limiter.ZoneConfig{}
+	seen := options{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		opt := d.Val()
+		if err := seen.once(d); err != nil {
+			return err
+		}
+		switch opt {
+		case "key":
+			z.Key, err = oneArg(d, opt)
+		case "match":
+			var set map[string]json.RawMessage
+			set, err = caddyhttp.ParseCaddyfileNestedMatcherSet(d)
+			if err == nil && len(set) == 0 {
+				err = d.Errf("match: missing matcher")
+			}
+			z.Match = set
+		case "requests":
+			var v string
+			if v, err = oneArg(d, opt); err == nil {
+				z.Requests, err = limiter.ParseRate(v)
+				err = optionErr(d, opt, err)
+			}
+		case "burst":
+			z.Burst, err = positive(d, opt)
+		case "concurrency":
+			var n int64
+			n, err = positive(d, opt)
+			z.Concurrency = int(n)
+		case "algorithm":
+			var v string
+			if v, err = oneArg(d, opt); err == nil {
+				z.Algorithm = limiter.Algorithm(v)
+			}
+		case "max_wait":
+			var v string
+			if v, err = oneArg(d, opt); err == nil {
+				z.MaxWait, err = duration(d, opt, v)
+			}
+		default:
+			return d.Errf("zone %s: unrecognized option %q", name, opt)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	// The limiter's own checks (a rate or a cap, burst only with a rate,
+	// known algorithm) run here too, so that adapt reports them with the
+	// line.
+	if err := z.Zone(name).Validate(); err != nil {
+		return d.Errf("%v", err)
+	}
+	if cfg.Zones == nil {
+		cfg.Zones = map[string]*limiter.ZoneConfig{}
+	}
+	cfg.Zones[name] = z
+	return nil
+}

@@ -1,0 +1,95 @@
+package caddyfile_test
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestAdaptRateLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{
+			name: "smallest config, ordered before the cache and the proxy",
+			in:   "reverse_proxy localhost:9000\nllm_cache\nllm_ratelimit {\n zone z {\n key static\n requests 10/s\n }\n}",
+			want: `{"handler":"llm_ratelimit","zones":{"z":{"key":"static","requests":"10/s"}}}
+{"handler":"llm_cache"}
+{"handler":"reverse_proxy","upstreams":[{"dial":"localhost:9000"}]}`,
+		},
+		{
+			name: "every option",
+			in: `llm_ratelimit {
+				zone per_key {
+					key {http.request.header.Authorization}
+					requests 60/m
+					burst 10
+					concurrency 4
+					algorithm token_bucket
+				}
+				zone gpt4 {
+					match header X-Model gpt-4*
+					key {http.request.header.Authorization}
+					requests 100/10s
+					algorithm fixed_window
+				}
+				zone upstream {
+					key static
+					requests 5/s
+					burst 10
+					algorithm leaky_bucket
+					max_wait 5s
+				}
+				storage memory
+				on_storage_error closed
+				headers ietf
+			}`,
+			want: `{"handler":"llm_ratelimit","headers":"ietf","on_storage_error":"closed","storage":{"backend":"memory"},"zones":{"gpt4":{"algorithm":"fixed_window","key":"{http.request.header.Authorization}","match":{"header":{"X-Model":["gpt-4*"]}},"requests":"100/10s"},"per_key":{"algorithm":"token_bucket","burst":10,"concurrency":4,"key":"{http.request.header.Authorization}","requests":"60/m"},"upstream":{"algorithm":"leaky_bucket","burst":10,"key":"static","max_wait":"5s","requests":"5/s"}}}`,
+		},
+		{
+			name: "match block, concurrency alone, default key",
+			in:   "llm_ratelimit {\n zone c {\n match {\n path /v1/*\n method POST\n }\n concurrency 2\n }\n}",
+			want: `{"handler":"llm_ratelimit","zones":{"c":{"concurrency":2,"match":{"method":["POST"],"path":["/v1/*"]}}}}`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := handlers(t, tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Fatalf("got\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAdaptRateLimitErrors(t *testing.T) {
+	zone := func(body string) string { return "llm_ratelimit {\n zone z {\n" + body + "\n }\n}" }
+	for _, tc := range []struct {
+		name, in, want, line string
+	}{
+		{"zero rate", zone("requests 0/m"), `requests: invalid rate "0/m": the count must be a positive integer`, "at Caddyfile:4"},
+		{"bad period", zone("requests 5/fortnight"), `the period must be s, m, h, d`, "at Caddyfile:4"},
+		{"no slash", zone("requests 60"), `want <count>/<period>`, "at Caddyfile:4"},
+		{"negative burst", zone("requests 1/s\nburst -1"), `burst: want a positive integer, got "-1"`, "at Caddyfile:5"},
+		{"unknown algorithm", zone("requests 1/s\nalgorithm fifo"), `unknown algorithm "fifo"`, "at Caddyfile:6"},
+		{"burst with fixed window", zone("requests 1/d\nalgorithm fixed_window\nburst 3"), `burst does not apply to fixed_window`, "at Caddyfile:7"},
+		{"limits nothing", zone("key static"), `limits nothing`, "at Caddyfile:5"},
+		{"unknown zone option", zone("colour blue"), `zone z: unrecognized option "colour"`, "at Caddyfile:4"},
+		{"repeated zone option", zone("requests 1/s\nrequests 2/s"), `requests: already specified`, "at Caddyfile:5"},
+		{"repeated zone", "llm_ratelimit {\n zone z {\n requests 1/s\n }\n zone z {\n requests 1/s\n }\n}", `zone z: already specified`, "at Caddyfile:6"},
+		{"zone without name", "llm_ratelimit {\n zone {\n requests 1/s\n }\n}", `zone: missing name`, "at Caddyfile:3"},
+		{"no zone", "llm_ratelimit {\n headers none\n}", `llm_ratelimit: no zone defined`, "at Caddyfile:4"},
+		{"bad storage error mode", "llm_ratelimit {\n on_storage_error maybe\n}", `on_storage_error: unknown value "maybe"`, "at Caddyfile:3"},
+		{"bad headers", "llm_ratelimit {\n headers loud\n}", `headers: limiter: unknown header style "loud"`, "at Caddyfile:3"},
+		{"unknown matcher", zone("match colour blue\nrequests 1/s"), `getting matcher module 'colour'`, "at Caddyfile:4"},
+		{"unknown storage", "llm_ratelimit {\n storage floppy\n}", "getting module named 'http.llm_ratelimit.storage.floppy'", "at Caddyfile:3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := handlers(t, tc.in)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasSuffix(err.Error(), tc.line) {
+				t.Fatalf("error %v, want it to contain %q and end with %q", err, tc.want, tc.line)
+			}
+		})
+	}
+}

@@ -1,0 +1,80 @@
+package limiter
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/llmgate/caddy-llmgate/units"
+)
+
+// Config is a Limiter's configuration in the form the Caddyfile and JSON
+// configs take. Stores are not part of it; the host attaches them.
+type Config struct {
+	// Zones by name. A request is admitted when every zone that applies
+	// to it admits it.
+	Zones map[string]*ZoneConfig `json:"zones,omitempty"`
+	// What happens when a store fails: "open" admits the request
+	// unlimited, "closed" answers 503. Default: open.
+	OnStorageError string `json:"on_storage_error,omitempty"`
+	// Rate-limit headers set on every answer: openai, ietf or none.
+	// Default: openai.
+	Headers HeaderStyle `json:"headers,omitempty"`
+}
+
+// ZoneConfig is one zone of a Config.
+type ZoneConfig struct {
+	// The key requests are counted by: a placeholder such as
+	// {http.request.header.Authorization}, or "static" for one bucket
+	// shared by every request. Default: the caller's credential
+	// (Authorization, X-Api-Key or Api-Key). Keys are hashed before they
+	// are stored.
+	Key string `json:"key,omitempty"`
+	// Request matchers that narrow the zone to the requests they match, in
+	// the host server's JSON form (for Caddy, modules of the http.matchers
+	// namespace by name). The limiter does not read them: the host passes
+	// an empty key for a request a zone does not apply to.
+	Match map[string]json.RawMessage `json:"match,omitempty"`
+	// The request rate, such as "60/m" or "100/10s".
+	Requests Rate `json:"requests,omitzero"`
+	// The bucket depth. Default: the count of requests.
+	Burst int64 `json:"burst,omitempty"`
+	// How the request rate is enforced: token_bucket, leaky_bucket or
+	// fixed_window. Default: token_bucket.
+	Algorithm Algorithm `json:"algorithm,omitempty"`
+	// How long a request may wait: in a leaky bucket's queue, or for a
+	// concurrency slot.
+	MaxWait units.Duration `json:"max_wait,omitempty"`
+	// At most this many requests of one key in flight at once. 0: no cap.
+	Concurrency int `json:"concurrency,omitempty"`
+}
+
+// FailClosed reports whether c answers 503 when a store fails, and checks
+// the option's value.
+func (c *Config) FailClosed() (bool, error) {
+	switch c.OnStorageError {
+	case "", "open":
+		return false, nil
+	case "closed":
+		return true, nil
+	}
+	return false, fmt.Errorf("unknown value %q (want open or closed)", c.OnStorageError)
+}
+
+// Zone returns the zone named name that c describes, without stores.
+func (c *ZoneConfig) Zone(name string) Zone {
+	return Zone{
+		Name:        name,
+		Requests:    c.Requests,
+		Burst:       c.Burst,
+		Algorithm:   c.Algorithm,
+		MaxWait:     time.Duration(c.MaxWait),
+		Concurrency: c.Concurrency,
+	}
+}
+
+// Validate checks z as New would, without creating any store.
+func (z Zone) Validate() error {
+	_, err := newZone(z)
+	return err
+}
