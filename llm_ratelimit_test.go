@@ -1,0 +1,261 @@
+package llmgate_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/llmgate/caddy-llmgate/internal/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/openai/openai-go/v3/option"
+)
+
+// limitSite loads a Caddy site with an llm_ratelimit block (its body given)
+// in front of a fresh fake upstream. Zone state outlives a config, as it
+// should across reloads, so each test names its zones after its own site.
+func limitSite(t *testing.T, block string) (site string, up *fakeai.Server) {
+	t.Helper()
+	up = fakeai.New()
+	t.Cleanup(up.Close)
+	site = testcaddy.Site(t)
+	testcaddy.Load(t, testcaddy.Global("")+limitConfig(site, block, up))
+	return site, up
+}
+
+func limitConfig(site, block string, up *fakeai.Server) string {
+	return fmt.Sprintf("%s {\n\tllm_ratelimit {\n%s\n\t}\n\treverse_proxy %s\n}\n", site, block, up.URL())
+}
+
+const chatBody = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
+
+func TestRateLimitRequestsPerKey(t *testing.T) {
+	site, up := limitSite(t, "zone per_key { \n requests 3/m \n }")
+	for i := range 3 {
+		resp, body := post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-alice-"+site)
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d: %d %s", i+1, resp.StatusCode, body)
+		}
+		if got, want := resp.Header.Get("X-Ratelimit-Remaining-Requests"), fmt.Sprint(2-i); got != want {
+			t.Errorf("request %d: remaining %q, want %q", i+1, got, want)
+		}
+		if got := resp.Header.Get("X-Ratelimit-Limit-Requests"); got != "3" {
+			t.Errorf("limit header %q, want 3 (the upstream's must be replaced)", got)
+		}
+	}
+	resp, body := post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-alice-"+site)
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("4th request: %d %s", resp.StatusCode, body)
+	}
+	var refusal struct {
+		Error struct {
+			Message string  `json:"message"`
+			Type    string  `json:"type"`
+			Param   *string `json:"param"`
+			Code    string  `json:"code"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(body), &refusal); err != nil {
+		t.Fatalf("refusal is not JSON: %v: %s", err, body)
+	}
+	e := refusal.Error
+	if e.Type != "requests" || e.Code != "rate_limit_exceeded" || e.Param != nil || !strings.Contains(e.Message, "zone per_key: 3 requests per 1m0s") {
+		t.Errorf("refusal body %s", body)
+	}
+	if !strings.Contains(body, `"param":null`) {
+		t.Errorf("param must be null: %s", body)
+	}
+	ra, ms := resp.Header.Get("Retry-After"), resp.Header.Get("Retry-After-Ms")
+	if ra == "" || ra == "0" || ms == "" {
+		t.Errorf("Retry-After %q, retry-after-ms %q", ra, ms)
+	}
+	if got := resp.Header.Get("X-Ratelimit-Remaining-Requests"); got != "0" {
+		t.Errorf("refusal remaining %q, want 0", got)
+	}
+	if got := resp.Header.Get("Content-Type"); got != "application/json" {
+		t.Errorf("refusal Content-Type %q", got)
+	}
+	if up.Calls() != 3 {
+		t.Errorf("upstream calls %d, want 3: a refusal must not reach it", up.Calls())
+	}
+	// Another key has its own bucket.
+	resp, body = post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-bob-"+site)
+	if resp.StatusCode != 200 {
+		t.Fatalf("other key: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestRateLimitLeakyBucketSpreadsABurst(t *testing.T) {
+	site, _ := limitSite(t, "zone leaky { \n key static \n requests 10/s \n burst 20 \n algorithm leaky_bucket \n }")
+	burst := func(n int) (ok, refused int, spread time.Duration) {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		start := time.Now()
+		var last time.Duration
+		for range n {
+			wg.Go(func() {
+				resp, _ := post(t, site+"/v1/chat/completions", chatBody)
+				mu.Lock()
+				defer mu.Unlock()
+				switch resp.StatusCode {
+				case 200:
+					ok++
+					last = max(last, time.Since(start))
+				case 429:
+					refused++
+				default:
+					t.Errorf("status %d", resp.StatusCode)
+				}
+			})
+		}
+		wg.Wait()
+		return ok, refused, last
+	}
+	ok, refused, spread := burst(20)
+	if ok != 20 || refused != 0 {
+		t.Fatalf("20 within the bucket: %d ok, %d refused", ok, refused)
+	}
+	// They leave at 10/s: the last one waited at least 19 intervals.
+	if spread < 1900*time.Millisecond {
+		t.Errorf("20 requests at 10/s passed in %s, want ≥ 1.9s", spread)
+	}
+	t.Logf("20 requests spread over %s", spread)
+	time.Sleep(2100 * time.Millisecond) // the bucket drains
+	ok, refused, _ = burst(40)
+	if refused == 0 || ok < 20 {
+		t.Fatalf("40 at once into a bucket of 20: %d ok, %d refused; want ≥ 20 ok and some refused", ok, refused)
+	}
+}
+
+func TestRateLimitRefusingZoneLeavesTheOthersUncharged(t *testing.T) {
+	// per_key (3/m, the tighter) is charged first; shared (4/m) then
+	// refuses bob's second request, and per_key must give his charge back.
+	name := "shared_" + strings.NewReplacer(":", "_", "/", "_", ".", "_").Replace(site0(t))
+	site, _ := limitSite(t, "zone per_key { \n requests 3/m \n }\n zone "+name+" { \n key static \n requests 4/m \n }\n headers ietf")
+	for i := range 3 {
+		if resp, body := post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-alice-"+site); resp.StatusCode != 200 {
+			t.Fatalf("alice %d: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	resp, body := post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-bob-"+site)
+	if resp.StatusCode != 200 {
+		t.Fatalf("bob 1: %d %s", resp.StatusCode, body)
+	}
+	if got := resp.Header.Get("Ratelimit"); !strings.Contains(got, `"per_key";r=2`) {
+		t.Fatalf("bob 1 RateLimit %q", got)
+	}
+	resp, _ = post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-bob-"+site)
+	if resp.StatusCode != 429 {
+		t.Fatalf("bob 2: %d, want 429 from the shared zone", resp.StatusCode)
+	}
+	if got := resp.Header.Get("Ratelimit"); !strings.Contains(got, `"per_key";r=2`) || !strings.Contains(got, `"`+name+`";r=0`) {
+		t.Fatalf("bob 2 RateLimit %q: per_key must still have 2 left", got)
+	}
+}
+
+// site0 is a fresh, unused site address, for names unique to a test.
+func site0(t *testing.T) string { return testcaddy.Site(t) }
+
+func TestRateLimitConcurrencyPerKey(t *testing.T) {
+	site, up := limitSite(t, "zone conc { \n concurrency 2 \n }")
+	slow := func(ctx context.Context, key string) (int, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, site+"/v1/chat/completions", strings.NewReader(chatBody))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("x-fake-delay", "3s")
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			if s, err := slow(ctx, "sk-alice"); err == nil {
+				t.Errorf("slow request answered %d; it should still be waiting on the upstream", s)
+			}
+		})
+	}
+	// Both slow requests are at the upstream, holding alice's two slots.
+	for deadline := time.Now().Add(5 * time.Second); up.Calls() < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// A third waits for none (no max_wait) and is refused.
+	third, body := post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-alice")
+	if third.StatusCode != 429 || !strings.Contains(body, `"type":"concurrency"`) || !strings.Contains(body, "2 concurrent requests") {
+		t.Fatalf("third concurrent request: %d %s, want 429 of type concurrency", third.StatusCode, body)
+	}
+	if resp, _ := post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-bob"); resp.StatusCode != 200 {
+		t.Fatalf("another key: %d", resp.StatusCode)
+	}
+	// The clients leave: their slots free without waiting for the upstream.
+	cancel()
+	wg.Wait()
+	var resp *http.Response
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if resp, _ = post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-alice"); resp.StatusCode == 200 {
+			break
+		}
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("after the clients left: %d, want 200", resp.StatusCode)
+	}
+}
+
+func TestRateLimitKeepsCountsAcrossReload(t *testing.T) {
+	site, up := limitSite(t, "zone reload { \n requests 5/m \n }")
+	send := func() int {
+		resp, _ := post(t, site+"/v1/chat/completions", chatBody)
+		return resp.StatusCode
+	}
+	for range 3 {
+		if s := send(); s != 200 {
+			t.Fatalf("before reload: %d", s)
+		}
+	}
+	// A different config (a header added) with the same zone.
+	testcaddy.Load(t, testcaddy.Global("")+strings.Replace(limitConfig(site, "zone reload { \n requests 5/m \n }", up), "\tllm_ratelimit", "\theader X-Reloaded yes\n\tllm_ratelimit", 1))
+	client.CloseIdleConnections()
+	for range 2 {
+		if s := send(); s != 200 {
+			t.Fatalf("after reload: %d", s)
+		}
+	}
+	if s := send(); s != 429 {
+		t.Fatalf("6th request across a reload: %d, want 429", s)
+	}
+}
+
+func TestRateLimitOpenAIClientRetriesThrough(t *testing.T) {
+	site, up := limitSite(t, "zone sdk { \n requests 5/s \n burst 1 \n }")
+	var refused int
+	var mu sync.Mutex
+	count := option.WithMiddleware(func(r *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+		resp, err := next(r)
+		if err == nil && resp.StatusCode == 429 {
+			mu.Lock()
+			refused++
+			mu.Unlock()
+		}
+		return resp, err
+	})
+	c := sdk(site, "sk-test-sdk", count)
+	for i := range 6 {
+		if _, err := c.Chat.Completions.New(context.Background(), chat("gpt-4o-mini", fmt.Sprint("burst ", i))); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if up.Calls() != 6 {
+		t.Errorf("upstream calls %d, want 6", up.Calls())
+	}
+	if refused == 0 {
+		t.Error("no request was refused: the limit did not bite")
+	}
+	t.Logf("%d refusals retried by the SDK", refused)
+}
