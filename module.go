@@ -18,6 +18,8 @@ func init() {
 	caddy.RegisterModule(CacheMemory{})
 	caddy.RegisterModule(RateLimit{})
 	caddy.RegisterModule(RateLimitMemory{})
+	caddy.RegisterModule(RedactEncoder{})
+	caddy.RegisterModule(RedactFilter{})
 
 	httpcaddyfile.RegisterHandlerDirective("llm_ratelimit", parseRateLimit)
 	httpcaddyfile.RegisterHandlerDirective("llm_cache", parseCache)

@@ -1,0 +1,164 @@
+package llmgate_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/llmgate/caddy-llmgate/internal/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+)
+
+// Keys of each shape llmgate must keep out of logs: prefix is the visible,
+// non-secret part; secret the rest.
+var testKeys = []struct{ name, prefix, secret string }{
+	{"openai", "sk-proj-", "Xq3v8Lm2Pz7Rt5Wn1Ky4Hc9Jd6Fb0Gs2Ae8T3BlbkFJu7Yi3Oo5Pp1Qq9Rr2Ss4Tt6Uu8Vv0Ww3Xx5Yy7Zz"},
+	{"anthropic", "sk-ant-api03-", "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4Cd5Ef6Gh7Ij8Kl9Mn0Op1Qr2St3Uv4Wx5Yz6Ab7Cd8Ef9Gh0Ij1Kl2Mn3OpAA"},
+	{"azure", "", "9f8e7d6c5b4a39281706f5e4d3c2b1a0"},
+	{"google", "AIza", "SyD4kX9mQ2pL7vN3rT8wZ1cF6hJ0bG5eK2a"},
+	{"gateway", "sk-", "gw0Lq2Wm4Ek6Rn8Tp1Ys3Ud5If7Og9Ph"},
+}
+
+// allKeys adds the key of the test's extra pattern.
+var allKeys = append(testKeys, struct{ name, prefix, secret string }{"team", "gw_", "abcdefgh"})
+
+func TestRedactCaddyLogs(t *testing.T) {
+	dir := t.TempDir()
+	access, debug := filepath.Join(dir, "access.log"), filepath.Join(dir, "debug.log")
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	site := testcaddy.Site(t)
+	// log_credentials makes Caddy log even the headers it would hide
+	// itself: every secret reaches the encoder, which must scrub it.
+	testcaddy.Load(t, testcaddy.Global(fmt.Sprintf(`
+	servers {
+		log_credentials
+	}
+	log everything {
+		output file %s
+		format llm_redact {
+			pattern "gw_[a-z]{8}"
+		}
+		level DEBUG
+	}`, debug))+fmt.Sprintf(`
+%s {
+	log {
+		output file %s
+		format llm_redact {
+			wrap json
+			pattern "gw_[a-z]{8}"
+		}
+	}
+	llm_cache
+	reverse_proxy %s
+}
+`, site, access, up.URL()))
+
+	key := func(i int) string { return testKeys[i].prefix + testKeys[i].secret }
+	requests := []struct {
+		path, body string
+		header     []string
+	}{
+		{"/v1/chat/completions", chatBody, []string{"Authorization", "Bearer " + key(0)}},
+		{"/v1/messages", `{"model":"claude-3-5-haiku","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, []string{"X-Api-Key", key(1), "Anthropic-Version", "2023-06-01"}},
+		{"/v1/chat/completions?api-version=2024-06-01", chatBody, []string{"Api-Key", key(2)}},
+		{"/v1beta/models/gemini:generateContent?key=" + key(3), `{"contents":[]}`, []string{"X-Goog-Api-Key", key(3)}},
+		{"/v1/chat/completions?api_key=" + key(4), `{"model":"m","messages":[{"role":"user","content":"my key is ` + key(0) + `"}]}`, []string{"Authorization", "Bearer " + key(4)}},
+		// The upstream refuses and echoes the key in its error.
+		{"/v1/chat/completions", strings.Replace(chatBody, "hi", "refuse me", 1), []string{"Authorization", "Bearer " + key(0), "x-fake-status", "401", "x-fake-echo-key", "1"}},
+		{"/v1/chat/completions", chatBody, []string{"X-Team-Token", "gw_abcdefgh"}},
+	}
+	for _, r := range requests {
+		post(t, site+r.path, r.body, r.header...)
+	}
+	// Reload to an empty config: the log files are flushed and closed.
+	testcaddy.Load(t, testcaddy.Global("")+testcaddy.Site(t)+" {\n\trespond ok\n}\n")
+
+	hints := map[string]map[string]bool{} // key name → fingerprints seen
+	lines := 0
+	for _, file := range []string{access, debug} {
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			lines++
+			if !json.Valid([]byte(line)) {
+				t.Errorf("%s: not JSON: %s", filepath.Base(file), line)
+			}
+			for _, k := range allKeys {
+				for i := 0; i+min(12, len(k.secret)) <= len(k.secret); i++ {
+					if run := k.secret[i : i+min(12, len(k.secret))]; strings.Contains(line, run) {
+						t.Fatalf("%s: %s key leaks (%q): %s", filepath.Base(file), k.name, run, line)
+					}
+				}
+				if k.prefix == "" {
+					continue
+				}
+				for _, m := range regexp.MustCompile(regexp.QuoteMeta(k.prefix)+`\[REDACTED:([0-9a-f]{4})\]`).FindAllStringSubmatch(line, -1) {
+					if hints[k.name] == nil {
+						hints[k.name] = map[string]bool{}
+					}
+					hints[k.name][m[1]] = true
+				}
+			}
+		}
+		f.Close()
+	}
+	if lines < len(requests) {
+		t.Fatalf("only %d log lines", lines)
+	}
+	for _, name := range []string{"openai", "anthropic", "google"} {
+		if len(hints[name]) != 1 {
+			t.Errorf("%s key: fingerprints %v, want one and the same in every line", name, hints[name])
+		}
+	}
+	if b, _ := os.ReadFile(access); !strings.Contains(string(b), `"status":401`) || !strings.Contains(string(b), "gw_[REDACTED") {
+		t.Errorf("access log misses the 401 or the extra pattern's marker:\n%s", b)
+	}
+}
+
+func TestRedactFieldFilter(t *testing.T) {
+	logFile := filepath.Join(t.TempDir(), "access.log")
+	site := testcaddy.Site(t)
+	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`
+%s {
+	log {
+		output file %s
+		format filter {
+			request>headers>X-Api-Key llm_redact
+			request>uri llm_redact
+		}
+	}
+	respond ok
+}
+`, site, logFile))
+	anthropic, google := testKeys[1].prefix+testKeys[1].secret, testKeys[3].prefix+testKeys[3].secret
+	post(t, site+"/v1beta/models?key="+google, "{}", "X-Api-Key", anthropic)
+	testcaddy.Load(t, testcaddy.Global("")+testcaddy.Site(t)+" {\n\trespond ok\n}\n")
+
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.TrimSpace(string(b))
+	if !json.Valid([]byte(line)) {
+		t.Fatalf("not JSON: %s", line)
+	}
+	for _, want := range []string{`"uri":"/v1beta/models?key=AIza[REDACTED:`, `"X-Api-Key":["sk-ant-api03-[REDACTED:`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line lacks %s: %s", want, line)
+		}
+	}
+	if strings.Contains(line, testKeys[1].secret[:12]) || strings.Contains(line, testKeys[3].secret[:12]) {
+		t.Errorf("a key leaks: %s", line)
+	}
+}
