@@ -64,7 +64,7 @@ func (h *Cache) Provision(ctx caddy.Context) error {
 
 // ServeHTTP answers from the cache or passes the request on.
 func (h *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	return h.cache.Serve(w, r, next)
+	return h.cache.Serve(w, withBodyMemo(r), next)
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:

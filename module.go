@@ -20,6 +20,7 @@ func init() {
 	caddy.RegisterModule(RateLimitMemory{})
 	caddy.RegisterModule(RedactEncoder{})
 	caddy.RegisterModule(RedactFilter{})
+	caddy.RegisterModule(MatchModel{})
 
 	httpcaddyfile.RegisterHandlerDirective("llm_ratelimit", parseRateLimit)
 	httpcaddyfile.RegisterHandlerDirective("llm_cache", parseCache)
