@@ -12,6 +12,7 @@ import (
 func TestExamplesAdapt(t *testing.T) {
 	t.Setenv("DEMO_PORT", "8080")
 	t.Setenv("DEMO_UPSTREAM", "127.0.0.1:9000")
+	t.Setenv("DEMO_LOG", filepath.Join(t.TempDir(), "access.log"))
 	files, err := filepath.Glob("*/Caddyfile")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no example Caddyfiles found: %v", err)

@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -47,6 +49,13 @@ func run() error {
 	site := "http://127.0.0.1:" + strconv.Itoa(port)
 	os.Setenv("DEMO_PORT", strconv.Itoa(port))
 	os.Setenv("DEMO_UPSTREAM", up.URL())
+	logFile, err := os.CreateTemp("", "llmgate-demo-*.log")
+	if err != nil {
+		return err
+	}
+	logFile.Close()
+	defer os.Remove(logFile.Name())
+	os.Setenv("DEMO_LOG", logFile.Name())
 	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt(caddyfile, map[string]any{"filename": "examples/demo/Caddyfile"})
 	if err != nil {
 		return err
@@ -57,7 +66,13 @@ func run() error {
 	defer caddy.Stop()
 
 	fmt.Printf("llmgate demo: Caddy on %s, fake OpenAI upstream on %s\n\n", site, up.URL())
-	return demoCache(site, up)
+	if err := demoCache(site, up); err != nil {
+		return err
+	}
+	if err := demoLimit(site, up); err != nil {
+		return err
+	}
+	return demoRedact(site, logFile.Name())
 }
 
 // demoCache shows misses, hits and tenant isolation.
@@ -102,6 +117,86 @@ func demoCache(site string, up *fakeai.Server) error {
 	}
 	fmt.Println()
 	return nil
+}
+
+// demoLimit sends a burst over the per-key limit: llmgate answers 429 in
+// OpenAI's shape with retry-after-ms, and the SDK waits and retries.
+func demoLimit(site string, up *fakeai.Server) error {
+	fmt.Println("== rate limit (llm_ratelimit, 5 requests/s per key) ==")
+	refused := 0
+	c := openai.NewClient(option.WithBaseURL(site+"/v1/"), option.WithAPIKey("sk-demo-carol"),
+		option.WithMiddleware(func(r *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+			resp, err := next(r)
+			if err == nil && resp.StatusCode == http.StatusTooManyRequests {
+				refused++
+				if refused == 1 {
+					fmt.Printf("first 429: Retry-After-Ms %s, x-ratelimit-remaining-requests %s\n",
+						resp.Header.Get("Retry-After-Ms"), resp.Header.Get("X-Ratelimit-Remaining-Requests"))
+				}
+			}
+			return resp, err
+		}))
+	const n = 10
+	before, start := up.Calls(), time.Now()
+	for i := range n {
+		_, err := c.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+			Model:    "gpt-4o-mini",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(fmt.Sprint("question ", i))},
+		})
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Printf("%d requests back to back from sk-demo-carol: %d refusals (429) retried by openai-go, all %d answered in %.1fs, upstream calls %d\n\n",
+		n, refused, n, time.Since(start).Seconds(), up.Calls()-before)
+	return nil
+}
+
+// demoRedact sends keys where Caddy's own access log would show them and
+// prints the log line llm_redact wrote.
+func demoRedact(site, logPath string) error {
+	fmt.Println("== redaction (format llm_redact) ==")
+	const anthropicKey = "sk-ant-api03-R2D2c3poBB8yodaLuke0Leia1Han2Solo3Chewie4Lando5Vader6Palpatine7Obiwan8Kenobi9Quigon0Jinn1Padme2Amidala3MaceAA"
+	const googleKey = "AIzaSyDemo0123456789abcdefghijklmnopq"
+	body := `{"model":"claude-3-5-haiku-latest","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`
+	req, _ := http.NewRequest(http.MethodPost, site+"/v1/messages?key="+googleKey, strings.NewReader(body))
+	req.Header.Set("X-Api-Key", anthropicKey)
+	req.Header.Set("Anthropic-Version", "2023-06-01")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	fmt.Printf("request:  POST /v1/messages?key=%s\n          X-Api-Key: %s\n", googleKey, anthropicKey)
+	// The access log line is written as the request ends.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		b, err := os.ReadFile(logPath)
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.Contains(line, "/v1/messages") {
+				continue
+			}
+			var entry struct {
+				Request struct {
+					URI     string              `json:"uri"`
+					Headers map[string][]string `json:"headers"`
+				} `json:"request"`
+				Status int `json:"status"`
+			}
+			if err := json.Unmarshal([]byte(line), &entry); err != nil {
+				return fmt.Errorf("log line is not JSON: %v", err)
+			}
+			fmt.Printf("log line: \"uri\":%q, \"X-Api-Key\":%q, \"status\":%d\n"+
+				"          (a stock Caddy access log shows both keys in clear: it hides only Authorization and cookies)\n",
+				entry.Request.URI, entry.Request.Headers["X-Api-Key"], entry.Status)
+			return nil
+		}
+	}
+	return fmt.Errorf("no access log line in %s", logPath)
 }
 
 func freePort() (int, error) {
