@@ -1,29 +1,42 @@
-// Package examples_test adapts every example Caddyfile, so none rots.
+// Package examples_test adapts and validates every example config, as
+// `caddy adapt --validate` does, so none rots.
 package examples_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
 )
 
-func TestExamplesAdapt(t *testing.T) {
+func TestExamplesValidate(t *testing.T) {
 	t.Setenv("DEMO_PORT", "8080")
 	t.Setenv("DEMO_UPSTREAM", "127.0.0.1:9000")
 	t.Setenv("DEMO_LOG", filepath.Join(t.TempDir(), "access.log"))
-	files, err := filepath.Glob("*/Caddyfile")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no example Caddyfiles found: %v", err)
+	caddyfiles, _ := filepath.Glob("*/Caddyfile")
+	jsons, _ := filepath.Glob("json/*.json")
+	if len(caddyfiles) < 4 || len(jsons) == 0 {
+		t.Fatalf("example configs missing: %v %v", caddyfiles, jsons)
 	}
-	for _, f := range files {
-		t.Run(filepath.Dir(f), func(t *testing.T) {
+	for _, f := range append(caddyfiles, jsons...) {
+		t.Run(f, func(t *testing.T) {
 			b, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := testcaddy.Adapt(string(b)); err != nil {
+			if filepath.Ext(f) != ".json" {
+				if b, err = testcaddy.Adapt(string(b)); err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+			}
+			var cfg caddy.Config
+			if err := json.Unmarshal(b, &cfg); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if err := caddy.Validate(&cfg); err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}
 		})
