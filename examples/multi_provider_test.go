@@ -1,0 +1,91 @@
+package examples_test
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/llmgate/caddy-llmgate/internal/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+)
+
+// TestMultiProviderGateway runs the multi-provider example with the fake
+// upstreams in place of the providers: strangers never reach a provider,
+// and each provider gets the gateway's own key, never the caller's.
+func TestMultiProviderGateway(t *testing.T) {
+	b, err := os.ReadFile("multi-provider/Caddyfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	openai, anthropic := fakeai.New(), fakeai.New()
+	t.Cleanup(openai.Close)
+	t.Cleanup(anthropic.Close)
+	site := testcaddy.Site(t)
+	cfg := strings.NewReplacer(
+		"api.example.com", site,
+		"https://api.openai.com", openai.URL(),
+		"https://api.anthropic.com", anthropic.URL(),
+		"/var/log/caddy/llm-access.log", filepath.Join(t.TempDir(), "access.log"),
+	).Replace(string(b))
+	t.Setenv("GATEWAY_KEY_TEAM_A", "gw-team-a-secret")
+	t.Setenv("GATEWAY_KEY_TEAM_B", "gw-team-b-secret")
+	t.Setenv("OPENAI_API_KEY", "sk-proj-operator")
+	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-api03-operator")
+	testcaddy.Load(t, testcaddy.Global("")+cfg)
+
+	send := func(body string, header ...string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions", strings.NewReader(body))
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	gpt := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
+	claude := `{"model":"claude-3-5-haiku-latest","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
+	for _, h := range [][]string{
+		nil,
+		{"Authorization", "Bearer sk-proj-stolen"},
+		{"Authorization", "Bearer "},
+		{"X-Api-Key", ""},
+		{"X-Api-Key", "gw-team-a"},
+		{"Authorization", "gw-team-a-secret"},
+	} {
+		if s := send(gpt, h...); s != http.StatusUnauthorized {
+			t.Errorf("stranger %q: %d, want 401", h, s)
+		}
+	}
+	if openai.Calls()+anthropic.Calls() != 0 {
+		t.Fatalf("a stranger reached a provider")
+	}
+
+	if s := send(gpt, "Authorization", "Bearer gw-team-a-secret"); s != 200 {
+		t.Fatalf("team A: %d", s)
+	}
+	if s := send(claude, "X-Api-Key", "gw-team-b-secret"); s != 200 {
+		t.Fatalf("team B: %d", s)
+	}
+	o, a := openai.Requests(), anthropic.Requests()
+	if len(o) != 1 || len(a) != 1 {
+		t.Fatalf("calls: openai %d, anthropic %d", len(o), len(a))
+	}
+	if got := o[0].Header.Get("Authorization"); got != "Bearer sk-proj-operator" || o[0].Header.Get("X-Api-Key") != "" {
+		t.Errorf("openai got Authorization %q, X-Api-Key %q", got, o[0].Header.Get("X-Api-Key"))
+	}
+	if got := a[0].Header.Get("X-Api-Key"); got != "sk-ant-api03-operator" || a[0].Header.Get("Authorization") != "" {
+		t.Errorf("anthropic got X-Api-Key %q, Authorization %q", got, a[0].Header.Get("Authorization"))
+	}
+
+	// Without every key configured, the gateway serves nobody.
+	t.Setenv("GATEWAY_KEY_TEAM_B", "")
+	if s := send(gpt, "Authorization", "Bearer gw-team-a-secret"); s != http.StatusServiceUnavailable {
+		t.Errorf("with a gateway key unset: %d, want 503", s)
+	}
+}
