@@ -1,0 +1,143 @@
+package redisstore
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmgate/caddy-llmgate/cache"
+)
+
+// testEntry is an entry for key name and model, stored now, living ttl.
+func testEntry(name, model string, body []byte, ttl time.Duration) *cache.Entry {
+	now := time.Now()
+	return &cache.Entry{
+		Key:         cache.Key(sha256.Sum256([]byte(name))),
+		ContentType: "application/json",
+		Body:        body,
+		Model:       model,
+		Stored:      now,
+		Expires:     now.Add(ttl),
+	}
+}
+
+// sameEntry reports how got differs from want, or "".
+func sameEntry(got, want *cache.Entry) string {
+	switch {
+	case got == nil:
+		return "missing"
+	case got.Key != want.Key:
+		return "key"
+	case got.ContentType != want.ContentType:
+		return "content type " + got.ContentType
+	case got.Model != want.Model:
+		return "model " + got.Model
+	case !bytes.Equal(got.Body, want.Body):
+		return "body"
+	case !got.Stored.Equal(want.Stored):
+		return "stored " + got.Stored.String()
+	case !got.Expires.Equal(want.Expires):
+		return "expires " + got.Expires.String()
+	}
+	return ""
+}
+
+func TestCodecRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		e    *cache.Entry
+	}{
+		{"answer", testEntry("a", "gpt-4o", []byte(`{"id":"chatcmpl-1"}`), time.Hour)},
+		{"empty strings and body", &cache.Entry{Key: cache.Key{1}, Stored: time.Unix(5, 7), Expires: time.Unix(9, 0)}},
+		{"zero times", &cache.Entry{Key: cache.Key{2}, Model: "m", Body: []byte("x")}},
+		{"long model", testEntry("b", strings.Repeat("m", 300), []byte("x"), time.Minute)},
+		{"binary body", testEntry("c", "m", []byte{0, 1, 2, 255, formatVersion}, time.Minute)},
+		{"stream", &cache.Entry{Key: cache.Key{3}, ContentType: "text/event-stream", Model: "claude-sonnet-4",
+			Body: []byte("data: {}\n\ndata: [DONE]\n\n"), Stored: time.Unix(1_700_000_000, 123456789), Expires: time.Unix(1_800_000_000, 1)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := encode(nil, tt.e)
+			if len(b) > encodedLen(tt.e) {
+				t.Fatalf("encoded %d bytes, bound %d", len(b), encodedLen(tt.e))
+			}
+			if !bytes.HasPrefix(b, modelPrefix(tt.e.Model)) {
+				t.Fatal("the value does not start with its model prefix")
+			}
+			got, err := decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := sameEntry(got, tt.e); diff != "" {
+				t.Fatalf("decoded entry differs: %s", diff)
+			}
+			if tt.e.Stored.IsZero() != got.Stored.IsZero() {
+				t.Fatal("a zero time did not stay zero")
+			}
+		})
+	}
+}
+
+func TestDecodeBadValues(t *testing.T) {
+	good := encode(nil, testEntry("a", "gpt-4o", []byte("body"), time.Hour))
+	tests := []struct {
+		name    string
+		value   []byte
+		missing bool // decodes to no entry and no error
+	}{
+		{"empty", nil, false},
+		{"version only", []byte{formatVersion}, false},
+		{"another version", append([]byte{formatVersion + 1}, good[1:]...), true},
+		{"model longer than the value", []byte{formatVersion, 0xff, 0x01, 'x'}, false},
+		{"bad varint", append([]byte{formatVersion}, bytes.Repeat([]byte{0xff}, 11)...), false},
+		{"truncated in the key", good[:20], false},
+		{"nanoseconds out of range", func() []byte {
+			e := encode(nil, &cache.Entry{})
+			i := 2 + len(cache.Key{}) + 1 // version, empty model, key, stored seconds
+			return append(append(e[:i:i], 0xff, 0xff, 0xff, 0xff, 0x0f), e[i+1:]...)
+		}(), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := decode(tt.value)
+			if tt.missing {
+				if e != nil || err != nil {
+					t.Fatalf("got %v, %v; want a miss", e, err)
+				}
+				return
+			}
+			if !errors.Is(err, errCorrupt) {
+				t.Fatalf("got %v, %v; want errCorrupt", e, err)
+			}
+		})
+	}
+	// Every cut of a good value fails cleanly or decodes a shorter body.
+	for n := range len(good) {
+		if e, err := decode(good[:n]); err == nil && e != nil && !bytes.HasPrefix([]byte("body"), e.Body) {
+			t.Fatalf("cut at %d decoded body %q", n, e.Body)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add(encode(nil, testEntry("a", "gpt-4o", []byte("body"), time.Hour)))
+	f.Add([]byte{formatVersion, 0x80})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := decode(b)
+		if err != nil || e == nil {
+			return
+		}
+		// What decodes survives a round trip unchanged.
+		again, err := decode(encode(nil, e))
+		if err != nil {
+			t.Fatalf("re-encoded entry does not decode: %v", err)
+		}
+		if diff := sameEntry(again, e); diff != "" {
+			t.Fatalf("round trip changed the %s", diff)
+		}
+	})
+}

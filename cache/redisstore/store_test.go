@@ -1,0 +1,200 @@
+package redisstore
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/llmgate/caddy-llmgate/cache"
+	"github.com/llmgate/caddy-llmgate/internal/testredis"
+)
+
+func TestSetThenGet(t *testing.T) {
+	tests := []struct {
+		name string
+		e    *cache.Entry
+	}{
+		{"json", testEntry("a", "gpt-4o", []byte(`{"id":"chatcmpl-1","choices":[]}`), time.Hour)},
+		{"stream", testEntry("b", "claude-sonnet-4", []byte("event: message_stop\ndata: {}\n\n"), time.Minute)},
+		{"empty body", testEntry("c", "", nil, time.Second)},
+		{"large body", testEntry("d", "m", bytes.Repeat([]byte("x"), 1<<20), time.Hour)},
+	}
+	s, _ := newStore(t)
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := s.Set(ctx, tt.e.Key, tt.e); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Get(ctx, tt.e.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := sameEntry(got, tt.e); diff != "" {
+				t.Fatalf("got entry differs: %s", diff)
+			}
+		})
+	}
+}
+
+func TestMisses(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, s *Store, c *redis.Client) cache.Key
+	}{
+		{"never stored", func(*testing.T, *Store, *redis.Client) cache.Key { return cache.Key{9} }},
+		{"expired before it was stored", func(t *testing.T, s *Store, _ *redis.Client) cache.Key {
+			e := testEntry("a", "m", []byte("x"), -time.Second)
+			if err := s.Set(ctx, e.Key, e); err != nil {
+				t.Fatal(err)
+			}
+			return e.Key
+		}},
+		{"expired by this clock, not yet by Redis's", func(t *testing.T, s *Store, c *redis.Client) cache.Key {
+			e := testEntry("a", "m", []byte("x"), -time.Second)
+			c.Set(ctx, s.redisKey(e.Key), encode(nil, e), time.Hour)
+			return e.Key
+		}},
+		{"another key's entry under this key", func(t *testing.T, s *Store, c *redis.Client) cache.Key {
+			e := testEntry("a", "m", []byte("x"), time.Hour)
+			other := cache.Key{7}
+			c.Set(ctx, s.redisKey(other), encode(nil, e), time.Hour)
+			return other
+		}},
+		{"another format version", func(t *testing.T, s *Store, c *redis.Client) cache.Key {
+			e := testEntry("a", "m", []byte("x"), time.Hour)
+			v := encode(nil, e)
+			v[0]++
+			c.Set(ctx, s.redisKey(e.Key), v, time.Hour)
+			return e.Key
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, c := newStore(t)
+			k := tt.setup(t, s, c.Redis)
+			e, err := s.Get(ctx, k)
+			if e != nil || err != nil {
+				t.Fatalf("got %v, %v; want a miss", e, err)
+			}
+		})
+	}
+}
+
+func TestCorruptValueIsAnError(t *testing.T) {
+	s, c := newStore(t)
+	ctx, k := context.Background(), cache.Key{1}
+	c.Redis.Set(ctx, s.redisKey(k), []byte{formatVersion, 0xff}, time.Hour)
+	if e, err := s.Get(ctx, k); err == nil || e != nil {
+		t.Fatalf("got %v, %v; want an error", e, err)
+	}
+}
+
+func TestSetNilEntry(t *testing.T) {
+	s, _ := newStore(t)
+	if err := s.Set(context.Background(), cache.Key{}, nil); err == nil {
+		t.Fatal("a nil entry was accepted")
+	}
+}
+
+func TestStoredKeyAndLifetime(t *testing.T) {
+	tests := []struct {
+		name, prefix, want string
+	}{
+		{"default prefix", "", "llmgate:cache:"},
+		{"own prefix", "team-a:", "team-a:cache:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClient(t, testredis.Start(t))
+			s := New(c.Redis, Options{KeyPrefix: tt.prefix})
+			ctx := context.Background()
+			e := testEntry("a", "m", []byte("x"), 10*time.Minute)
+			if err := s.Set(ctx, e.Key, e); err != nil {
+				t.Fatal(err)
+			}
+			keys := c.Redis.Keys(ctx, "*").Val()
+			if len(keys) != 1 || keys[0] != tt.want+e.Key.String() {
+				t.Fatalf("keys %q, want %s + the key in hex", keys, tt.want)
+			}
+			// The entry lives until Expires; the test is far too short to
+			// eat half of its ten minutes.
+			if ttl := c.Redis.PTTL(ctx, keys[0]).Val(); ttl > 10*time.Minute || ttl < 5*time.Minute {
+				t.Fatalf("entry lives %s, want 10m", ttl)
+			}
+		})
+	}
+}
+
+func TestStoresSharingRedisShareEntries(t *testing.T) {
+	srv := testredis.Start(t)
+	a, b := New(newClient(t, srv).Redis, Options{}), New(newClient(t, srv).Redis, Options{})
+	ctx := context.Background()
+	e := testEntry("shared", "gpt-4o", []byte("answer"), time.Hour)
+	if err := a.Set(ctx, e.Key, e); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Get(ctx, e.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := sameEntry(got, e); diff != "" {
+		t.Fatalf("the other instance's entry differs: %s", diff)
+	}
+}
+
+func TestOutages(t *testing.T) {
+	tests := []struct {
+		name         string
+		fail, repair func(s *testredis.Server)
+		empties      bool // whether the repair loses the entries
+	}{
+		{"stopped and restarted", (*testredis.Server).Stop, (*testredis.Server).Restart, true},
+		{"frozen and thawed", (*testredis.Server).Freeze, (*testredis.Server).Thaw, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := testredis.Start(t)
+			s := New(newClient(t, srv).Redis, Options{})
+			ctx := context.Background()
+			e := testEntry("a", "m", []byte("x"), time.Hour)
+			if err := s.Set(ctx, e.Key, e); err != nil {
+				t.Fatal(err)
+			}
+			tt.fail(srv)
+			for _, op := range []func() error{
+				func() error { _, err := s.Get(ctx, e.Key); return err },
+				func() error { return s.Set(ctx, e.Key, e) },
+			} {
+				start := time.Now()
+				err := op()
+				took := time.Since(start)
+				t.Logf("failed in %s: %v", took, err)
+				if err == nil {
+					t.Fatal("the store answered during the outage")
+				}
+				if took > hangGuard {
+					t.Fatalf("the store hung for %s", took)
+				}
+				if !strings.HasPrefix(err.Error(), "redis cache store: ") {
+					t.Fatalf("error %q does not say where it comes from", err)
+				}
+			}
+			tt.repair(srv)
+			var got *cache.Entry
+			testredis.Eventually(t, "the store to recover", func() bool {
+				var err error
+				got, err = s.Get(ctx, e.Key)
+				return err == nil
+			})
+			if lost := got == nil; lost != tt.empties {
+				t.Fatalf("after the repair the entry is lost: %v, want %v", lost, tt.empties)
+			}
+		})
+	}
+}

@@ -1,0 +1,240 @@
+// Package testredis runs a real redis-server for tests: on a free loopback
+// port and a unix socket in a temporary directory, with no persistence, so
+// tests exercise the same server they will meet in production and can stop,
+// freeze and restart it to test outages.
+package testredis
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Binary is the redis-server the package runs (Debian's redis-server package).
+const Binary = "/usr/bin/redis-server"
+
+// startTimeout bounds how long a server may take to accept connections.
+const startTimeout = 10 * time.Second
+
+// Config sets up a server.
+type Config struct {
+	// Password, when set, is required of every client (requirepass).
+	Password string
+	// TLS makes the server speak only TLS, with a self-signed certificate
+	// (so URL is rediss:// and clients must skip verification or trust
+	// CertFile).
+	TLS bool
+}
+
+// Server is one running redis-server, stopped when the test ends.
+type Server struct {
+	t    testing.TB
+	cfg  Config
+	dir  string
+	port int
+	// certFile and keyFile are the server's certificate, with TLS.
+	certFile, keyFile string
+	mu                sync.Mutex
+	cmd               *exec.Cmd
+}
+
+// Start runs a plain redis-server for the test, with no password.
+func Start(t testing.TB) *Server { return StartWith(t, Config{}) }
+
+// StartWith runs a redis-server for the test as cfg says. It fails the test
+// when redis-server is not installed: a test that needs Redis must not pass
+// quietly without it.
+func StartWith(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	if _, err := os.Stat(Binary); err != nil {
+		t.Fatalf("testredis: %s not found (install the Debian package redis-server): %v", Binary, err)
+	}
+	s := &Server{t: t, cfg: cfg, dir: t.TempDir(), port: freePort(t)}
+	if cfg.TLS {
+		s.certFile, s.keyFile = writeCert(t, s.dir)
+	}
+	t.Cleanup(s.Stop)
+	s.start()
+	return s
+}
+
+// Addr is the server's host:port on the loopback interface.
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// Socket is the path of the server's unix socket.
+func (s *Server) Socket() string { return filepath.Join(s.dir, "redis.sock") }
+
+// CertFile is the path of the server's certificate (PEM), with TLS.
+func (s *Server) CertFile() string { return s.certFile }
+
+// URL is a redis:// (or with TLS rediss://) URL of database 0 on the
+// server, with the password if one is set.
+func (s *Server) URL() string {
+	scheme := "redis://"
+	if s.cfg.TLS {
+		scheme = "rediss://"
+	}
+	if s.cfg.Password != "" {
+		return scheme + ":" + s.cfg.Password + "@" + s.Addr() + "/0"
+	}
+	return scheme + s.Addr() + "/0"
+}
+
+// Stop ends the server and waits for it to exit. Stopping a stopped server
+// does nothing.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	// SIGKILL ends a frozen server too, and is a crash: nothing is saved.
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// Restart stops the server and starts an empty one on the same port and
+// socket, as after a crash of a server without persistence.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	s.start()
+}
+
+// Freeze suspends the server (SIGSTOP): it keeps its connections open but
+// answers nothing, the outage that only timeouts can detect.
+func (s *Server) Freeze() { s.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server.
+func (s *Server) Thaw() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		s.t.Fatalf("testredis: signal %v to a stopped server", sig)
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("testredis: signal %v: %v", sig, err)
+	}
+}
+
+// start runs redis-server and waits until it answers PING.
+func (s *Server) start() {
+	s.t.Helper()
+	port := strconv.Itoa(s.port)
+	args := []string{
+		"--port", port,
+		"--bind", "127.0.0.1",
+		"--unixsocket", s.Socket(),
+		"--unixsocketperm", "700",
+		"--dir", s.dir,
+		"--save", "",
+		"--appendonly", "no",
+		"--daemonize", "no",
+		"--logfile", "",
+	}
+	if s.cfg.Password != "" {
+		args = append(args, "--requirepass", s.cfg.Password)
+	}
+	if s.cfg.TLS {
+		args[1] = "0" // no plain TCP port
+		args = append(args, "--tls-port", port, "--tls-cert-file", s.certFile, "--tls-key-file", s.keyFile,
+			"--tls-ca-cert-file", s.certFile, "--tls-auth-clients", "no")
+	}
+	cmd := exec.Command(Binary, args...)
+	out := new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("testredis: start %s: %v", Binary, err)
+	}
+	s.mu.Lock()
+	s.cmd = cmd
+	s.mu.Unlock()
+	if err := s.awaitPong(); err != nil {
+		s.Stop()
+		s.t.Fatalf("testredis: redis-server on %s did not start: %v\n%s", s.Addr(), err, out)
+	}
+}
+
+// awaitPong dials the server until it answers PING. An authentication
+// error (NOAUTH) also means the server is up.
+func (s *Server) awaitPong() error {
+	deadline := time.Now().Add(startTimeout)
+	var err error
+	for time.Now().Before(deadline) {
+		var reply string
+		if reply, err = ping(s.Addr(), s.cfg.TLS, time.Second); err == nil {
+			if reply == "+PONG" || strings.HasPrefix(reply, "-NOAUTH") {
+				return nil
+			}
+			err = fmt.Errorf("PING answered %q", reply)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return err
+}
+
+// ping sends one inline PING, over TLS if told, and returns the reply
+// line, or an error when none comes within timeout.
+func ping(addr string, overTLS bool, timeout time.Duration) (string, error) {
+	d := &net.Dialer{Timeout: timeout}
+	var c net.Conn
+	var err error
+	if overTLS {
+		// The server's certificate is the one the package made.
+		c, err = tls.DialWithDialer(d, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	} else {
+		c, err = d.Dial("tcp", addr)
+	}
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return "", err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
+}
+
+// freePort returns a loopback TCP port nobody listens on now.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("testredis: find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Eventually polls cond until it holds, failing the test after ten
+// seconds: clients recover from an outage in their own time.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,73 @@
+package redisstore
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/llmgate/caddy-llmgate/internal/testredis"
+	"github.com/llmgate/caddy-llmgate/limiter"
+)
+
+// BenchmarkTake measures one decision against a local Redis, one at a
+// time, and reports the latency percentiles a request sees.
+func BenchmarkTake(b *testing.B) {
+	s := New(newClient(b, testredis.Start(b)).Redis, Options{})
+	ctx, key := context.Background(), testKey("bench")
+	lat := make([]time.Duration, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now()
+		if _, err := s.Take(ctx, key, time.Nanosecond, time.Hour); err != nil {
+			b.Fatal(err)
+		}
+		lat[i] = time.Since(start)
+	}
+	b.StopTimer()
+	reportPercentiles(b, lat)
+}
+
+// BenchmarkTakeParallel measures decisions on many keys from all cores.
+func BenchmarkTakeParallel(b *testing.B) {
+	s := New(newClient(b, testredis.Start(b)).Redis, Options{})
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		var key limiter.Key
+		for i := 0; pb.Next(); i++ {
+			key[0], key[1] = byte(i), byte(i>>8)
+			if _, err := s.Take(ctx, key, time.Nanosecond, time.Hour); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkAdjust measures a settlement against a local Redis.
+func BenchmarkAdjust(b *testing.B) {
+	s := New(newClient(b, testredis.Start(b)).Redis, Options{})
+	ctx, key := context.Background(), testKey("bench")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Adjust(ctx, key, time.Nanosecond); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// reportPercentiles reports the median and 99th percentile of lat in µs.
+func reportPercentiles(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	at := func(q float64) float64 {
+		return float64(lat[int(q*float64(len(lat)-1))]) / float64(time.Microsecond)
+	}
+	b.ReportMetric(at(0.50), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
+}

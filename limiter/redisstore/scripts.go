@@ -1,0 +1,65 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// The scripts below keep one value a key: the bucket's theoretical arrival
+// time (TAT) on the Redis clock, as "<microseconds>.<nanoseconds>" (Lua
+// numbers are doubles, too narrow for Unix time in nanoseconds, while the
+// backlog, TAT minus now, fits in nanoseconds). A key whose TAT has passed
+// holds nothing, so it lives until its TAT and no longer.
+//
+// Arguments are nanoseconds; ARGV's last, optional value replaces the
+// Redis clock (microseconds), so tests can move time by hand.
+
+// takeScript: KEYS[1] the bucket; ARGV cost, limit [, now]. Returns
+// {allowed (1 or 0), wait, backlog}, as BucketStore.Take.
+var takeScript = redis.NewScript(commonLua + `
+local cost, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local now = clock(ARGV[3])
+local wait = backlog(KEYS[1], now)
+local after = wait + cost
+if after > limit then return {0, wait, after} end
+if cost > 0 then store(KEYS[1], now, after) end
+return {1, wait, after}
+`)
+
+// adjustScript: KEYS[1] the bucket; ARGV delta [, now]. Moves the TAT by
+// delta, counting from now when the bucket has drained.
+var adjustScript = redis.NewScript(commonLua + `
+local delta = tonumber(ARGV[1])
+local now = clock(ARGV[2])
+store(KEYS[1], now, backlog(KEYS[1], now) + delta)
+return 0
+`)
+
+// commonLua defines the scripts' helpers:
+//   - clock(override): the Redis clock in µs, unless override is given;
+//   - backlog(key, now): the key's TAT minus now in ns, at least 0;
+//   - store(key, now, ns): sets the TAT to now + ns, or drops the key when
+//     that is not after now.
+const commonLua = `
+local function clock(override)
+	if override then return tonumber(override) end
+	local t = redis.call('TIME')
+	return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+
+local function backlog(key, now)
+	local v = redis.call('GET', key)
+	if not v then return 0 end
+	local dot = string.find(v, '.', 1, true)
+	local ns = (tonumber(string.sub(v, 1, dot - 1)) - now) * 1000 + tonumber(string.sub(v, dot + 1))
+	if ns < 0 then return 0 end
+	return ns
+end
+
+local function store(key, now, ns)
+	if ns <= 0 then
+		redis.call('DEL', key)
+		return
+	end
+	local us = math.floor(ns / 1000)
+	local tat = string.format('%.0f.%03d', now + us, ns - us * 1000)
+	redis.call('SET', key, tat, 'PX', math.ceil(ns / 1000000))
+end
+`

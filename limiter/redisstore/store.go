@@ -1,0 +1,87 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/llmgate/caddy-llmgate/internal/redisclient"
+	"github.com/llmgate/caddy-llmgate/limiter"
+)
+
+// Options configures a Store.
+type Options struct {
+	// KeyPrefix starts every key; the store adds "rl:". Default "llmgate:".
+	KeyPrefix string
+}
+
+// Store is a limiter.BucketStore in Redis. Every Take and Adjust is one
+// script run, one round trip, atomic on the server: stores of several
+// gateway instances sharing one Redis enforce one limit. It is safe for
+// concurrent use.
+type Store struct {
+	rdb    redis.Scripter
+	prefix string
+	// now replaces the Redis clock in tests; it returns microseconds.
+	now func() int64
+}
+
+// New returns a Store over rdb: a *redis.Client, *redis.ClusterClient or
+// *redis.Ring (each bucket is one key, so any of them works). The store
+// does not own rdb; closing it is the caller's part.
+func New(rdb redis.Scripter, opts Options) *Store {
+	if opts.KeyPrefix == "" {
+		opts.KeyPrefix = redisclient.DefaultKeyPrefix
+	}
+	return &Store{rdb: rdb, prefix: opts.KeyPrefix + "rl:"}
+}
+
+// Take implements limiter.BucketStore.
+func (s *Store) Take(ctx context.Context, key limiter.Key, cost, limit time.Duration) (limiter.Decision, error) {
+	args := []any{int64(cost), int64(limit)}
+	if s.now != nil {
+		args = append(args, s.now())
+	}
+	res, err := takeScript.Run(ctx, s.rdb, []string{s.redisKey(key)}, args...).Int64Slice()
+	if err != nil {
+		return limiter.Decision{}, fmt.Errorf("redis rate-limit store: take: %w", err)
+	}
+	if len(res) != 3 {
+		return limiter.Decision{}, fmt.Errorf("redis rate-limit store: take: script returned %d values, want 3", len(res))
+	}
+	return limiter.Decision{
+		Allowed: res[0] == 1,
+		Wait:    time.Duration(res[1]),
+		Backlog: time.Duration(res[2]),
+	}, nil
+}
+
+// Adjust implements limiter.BucketStore.
+func (s *Store) Adjust(ctx context.Context, key limiter.Key, delta time.Duration) error {
+	args := []any{int64(delta)}
+	if s.now != nil {
+		args = append(args, s.now())
+	}
+	if err := adjustScript.Run(ctx, s.rdb, []string{s.redisKey(key)}, args...).Err(); err != nil {
+		return fmt.Errorf("redis rate-limit store: adjust: %w", err)
+	}
+	return nil
+}
+
+// redisKey is the Redis key of a bucket: the prefix and the key in hex.
+func (s *Store) redisKey(k limiter.Key) string {
+	var hexKey [2 * len(limiter.Key{})]byte
+	hex.Encode(hexKey[:], k[:])
+	var b strings.Builder
+	b.Grow(len(s.prefix) + len(hexKey))
+	b.WriteString(s.prefix)
+	b.Write(hexKey[:])
+	return b.String()
+}
+
+// Interface guard.
+var _ limiter.BucketStore = (*Store)(nil)
