@@ -21,6 +21,8 @@ func init() {
 	caddy.RegisterModule(RedactEncoder{})
 	caddy.RegisterModule(RedactFilter{})
 	caddy.RegisterModule(MatchModel{})
+	caddy.RegisterModule(RateLimitRedis{})
+	caddy.RegisterModule(CacheRedis{})
 
 	httpcaddyfile.RegisterHandlerDirective("llm_ratelimit", parseRateLimit)
 	httpcaddyfile.RegisterHandlerDirective("llm_cache", parseCache)

@@ -12,6 +12,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -144,4 +147,79 @@ func start() {
 // usable both as a Caddyfile site address and as the URL to call.
 func Site(t testing.TB) string {
 	return fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))
+}
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// Binary builds cmd/caddy (Caddy with llmgate, the xcaddy build) once per
+// test process and returns its path, for tests that need a second Caddy
+// instance in a process of its own.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "llmgate-caddy-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "caddy")
+		out, err := exec.Command("go", "build", "-o", binary, "github.com/llmgate/caddy-llmgate/cmd/caddy").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/caddy: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+// Process runs caddyfile in a separate Caddy process (see Binary) until
+// the test ends. The Caddyfile's global options must include `admin off`
+// or an admin address of its own. It returns once site answers.
+func Process(t testing.TB, caddyfile, site string) {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(file, []byte(caddyfile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(Binary(t), "run", "--config", file, "--adapter", "caddyfile")
+	logFile, err := os.Create(filepath.Join(dir, "caddy.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	logs := func() string { b, _ := os.ReadFile(logFile.Name()); return string(b) }
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		select {
+		case <-done:
+			t.Fatalf("caddy exited:\n%s", logs())
+		default:
+		}
+		if resp, err := http.Get(site); err == nil {
+			resp.Body.Close()
+			return
+		}
+	}
+	t.Fatalf("caddy did not answer on %s:\n%s", site, logs())
 }

@@ -1,0 +1,51 @@
+package llmgate
+
+import (
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/llmgate/caddy-llmgate/limiter"
+	"github.com/llmgate/caddy-llmgate/limiter/redisstore"
+	ulule "github.com/ulule/limiter/v3"
+)
+
+// RateLimitRedis keeps llm_ratelimit state in Redis, shared by every Caddy
+// instance that uses the same server: two instances with `requests 10/s`
+// admit 10 a second together. Token and leaky buckets are decided in one
+// atomic step on the server (on its clock); fixed windows use Redis
+// counters. Keys are hashed and prefixed (llmgate:rl:…). Concurrency caps
+// stay per instance.
+type RateLimitRedis struct {
+	RedisStorage
+}
+
+// CaddyModule returns the Caddy module information.
+func (RateLimitRedis) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.llm_ratelimit.storage.redis",
+		New: func() caddy.Module { return new(RateLimitRedis) },
+	}
+}
+
+// Provision connects (lazily) to the server.
+func (m *RateLimitRedis) Provision(ctx caddy.Context) error { return m.provision(ctx) }
+
+// Cleanup releases the connection pool.
+func (m *RateLimitRedis) Cleanup() error { return m.cleanup() }
+
+// RateLimitStores implements RateLimitStorage. Zones share the server;
+// their keys are salted by zone name.
+func (m *RateLimitRedis) RateLimitStores(string) (limiter.BucketStore, ulule.Store, error) {
+	opts := redisstore.Options{KeyPrefix: m.client.Prefix}
+	return redisstore.New(m.client.Redis, opts), redisstore.NewWindowStore(m.client.Redis, opts), nil
+}
+
+// UnmarshalCaddyfile reads `storage redis <url>`.
+func (m *RateLimitRedis) UnmarshalCaddyfile(d *caddyfile.Dispenser) error { return m.unmarshal(d) }
+
+// Interface guards
+var (
+	_ caddy.Provisioner     = (*RateLimitRedis)(nil)
+	_ caddy.CleanerUpper    = (*RateLimitRedis)(nil)
+	_ RateLimitStorage      = (*RateLimitRedis)(nil)
+	_ caddyfile.Unmarshaler = (*RateLimitRedis)(nil)
+)

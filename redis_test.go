@@ -1,0 +1,199 @@
+package llmgate_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/llmgate/caddy-llmgate/internal/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/testredis"
+)
+
+// processGlobal is the global options block of a second Caddy instance.
+const processGlobal = "{\n\tadmin off\n\tpersist_config off\n\tauto_https off\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n"
+
+// twoInstances runs the same site body on the in-process Caddy and on a
+// second Caddy process, both in front of up.
+func twoInstances(t *testing.T, body string, up *fakeai.Server) (site1, site2 string) {
+	t.Helper()
+	site1, site2 = testcaddy.Site(t), testcaddy.Site(t)
+	config := func(site string) string {
+		return fmt.Sprintf("%s {\n%s\n\treverse_proxy %s\n}\n", site, body, up.URL())
+	}
+	testcaddy.Load(t, testcaddy.Global("")+config(site1))
+	testcaddy.Process(t, processGlobal+config(site2), site2)
+	return site1, site2
+}
+
+func TestRedisSharedByTwoInstances(t *testing.T) {
+	rs := testredis.Start(t)
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	site1, site2 := twoInstances(t, fmt.Sprintf(`
+	llm_ratelimit {
+		zone per_key {
+			requests 6/m
+		}
+		storage redis %s
+	}
+	llm_cache {
+		storage redis %s
+	}`, rs.URL(), rs.URL()), up)
+
+	// One key, six requests a minute, whichever instance they reach.
+	statuses := make([]int, 0, 10)
+	for i := range 10 {
+		site := []string{site1, site2}[i%2]
+		resp, _ := post(t, site+"/v1/chat/completions", fmt.Sprintf(`{"model":"m","messages":[{"role":"user","content":"n%d"}]}`, i), "Authorization", "Bearer sk-shared")
+		statuses = append(statuses, resp.StatusCode)
+	}
+	if got := fmt.Sprint(statuses); got != "[200 200 200 200 200 200 429 429 429 429]" {
+		t.Fatalf("statuses across two instances: %s", got)
+	}
+
+	// An answer stored through one instance is a hit on the other.
+	resp, _ := post(t, site1+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-cache")
+	if got := resp.Header.Get("Cache-Status"); got != "llmgate; fwd=miss; stored" {
+		t.Fatalf("instance 1: Cache-Status %q", got)
+	}
+	calls := up.Calls()
+	resp, body := post(t, site2+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-cache")
+	if got := resp.Header.Get("Cache-Status"); !strings.HasPrefix(got, "llmgate; hit") || up.Calls() != calls {
+		t.Fatalf("instance 2: Cache-Status %q, upstream calls %d → %d: %s", got, calls, up.Calls(), body)
+	}
+}
+
+func TestRedisExactAcrossInstances(t *testing.T) {
+	rs := testredis.Start(t)
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	const rate, burst = 20, 5
+	site1, site2 := twoInstances(t, fmt.Sprintf(`
+	llm_ratelimit {
+		zone exact {
+			key static
+			requests %d/s
+			burst %d
+		}
+		storage redis %s
+	}`, rate, burst, rs.URL()), up)
+	// The readiness checks took a token or two; let the bucket fill.
+	time.Sleep(time.Second)
+
+	var admitted, refused atomic.Int64
+	stop := time.Now().Add(3 * time.Second)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range 64 {
+		site := []string{site1, site2}[i%2]
+		wg.Go(func() {
+			c := &http.Client{Timeout: 5 * time.Second}
+			for time.Now().Before(stop) {
+				req, _ := http.NewRequest(http.MethodPost, site+"/v1/embeddings", strings.NewReader(`{"model":"e","input":"x"}`))
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				switch resp.StatusCode {
+				case 200:
+					admitted.Add(1)
+				case 429:
+					refused.Add(1)
+				default:
+					t.Errorf("status %d", resp.StatusCode)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	bound := int64(rate*elapsed.Seconds()) + burst
+	t.Logf("admitted %d, refused %d in %s (bound %d)", admitted.Load(), refused.Load(), elapsed, bound)
+	if admitted.Load() > bound {
+		t.Fatalf("admitted %d > rate × time + burst = %d", admitted.Load(), bound)
+	}
+	if refused.Load() == 0 {
+		t.Fatal("nothing refused: the limit did not bite")
+	}
+}
+
+func TestRedisOutage(t *testing.T) {
+	rs := testredis.Start(t)
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	open, closed := testcaddy.Site(t), testcaddy.Site(t)
+	site := func(addr, mode string) string {
+		return fmt.Sprintf(`%s {
+	llm_ratelimit {
+		zone outage_%s {
+			requests 2/m
+		}
+		storage redis %s
+		on_storage_error %s
+	}
+	llm_cache {
+		storage redis %s
+	}
+	reverse_proxy %s
+}
+`, addr, mode, rs.URL(), mode, rs.URL(), up.URL())
+	}
+	testcaddy.Load(t, testcaddy.Global("")+site(open, "open")+site(closed, "closed"))
+	quick := &http.Client{Timeout: time.Second}
+	send := func(site, prompt string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"`+prompt+`"}]}`))
+		req.Header.Set("Authorization", "Bearer sk-outage-"+strings.Fields(prompt)[0])
+		resp, err := quick.Do(req)
+		if err != nil {
+			t.Fatalf("no answer within 1s: %v", err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Cache-Status")
+	}
+	for _, outage := range []struct {
+		name       string
+		stop, back func()
+	}{
+		{"stopped", rs.Stop, rs.Restart},
+		{"frozen", rs.Freeze, rs.Thaw},
+	} {
+		t.Run(outage.name, func(t *testing.T) {
+			outage.stop()
+			for i := range 3 {
+				if s, _ := send(open, fmt.Sprint(outage.name, " ", i)); s != 200 {
+					t.Errorf("open, Redis %s: %d, want 200", outage.name, s)
+				}
+				if s, _ := send(closed, fmt.Sprint(outage.name, " ", i)); s != http.StatusServiceUnavailable {
+					t.Errorf("closed, Redis %s: %d, want 503", outage.name, s)
+				}
+			}
+			outage.back()
+			// Back without a reload: the limit holds again, and the cache stores.
+			testredis.Eventually(t, "limits through Redis again", func() bool {
+				s, _ := send(closed, outage.name+" back")
+				return s == 200
+			})
+			statuses := []int{}
+			for range 3 {
+				s, _ := send(closed, outage.name+" again")
+				statuses = append(statuses, s)
+			}
+			if statuses[len(statuses)-1] != 429 {
+				t.Errorf("after Redis came back: %v, want the limit of 2/m to refuse", statuses)
+			}
+			if _, cs := send(open, outage.name+"-cached"); cs != "llmgate; fwd=miss; stored" {
+				t.Errorf("cache after Redis came back: %q", cs)
+			}
+			if _, cs := send(open, outage.name+"-cached"); !strings.HasPrefix(cs, "llmgate; hit") {
+				t.Errorf("cache after Redis came back: %q, want a hit", cs)
+			}
+		})
+	}
+}
