@@ -41,6 +41,40 @@ func BenchmarkAdmit(b *testing.B) {
 	}
 }
 
+// BenchmarkAdmitTokens is a request's whole token accounting: admission
+// with an estimate, then the settlement of its usage.
+func BenchmarkAdmitTokens(b *testing.B) {
+	lots := Rate{Count: 1 << 40, Per: time.Second}
+	tests := []struct {
+		name string
+		zone Zone
+	}{
+		{"token_bucket", Zone{Name: "per_key", Tokens: lots}},
+		{"token_bucket+requests", Zone{Name: "per_key", Requests: lots, Tokens: lots}},
+		{"fixed_window", Zone{Name: "per_key", Tokens: Rate{Count: 1 << 60, Per: time.Hour}, Algorithm: FixedWindow}},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			l := newLimiter(b, tt.zone)
+			keys := []string{"Bearer sk-proj-0123456789abcdefghijklmnopqrstuvwxyz"}
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					tk, err := l.AdmitTokens(ctx, keys, 1200)
+					if err != nil || !tk.Allowed {
+						b.Fatal("refused")
+					}
+					if err := tk.Settle(ctx, 950); err != nil {
+						b.Fatal(err)
+					}
+					tk.Done()
+				}
+			})
+		})
+	}
+}
+
 func BenchmarkAdmitManyKeys(b *testing.B) {
 	l := newLimiter(b, Zone{Name: "per_key", Requests: Rate{Count: 1 << 40, Per: time.Second}})
 	keys := make([][]string, 4096)

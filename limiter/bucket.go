@@ -6,31 +6,44 @@ import (
 	"time"
 )
 
-// take charges one request to key under the zone's request rate. When
-// admitted, d is how long the request waits for its turn (leaky bucket);
-// when refused, how long until it would be admitted.
-func (z *zone) take(ctx context.Context, key Key) (ok bool, st Status, d time.Duration, err error) {
+// take charges n units of the zone's meter m to key. When admitted, d is
+// how long the request waits for its turn (leaky bucket); when refused, how
+// long until it would be admitted. reset is the end of a fixed window in
+// Unix seconds, for a later correction to know its window.
+func (z *zone) take(ctx context.Context, m *meter, key Key, n int64) (ok bool, st Status, d time.Duration, reset int64, err error) {
+	key = key.salted(m.tweak)
 	if z.Algorithm == FixedWindow {
-		ok, st, err = z.takeWindow(ctx, key)
-		return ok, st, st.Reset, err
+		return z.takeWindow(ctx, m, key, n)
 	}
-	dec, err := z.Buckets.Take(ctx, key, z.interval, z.tolerance)
+	cost := m.cost(n)
+	limit := m.limit(cost)
+	dec, err := z.Buckets.Take(ctx, key, cost, limit)
 	if err != nil {
-		return false, st, 0, fmt.Errorf("limiter: zone %q: bucket store: %w", z.Name, err)
+		return false, st, 0, 0, fmt.Errorf("limiter: zone %q: bucket store: %w", z.Name, err)
 	}
-	st = Status{Zone: z.Name, Kind: KindRequests, Limit: z.Requests.Count, Window: z.Requests.Per}
+	st = Status{Zone: z.Name, Kind: m.kind, Limit: m.rate.Count, Window: m.rate.Per}
 	if !dec.Allowed {
 		st.Reset = dec.Wait
-		return false, st, dec.Backlog - z.tolerance, nil
+		return false, st, dec.Backlog - limit, 0, nil
 	}
 	st.Reset = dec.Backlog
-	st.Remaining = int64((z.tolerance - dec.Backlog) / z.interval)
-	return true, st, dec.Wait, nil
+	st.Remaining = int64((limit - dec.Backlog) / m.interval)
+	return true, st, dec.Wait, 0, nil
 }
 
-// giveBackBucket returns one request's charge to key's bucket.
-func (z *zone) giveBackBucket(ctx context.Context, key Key) error {
-	if err := z.Buckets.Adjust(ctx, key, -z.interval); err != nil {
+// adjust corrects a charge of the zone's meter m to key by delta units:
+// negative gives units back, positive adds debt. reset is the charge's
+// window, for fixed_window.
+func (z *zone) adjust(ctx context.Context, m *meter, key Key, delta, reset int64) error {
+	key = key.salted(m.tweak)
+	if z.Algorithm == FixedWindow {
+		return z.adjustWindow(ctx, m, key, delta, reset)
+	}
+	d := m.cost(max(delta, -delta))
+	if delta < 0 {
+		d = -d
+	}
+	if err := z.Buckets.Adjust(ctx, key, d); err != nil {
 		return fmt.Errorf("limiter: zone %q: bucket store: %w", z.Name, err)
 	}
 	return nil

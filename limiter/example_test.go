@@ -5,9 +5,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/limiter"
+	"github.com/llmgate/caddy-llmgate/llmreq"
+	"github.com/llmgate/caddy-llmgate/usage"
 )
 
 // Limit each API key to 2 requests per minute in front of a handler.
@@ -41,4 +44,61 @@ func ExampleLimiter_Middleware() {
 	// 200 remaining=1 retry-after=""
 	// 200 remaining=0 retry-after=""
 	// 429 remaining=0 retry-after="30"
+}
+
+// Limit each API key to 1000 LLM tokens a day: reserve what a request may
+// spend, then settle what its answer says it spent.
+func ExampleLimiter_AdmitTokens() {
+	l, err := limiter.New([]limiter.Zone{{
+		Name:   "daily",
+		Tokens: limiter.Rate{Count: 1000, Per: 24 * time.Hour},
+	}}, limiter.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+
+	// The upstream's answer to every request: 120 tokens spent.
+	answer := []byte(`{"choices":[],"usage":{"prompt_tokens":20,"completion_tokens":100,"total_tokens":120}}`)
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := llmreq.Read(r, 1<<20)
+		var estimate int64
+		if err == nil {
+			req, _ := llmreq.Parse(body) // nil when not JSON: estimate 0
+			estimate = usage.Estimate(req)
+		}
+		t, err := l.AdmitTokens(r.Context(), []string{r.Header.Get("Authorization")}, estimate)
+		if err != nil {
+			http.Error(w, "limiter store down", http.StatusServiceUnavailable)
+			return
+		}
+		if !t.Allowed {
+			t.WriteRefusal(w, limiter.HeadersOpenAI)
+			return
+		}
+		defer t.Done()
+		t.SetHeaders(w.Header(), limiter.HeadersOpenAI)
+		_, _ = w.Write(answer)
+		if u, ok := usage.FromJSON(answer); ok {
+			_ = t.Settle(r.Context(), u.Total)
+		} // else the estimate stays charged
+	})
+
+	for _, maxTokens := range []string{"300", "300", "900"} {
+		body := `{"model":"gpt-4o-mini","max_tokens":` + maxTokens + `,"messages":[{"role":"user","content":"Tell me a joke"}]}`
+		req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer sk-example")
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		fmt.Printf("%d remaining-tokens=%s retry-after=%q\n", rec.Code,
+			rec.Header().Get("X-Ratelimit-Remaining-Tokens"), rec.Header().Get("Retry-After"))
+	}
+	// Each request reserves 8 tokens of prompt and its max_tokens, and is
+	// settled at 120: 1000-308 = 692 left at the first answer, 880 after
+	// it, 572 at the second. The third reserves 908 and finds 760.
+
+	// Output:
+	// 200 remaining-tokens=692 retry-after=""
+	// 200 remaining-tokens=572 retry-after=""
+	// 429 remaining-tokens=0 retry-after="12788"
 }

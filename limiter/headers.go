@@ -14,8 +14,8 @@ type HeaderStyle string
 // The header styles.
 const (
 	// HeadersOpenAI sets x-ratelimit-limit-requests,
-	// x-ratelimit-remaining-requests and x-ratelimit-reset-requests, like
-	// OpenAI's API. It is the default.
+	// x-ratelimit-remaining-requests and x-ratelimit-reset-requests, and the
+	// same three for tokens, like OpenAI's API. It is the default.
 	HeadersOpenAI HeaderStyle = "openai"
 	// HeadersIETF sets RateLimit-Policy and RateLimit as defined by
 	// draft-ietf-httpapi-ratelimit-headers.
@@ -37,18 +37,25 @@ func ParseHeaderStyle(s string) (HeaderStyle, error) {
 
 // Canonical header names, set directly so no call canonicalises them again.
 const (
-	headerLimitRequests     = "X-Ratelimit-Limit-Requests"
-	headerRemainingRequests = "X-Ratelimit-Remaining-Requests"
-	headerResetRequests     = "X-Ratelimit-Reset-Requests"
-	headerPolicy            = "Ratelimit-Policy"
-	headerRateLimit         = "Ratelimit"
+	headerPolicy    = "Ratelimit-Policy"
+	headerRateLimit = "Ratelimit"
 )
+
+// openAIHeaders are the OpenAI header trios, by the kind of limit they
+// describe.
+var openAIHeaders = [...]struct {
+	kind                    Kind
+	limit, remaining, reset string
+}{
+	{KindRequests, "X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests"},
+	{KindTokens, "X-Ratelimit-Limit-Tokens", "X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens"},
+}
 
 // SetHeaders sets the rate-limit headers of style on h, replacing any an
 // upstream set. An empty style is HeadersOpenAI; an unknown one sets
-// nothing. The OpenAI headers describe the tightest zone: the one with the
-// least remaining in proportion to its limit. A request no zone applied to
-// gets no headers, and an upstream's pass unchanged.
+// nothing. Each OpenAI trio (requests, tokens) describes the tightest zone
+// of its kind: the one with the least remaining in proportion to its limit.
+// A trio no zone applied to is not set, and an upstream's passes unchanged.
 func (t *Ticket) SetHeaders(h http.Header, style HeaderStyle) {
 	switch style {
 	case "", HeadersOpenAI:
@@ -59,13 +66,15 @@ func (t *Ticket) SetHeaders(h http.Header, style HeaderStyle) {
 }
 
 func (t *Ticket) setOpenAI(h http.Header) {
-	st, ok := t.tightest(KindRequests)
-	if !ok {
-		return
+	for _, names := range openAIHeaders {
+		st, ok := t.tightest(names.kind)
+		if !ok {
+			continue
+		}
+		h[names.limit] = []string{strconv.FormatInt(st.Limit, 10)}
+		h[names.remaining] = []string{strconv.FormatInt(st.Remaining, 10)}
+		h[names.reset] = []string{formatDuration(st.Reset)}
 	}
-	h[headerLimitRequests] = []string{strconv.FormatInt(st.Limit, 10)}
-	h[headerRemainingRequests] = []string{strconv.FormatInt(st.Remaining, 10)}
-	h[headerResetRequests] = []string{formatDuration(st.Reset)}
 }
 
 // tightest returns the status of kind with the least remaining in
@@ -98,8 +107,8 @@ func (t *Ticket) setIETF(h http.Header) {
 			current.WriteString(", ")
 		}
 		name := st.Zone
-		if st.Kind == KindConcurrency {
-			name += "-concurrency"
+		if st.Kind != KindRequests {
+			name += "-" + string(st.Kind)
 		}
 		writeSFString(&policy, name)
 		policy.WriteString(";q=")
@@ -115,6 +124,9 @@ func (t *Ticket) setIETF(h http.Header) {
 		policy.WriteString(strconv.FormatInt(q, 10))
 		policy.WriteString(";w=")
 		policy.WriteString(strconv.FormatInt(w, 10))
+		if st.Kind == KindTokens {
+			policy.WriteString(`;qu="tokens"`)
+		}
 		// The effective window of the limit that refused ends when a
 		// request fits again: the draft wants Retry-After no earlier.
 		reset := st.Reset

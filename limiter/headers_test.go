@@ -54,6 +54,8 @@ func TestSetHeaders(t *testing.T) {
 	global := Status{Zone: "upstream", Kind: KindRequests, Limit: 10, Remaining: 5, Reset: 250 * time.Millisecond, Window: time.Second}
 	conc := Status{Zone: "per_key", Kind: KindConcurrency, Limit: 4, Remaining: 3}
 	odd := Status{Zone: `we"ird`, Kind: KindRequests, Limit: 5, Remaining: 5, Window: 1500 * time.Millisecond}
+	tpm := Status{Zone: "per_key", Kind: KindTokens, Limit: 90000, Remaining: 45000, Reset: 30 * time.Second, Window: time.Minute}
+	gpt4 := Status{Zone: "gpt4", Kind: KindTokens, Limit: 30000, Remaining: 12000, Reset: 36 * time.Second, Window: time.Minute}
 	tests := []struct {
 		name   string
 		ticket *Ticket
@@ -82,6 +84,21 @@ func TestSetHeaders(t *testing.T) {
 		{"ietf escapes names and whole-second windows", ticketOf(odd), HeadersIETF, map[string]string{
 			"Ratelimit-Policy": `"we\"ird";q=6;w=2`,
 			"Ratelimit":        `"we\"ird";r=5;t=0`,
+		}},
+		{"openai sets the tokens trio beside the requests'", ticketOf(perKey, tpm, gpt4, conc), HeadersOpenAI, map[string]string{
+			"X-Ratelimit-Limit-Requests":     "60",
+			"X-Ratelimit-Remaining-Requests": "12",
+			"X-Ratelimit-Limit-Tokens":       "30000",
+			"X-Ratelimit-Remaining-Tokens":   "12000",
+			"X-Ratelimit-Reset-Tokens":       "36s",
+		}},
+		{"openai tokens alone leave the upstream's requests trio", ticketOf(tpm), HeadersOpenAI, map[string]string{
+			"X-Ratelimit-Limit-Requests": "upstream",
+			"X-Ratelimit-Limit-Tokens":   "90000",
+		}},
+		{"ietf lists token policies", ticketOf(perKey, tpm), HeadersIETF, map[string]string{
+			"Ratelimit-Policy": `"per_key";q=60;w=60, "per_key-tokens";q=90000;w=60;qu="tokens"`,
+			"Ratelimit":        `"per_key";r=12;t=5, "per_key-tokens";r=45000;t=30`,
 		}},
 		{"none", ticketOf(perKey), HeadersNone, map[string]string{
 			"X-Ratelimit-Limit-Requests": "upstream",

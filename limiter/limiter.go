@@ -51,7 +51,7 @@ func New(zones []Zone, opts Options) (*Limiter, error) {
 		}
 		names[z.Name] = true
 		z.index, z.salt = i, saltOf(z.Name)
-		rated := !z.Requests.IsZero()
+		rated := z.meters[requestMeter].on() || z.meters[tokenMeter].on()
 		if z.Buckets == nil && rated && z.Algorithm != FixedWindow {
 			if l.owned == nil {
 				l.owned = NewMemoryStore(MemoryOptions{})
@@ -73,8 +73,10 @@ func New(zones []Zone, opts Options) (*Limiter, error) {
 		l.zones = append(l.zones, z)
 	}
 	// Tightest first: the longest interval between requests. Zones with no
-	// rate have nothing to charge and go last.
-	slices.SortStableFunc(l.zones, func(a, b zone) int { return cmp.Compare(b.interval, a.interval) })
+	// request rate go last, in their order.
+	slices.SortStableFunc(l.zones, func(a, b zone) int {
+		return cmp.Compare(b.meters[requestMeter].interval, a.meters[requestMeter].interval)
+	})
 	return l, nil
 }
 
@@ -87,16 +89,28 @@ func (l *Limiter) Close() error {
 	return nil
 }
 
-// Admit decides one request. keys[i] is the request's key in the i-th zone
-// given to New; an empty key means the zone does not apply to this request.
+// Admit decides one request, reserving one token in zones with a token
+// rate: it is AdmitTokens with no estimate.
+func (l *Limiter) Admit(ctx context.Context, keys []string) (*Ticket, error) {
+	return l.AdmitTokens(ctx, keys, 0)
+}
+
+// AdmitTokens decides one request that is expected to spend about estimate
+// LLM tokens. keys[i] is the request's key in the i-th zone given to New; an
+// empty key means the zone does not apply to this request.
+//
+// Zones with a token rate reserve the estimate (at least one token, at most
+// the whole bucket or window) and refuse the request when it does not fit;
+// the ticket's Settle corrects the reservation to the real usage later.
 //
 // The request is admitted in every zone or in none: when a zone refuses,
-// what the others took is given back before Admit returns. A leaky bucket
-// request, and one waiting for a concurrency slot, waits inside Admit; when
-// ctx ends first it leaves its place at once and is refused.
+// what the others took is given back before AdmitTokens returns. A leaky
+// bucket request, and one waiting for a concurrency slot, waits inside
+// AdmitTokens; when ctx ends first it leaves its place at once and is
+// refused.
 //
 // The error reports a failing store only; nothing is held then.
-func (l *Limiter) Admit(ctx context.Context, keys []string) (*Ticket, error) {
+func (l *Limiter) AdmitTokens(ctx context.Context, keys []string, estimate int64) (*Ticket, error) {
 	if len(keys) != len(l.zones) {
 		return nil, fmt.Errorf("limiter: %d keys for %d zones", len(keys), len(l.zones))
 	}
@@ -118,7 +132,7 @@ func (l *Limiter) Admit(ctx context.Context, keys []string) (*Ticket, error) {
 	}
 	// Rates first: they decide at once, so a refusal comes before anyone
 	// waits.
-	wait, waiter, err := l.chargeRates(ctx, t)
+	wait, waiter, err := l.chargeRates(ctx, t, estimate)
 	if err != nil {
 		return nil, err
 	}
@@ -128,28 +142,37 @@ func (l *Limiter) Admit(ctx context.Context, keys []string) (*Ticket, error) {
 	return t, nil
 }
 
-// chargeRates charges the request to every zone with a rate, tightest
-// first, until one refuses. It returns the longest leaky bucket wait and
-// the index of that zone's status.
-func (l *Limiter) chargeRates(ctx context.Context, t *Ticket) (wait time.Duration, waiter int, err error) {
+// chargeRates charges the request to every rate of every zone, tightest
+// zone first, until one refuses: one request to request rates, the
+// reservation of estimate to token rates. It returns the longest leaky
+// bucket wait and the index of that limit's status.
+func (l *Limiter) chargeRates(ctx context.Context, t *Ticket, estimate int64) (wait time.Duration, waiter int, err error) {
 	for i := range t.holds {
 		h := &t.holds[i]
-		if h.zone.Requests.IsZero() {
-			continue
-		}
-		ok, st, d, err := h.zone.take(ctx, h.key)
-		if err != nil {
-			return 0, 0, errors.Join(err, t.giveBack(ctx))
-		}
-		h.status = len(t.statuses)
-		t.statuses = append(t.statuses, st)
-		if !ok {
-			l.refuse(ctx, t, h.status, d)
-			return 0, 0, nil
-		}
-		h.charged = true
-		if h.zone.Algorithm == LeakyBucket && d > wait {
-			wait, waiter = d, h.status
+		for k := range h.zone.meters {
+			m := &h.zone.meters[k]
+			if !m.on() {
+				continue
+			}
+			n := int64(1)
+			if k == tokenMeter {
+				n = m.reserve(estimate)
+			}
+			ok, st, d, reset, err := h.zone.take(ctx, m, h.key, n)
+			if err != nil {
+				return 0, 0, errors.Join(err, t.giveBack(ctx))
+			}
+			c := &h.charges[k]
+			c.status = len(t.statuses)
+			t.statuses = append(t.statuses, st)
+			if !ok {
+				l.refuse(ctx, t, c.status, d)
+				return 0, 0, nil
+			}
+			c.n, c.reset = n, reset
+			if m.leaky && d > wait {
+				wait, waiter = d, c.status
+			}
 		}
 	}
 	return wait, waiter, nil

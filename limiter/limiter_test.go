@@ -50,20 +50,37 @@ func TestAllOrNone(t *testing.T) {
 // remainingIn reads how many requests zone can still admit for raw,
 // straight from its store.
 func remainingIn(t *testing.T, l *Limiter, zoneName, raw string) int64 {
+	return remainingOf(t, l, zoneName, requestMeter, raw)
+}
+
+// remainingOf reads how many units the meter of zone can still admit for
+// raw, straight from its store: a token bucket's remaining tokens, a leaky
+// bucket's places or tokens left to queue, a window's count left.
+func remainingOf(t testing.TB, l *Limiter, zoneName string, meter int, raw string) int64 {
 	t.Helper()
 	for i := range l.zones {
 		z := &l.zones[i]
 		if z.Name != zoneName {
 			continue
 		}
+		m := &z.meters[meter]
+		key := hashKey(zoneName, raw).salted(m.tweak)
 		if z.Algorithm == FixedWindow {
-			res, err := z.Windows.Peek(context.Background(), hashKey(zoneName, raw).String(), z.window)
+			res, err := z.Windows.Peek(context.Background(), key.String(), m.window)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return res.Remaining
 		}
-		return int64((z.tolerance - backlog(t, z.Buckets, zoneName, raw)) / z.interval)
+		d, err := z.Buckets.Take(context.Background(), key, 0, maxHorizon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost := time.Duration(0)
+		if meter == requestMeter {
+			cost = m.interval
+		}
+		return int64((m.limit(cost) - d.Backlog) / m.interval)
 	}
 	t.Fatalf("no zone %q", zoneName)
 	return 0

@@ -133,6 +133,11 @@ func (s *MemoryStore) Adjust(_ context.Context, key Key, delta time.Duration) er
 		// A drained bucket has nothing to give back; debt counts from now.
 		tat = now
 	}
+	// Debt saturates at the horizon rather than wrap around to an empty
+	// bucket.
+	if horizon := now + int64(maxHorizon); delta > 0 && tat > horizon-int64(delta) {
+		tat, delta = horizon, 0
+	}
 	sh.set(key, tat+int64(delta), now, known, s.perMax)
 	return nil
 }

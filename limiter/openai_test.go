@@ -12,6 +12,9 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+
+	"github.com/llmgate/caddy-llmgate/llmreq"
+	"github.com/llmgate/caddy-llmgate/usage"
 )
 
 const chatCompletion = `{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini",` +
@@ -98,5 +101,76 @@ func TestOpenAIClientReadsTheRefusal(t *testing.T) {
 	}
 	if want := "llmgate: zone per_key: 1 request per 1h0m0s, retry in 1h0m0s"; apiErr.Message != want {
 		t.Fatalf("message %q, want %q", apiErr.Message, want)
+	}
+}
+
+// tokenAPI serves chat completions behind l's token accounting, as a
+// gateway does: reserve the request's estimate, answer, settle the usage.
+func tokenAPI(t *testing.T, l *Limiter) string {
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := llmreq.Read(r, 1<<20)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		req, _ := llmreq.Parse(body)
+		tk, err := l.AdmitTokens(r.Context(), []string{r.Header.Get("Authorization")}, usage.Estimate(req))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if !tk.Allowed {
+			tk.WriteRefusal(w, HeadersOpenAI)
+			return
+		}
+		defer tk.Done()
+		tk.SetHeaders(w.Header(), HeadersOpenAI)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, chatCompletion)
+		if u, ok := usage.FromJSON([]byte(chatCompletion)); ok {
+			_ = tk.Settle(r.Context(), u.Total)
+		}
+	})
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestOpenAIClientReadsATokenRefusal(t *testing.T) {
+	l := newLimiter(t, Zone{Name: "tph", Tokens: Rate{Count: 100, Per: time.Hour}})
+	client := openai.NewClient(option.WithBaseURL(tokenAPI(t, l)+"/v1"), option.WithAPIKey("sk-test-key"), option.WithMaxRetries(0))
+	ctx := context.Background()
+	askFor := func(maxTokens int64) (*http.Response, error) {
+		var res *http.Response
+		_, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+			Model:     openai.ChatModelGPT4oMini,
+			Messages:  []openai.ChatCompletionMessageParamUnion{openai.UserMessage("ping")},
+			MaxTokens: openai.Int(maxTokens),
+		}, option.WithResponseInto(&res))
+		return res, err
+	}
+	// "gpt-4o-mini", "user", "ping": 19 bytes, 5 tokens; with max_tokens
+	// 50 the request reserves 55, and is settled at its usage, 6.
+	res, err := askFor(50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Header.Get("X-Ratelimit-Remaining-Tokens"); got != "45" {
+		t.Fatalf("remaining tokens at the answer %q, want 45", got)
+	}
+	// 94 tokens are left; 5 + 95 do not fit.
+	_, err = askFor(95)
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("error %v is not an API error", err)
+	}
+	if apiErr.StatusCode != http.StatusTooManyRequests || apiErr.Type != "tokens" || apiErr.Code != "rate_limit_exceeded" {
+		t.Fatalf("status %d type %q code %q", apiErr.StatusCode, apiErr.Type, apiErr.Code)
+	}
+	if got := apiErr.Response.Header.Get("X-Ratelimit-Limit-Tokens"); got != "100" {
+		t.Fatalf("x-ratelimit-limit-tokens %q", got)
+	}
+	if _, err := askFor(89); err != nil {
+		t.Fatalf("a request that fits: %v", err)
 	}
 }

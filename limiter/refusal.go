@@ -42,13 +42,18 @@ func (t *Ticket) WriteRefusal(w http.ResponseWriter, style HeaderStyle) {
 	_, _ = w.Write(body)
 }
 
-// limitText describes the limit that refused: "60 requests per 1m0s".
+// limitText describes the limit that refused: "60 requests per 1m0s",
+// "30000 tokens per 1m0s", "4 concurrent requests".
 func (t *Ticket) limitText() string {
 	st := t.statuses[t.refusal]
-	count, noun := strconv.FormatInt(st.Limit, 10), " requests"
-	if st.Limit == 1 {
-		noun = " request"
+	noun := " requests"
+	if st.Kind == KindTokens {
+		noun = " tokens"
 	}
+	if st.Limit == 1 {
+		noun = noun[:len(noun)-1]
+	}
+	count := strconv.FormatInt(st.Limit, 10)
 	if st.Kind == KindConcurrency {
 		return count + " concurrent" + noun
 	}

@@ -40,6 +40,17 @@ func TestWriteRefusal(t *testing.T) {
 		{"one request", &Ticket{Zone: "z", Kind: KindConcurrency, RetryAfter: time.Second,
 			statuses: []Status{{Zone: "z", Kind: KindConcurrency, Limit: 1}}}, HeadersNone, http.StatusTooManyRequests, nil,
 			`{"error":{"message":"llmgate: zone z: 1 concurrent request, retry in 1s","type":"concurrency","param":null,"code":"rate_limit_exceeded"}}`},
+		{"tokens", &Ticket{Zone: "gpt4", Kind: KindTokens, RetryAfter: 3890 * time.Millisecond,
+			statuses: []Status{{Zone: "gpt4", Kind: KindTokens, Limit: 30000, Remaining: 0, Reset: time.Minute, Window: time.Minute}}}, HeadersOpenAI, http.StatusTooManyRequests, map[string]string{
+			"Retry-After":                  "4",
+			"Retry-After-Ms":               "3890",
+			"X-Ratelimit-Limit-Tokens":     "30000",
+			"X-Ratelimit-Remaining-Tokens": "0",
+			"X-Ratelimit-Reset-Tokens":     "1m0s",
+		}, `{"error":{"message":"llmgate: zone gpt4: 30000 tokens per 1m0s, retry in 3.9s","type":"tokens","param":null,"code":"rate_limit_exceeded"}}`},
+		{"one token", &Ticket{Zone: "z", Kind: KindTokens, RetryAfter: time.Second,
+			statuses: []Status{{Zone: "z", Kind: KindTokens, Limit: 1, Window: time.Second}}}, HeadersNone, http.StatusTooManyRequests, nil,
+			`{"error":{"message":"llmgate: zone z: 1 token per 1s, retry in 1s","type":"tokens","param":null,"code":"rate_limit_exceeded"}}`},
 		{"admitted writes nothing", ticketOf(perKey), HeadersOpenAI, http.StatusOK, map[string]string{"Retry-After": ""}, ""},
 	}
 	for _, tt := range tests {

@@ -14,6 +14,8 @@ type Kind string
 const (
 	// KindRequests is a request rate.
 	KindRequests Kind = "requests"
+	// KindTokens is a rate of LLM tokens.
+	KindTokens Kind = "tokens"
 	// KindConcurrency is a cap on requests in flight.
 	KindConcurrency Kind = "concurrency"
 )
@@ -25,8 +27,8 @@ type Status struct {
 	Zone string
 	// Kind says what the limit counts.
 	Kind Kind
-	// Limit is the configured count: requests per Window, or the
-	// concurrency cap.
+	// Limit is the configured count: requests or tokens per Window, or
+	// the concurrency cap.
 	Limit int64
 	// Remaining is how many more could be admitted now.
 	Remaining int64
@@ -38,7 +40,7 @@ type Status struct {
 }
 
 // Ticket is the outcome of Admit. An admitted request must call Done when
-// its answer ends.
+// its answer ends, and Settle (or Refund) once its token usage is known.
 type Ticket struct {
 	// Allowed reports whether the request was admitted in every zone.
 	Allowed bool
@@ -56,8 +58,9 @@ type Ticket struct {
 	refusal int
 	holds   []hold
 	done    atomic.Bool
+	settled atomic.Bool
 	// Inline room for the common case of few zones: one allocation a ticket.
-	statusBuf [2]Status
+	statusBuf [3]Status
 	holdBuf   [2]hold
 }
 
@@ -65,18 +68,27 @@ type Ticket struct {
 type hold struct {
 	zone *zone
 	key  Key
-	// status is the index of the zone's request Status in statuses.
-	status int
-	// charged is set while the zone's request rate holds a charge.
-	charged bool
+	// charges are what the zone's meters hold, by meter.
+	charges [2]charge
 	// slot is set while the zone's concurrency slot is held.
 	slot bool
 }
 
+// charge is what an admission holds in one meter of one zone.
+type charge struct {
+	// n is the units held: the request, or the tokens reserved; 0 when
+	// nothing is held.
+	n int64
+	// status is the index of the meter's Status in statuses.
+	status int
+	// reset is the end of the fixed window charged, in Unix seconds.
+	reset int64
+}
+
 // Statuses returns the state of every limit decided for the request: the
-// request rates, tightest zone first, then the concurrency caps. A refused
-// request lists the limits decided up to the refusal. The slice must not be
-// modified.
+// request and token rates, tightest zone first, then the concurrency caps.
+// A refused request lists the limits decided up to the refusal. Token
+// statuses are those of the reservation. The slice must not be modified.
 func (t *Ticket) Statuses() []Status { return t.statuses }
 
 // Done frees the request's concurrency slots. It may be called more than
@@ -116,21 +128,18 @@ func (t *Ticket) giveBack(ctx context.Context) error {
 	var first error
 	for i := range t.holds {
 		h := &t.holds[i]
-		if !h.charged {
-			continue
-		}
-		var err error
-		if h.zone.Algorithm == FixedWindow {
-			err = h.zone.giveBackWindow(ctx, h.key)
-		} else {
-			err = h.zone.giveBackBucket(ctx, h.key)
-		}
-		if err != nil && first == nil {
-			first = err
-		}
-		h.charged = false
-		if st := &t.statuses[h.status]; st.Remaining < st.Limit {
-			st.Remaining++
+		for m := range h.charges {
+			c := &h.charges[m]
+			if c.n == 0 {
+				continue
+			}
+			if err := h.zone.adjust(ctx, &h.zone.meters[m], h.key, -c.n, c.reset); err != nil && first == nil {
+				first = err
+			}
+			if st := &t.statuses[c.status]; st.Remaining < st.Limit {
+				st.Remaining = min(st.Remaining+c.n, st.Limit)
+			}
+			c.n = 0
 		}
 	}
 	return first

@@ -32,7 +32,7 @@ func (r Rate) interval() time.Duration {
 	return (r.Per-1)/time.Duration(r.Count) + 1
 }
 
-// Algorithm names how a zone enforces its request rate.
+// Algorithm names how a zone enforces its rates.
 type Algorithm string
 
 // The algorithms a zone can use.
@@ -52,20 +52,27 @@ const (
 // arithmetic of the stores cannot overflow.
 const maxHorizon = time.Duration(math.MaxInt64 / 4)
 
-// Zone is one limit: a rate, a concurrency cap, or both, applied per key.
+// Zone is one limit: a request rate, a token rate, a concurrency cap, or
+// any of them together, applied per key.
 type Zone struct {
 	// Name identifies the zone in answers, headers and stored keys.
 	Name string
-	// Requests is the request rate; zero when the zone only caps concurrency.
+	// Requests is the request rate; zero when the zone has none.
 	Requests Rate
-	// Burst is the bucket depth: for token_bucket the requests admitted at
-	// once, for leaky_bucket the requests that may wait. Default:
-	// Requests.Count. Not used by fixed_window.
+	// Tokens is the rate of LLM tokens (prompt and completion); zero when
+	// the zone has none. A request reserves its estimated tokens when it is
+	// admitted (Limiter.AdmitTokens) and corrects them to its real usage
+	// when its answer ends (Ticket.Settle). The bucket holds one period's
+	// tokens, Tokens.Count: Burst does not apply to it.
+	Tokens Rate
+	// Burst is the bucket depth of Requests: for token_bucket the requests
+	// admitted at once, for leaky_bucket the requests that may wait.
+	// Default: Requests.Count. Not used by fixed_window.
 	Burst int64
-	// Algorithm enforces Requests; default token_bucket.
+	// Algorithm enforces Requests and Tokens; default token_bucket.
 	Algorithm Algorithm
 	// MaxWait bounds waiting: a leaky_bucket request that would wait longer
-	// is refused (zero: bounded by Burst alone), and a request over the
+	// is refused (zero: bounded by the bucket alone), and a request over the
 	// concurrency cap waits at most this long for a slot (zero: refused at
 	// once).
 	MaxWait time.Duration
@@ -83,19 +90,65 @@ type Zone struct {
 	InFlight *InFlight
 }
 
-// zone is a validated Zone with its derived bucket parameters.
+// The meters of a zone, by index.
+const (
+	requestMeter = iota
+	tokenMeter
+)
+
+// zone is a validated Zone with its derived parameters.
 type zone struct {
 	Zone
 	// index is the zone's position in the list given to New.
 	index int
 	// salt makes the zone's stored keys its own.
 	salt Key
-	// interval is the time one request adds to a bucket.
+	// meters are the zone's rates: Requests, then Tokens.
+	meters [2]meter
+}
+
+// meter is one rate of a zone in the terms of its store: units (requests
+// or tokens) cost time in a bucket, or count in a window.
+type meter struct {
+	rate Rate
+	kind Kind
+	// tweak sets the meter's stored keys apart from the other meter's.
+	tweak Key
+	// leaky is set for a leaky bucket: depth bounds a request's wait,
+	// whatever its own cost.
+	leaky bool
+	// interval is the time one unit adds to a bucket.
 	interval time.Duration
-	// tolerance is the largest backlog a bucket may hold after a charge.
-	tolerance time.Duration
-	// window is Requests in ulule's terms, for fixed_window.
+	// depth is the largest backlog a token bucket may hold after a charge,
+	// or the longest a leaky bucket request may wait.
+	depth time.Duration
+	// window is rate in ulule's terms, for fixed_window.
 	window ulule.Rate
+}
+
+// tokensTweak sets token buckets apart from request buckets of the same
+// zone and key.
+var tokensTweak = hashRaw("tokens")
+
+// on reports whether the zone has this rate.
+func (m *meter) on() bool { return m.rate.Count > 0 }
+
+// limit is the backlog a charge of cost may leave for Take to admit it.
+func (m *meter) limit(cost time.Duration) time.Duration {
+	if m.leaky {
+		return m.depth + cost
+	}
+	return m.depth
+}
+
+// maxCost bounds the time one charge adds to a bucket, so that usage far
+// beyond any rate cannot overflow a store's clock arithmetic.
+const maxCost = maxHorizon / 16
+
+// cost is the time n units add to a bucket. One unit always costs its
+// interval, however slow the rate.
+func (m *meter) cost(n int64) time.Duration {
+	return time.Duration(min(n, max(int64(maxCost/m.interval), 1))) * m.interval
 }
 
 // newZone validates z and fills in its defaults.
@@ -112,50 +165,71 @@ func newZone(z Zone) (zone, error) {
 	switch {
 	case z.Algorithm != TokenBucket && z.Algorithm != LeakyBucket && z.Algorithm != FixedWindow:
 		return zone{}, bad("unknown algorithm %q (want token_bucket, leaky_bucket or fixed_window)", z.Algorithm)
-	case z.Requests.Count < 0 || z.Requests.Per < 0:
-		return zone{}, bad("negative rate %s", z.Requests)
-	case z.Requests.Count == 0 && z.Requests.Per != 0, z.Requests.Count != 0 && z.Requests.Per == 0:
-		return zone{}, bad("rate %s needs both a count and a period", z.Requests)
 	case z.Burst < 0:
 		return zone{}, bad("negative burst %d", z.Burst)
 	case z.MaxWait < 0:
 		return zone{}, bad("negative max_wait %s", z.MaxWait)
 	case z.Concurrency < 0:
 		return zone{}, bad("negative concurrency %d", z.Concurrency)
-	case z.Requests.IsZero() && z.Concurrency == 0:
-		return zone{}, bad("limits nothing: set a request rate or a concurrency cap")
+	case z.Requests.IsZero() && z.Tokens.IsZero() && z.Concurrency == 0:
+		return zone{}, bad("limits nothing: set a request rate, a token rate or a concurrency cap")
+	case z.Burst != 0 && z.Requests.IsZero():
+		return zone{}, bad("burst without a request rate")
+	case z.Burst != 0 && z.Algorithm == FixedWindow:
+		return zone{}, bad("burst does not apply to fixed_window")
+	}
+	for _, r := range []struct {
+		noun string
+		rate Rate
+	}{{"rate", z.Requests}, {"token rate", z.Tokens}} {
+		switch {
+		case r.rate.Count < 0 || r.rate.Per < 0:
+			return zone{}, bad("negative %s %s", r.noun, r.rate)
+		case r.rate.Count == 0 && r.rate.Per != 0, r.rate.Count != 0 && r.rate.Per == 0:
+			return zone{}, bad("%s %s needs both a count and a period", r.noun, r.rate)
+		}
 	}
 	out := zone{Zone: z}
-	if z.Requests.IsZero() {
-		if z.Burst != 0 {
-			return zone{}, bad("burst without a request rate")
-		}
-		return out, nil
+	burst := z.Burst
+	if burst == 0 {
+		burst = z.Requests.Count
 	}
-	out.interval = z.Requests.interval()
-	if z.Algorithm == FixedWindow {
-		if z.Burst != 0 {
-			return zone{}, bad("burst does not apply to fixed_window")
-		}
-		out.window = ulule.Rate{Formatted: z.Requests.String(), Period: z.Requests.Per, Limit: z.Requests.Count}
-		return out, nil
+	var deep bool
+	if out.meters[requestMeter], deep = newMeter(z, z.Requests, KindRequests, burst); deep {
+		return zone{}, bad("burst %d of %s reaches too far ahead", burst, z.Requests)
 	}
-	if z.Burst == 0 {
-		out.Burst = z.Requests.Count
+	if out.meters[tokenMeter], deep = newMeter(z, z.Tokens, KindTokens, z.Tokens.Count); deep {
+		return zone{}, bad("token rate %s reaches too far ahead", z.Tokens)
 	}
-	if out.Burst > int64(maxHorizon/out.interval) {
-		return zone{}, bad("burst %d of %s reaches too far ahead", out.Burst, z.Requests)
-	}
-	// A token bucket admits while the backlog after a charge is within its
-	// depth. A leaky bucket admits while a request's wait is within the
-	// queue's reach (and MaxWait); the store compares the backlog after the
-	// charge, which is one interval more than the wait.
-	out.tolerance = time.Duration(out.Burst) * out.interval
-	if z.Algorithm == LeakyBucket {
-		if z.MaxWait > 0 && z.MaxWait < out.tolerance {
-			out.tolerance = z.MaxWait
-		}
-		out.tolerance += out.interval
-	}
+	out.meters[tokenMeter].tweak = tokensTweak
 	return out, nil
+}
+
+// newMeter derives the bucket or window of rate in z, a bucket holding
+// depth units; a zero rate gives a meter that is off. tooDeep reports a
+// bucket deeper than the stores' arithmetic allows.
+func newMeter(z Zone, rate Rate, kind Kind, depth int64) (m meter, tooDeep bool) {
+	m = meter{rate: rate, kind: kind}
+	if !m.on() {
+		return m, false
+	}
+	m.interval = rate.interval()
+	if z.Algorithm == FixedWindow {
+		m.window = ulule.Rate{Formatted: rate.String(), Period: rate.Per, Limit: rate.Count}
+		return m, false
+	}
+	if depth > int64(maxHorizon/m.interval) {
+		return m, true
+	}
+	m.depth = time.Duration(depth) * m.interval
+	// A token bucket admits while the backlog after a charge is within its
+	// depth. A leaky bucket admits while a request's wait, the backlog
+	// before its charge, is within the queue's reach and MaxWait.
+	if z.Algorithm == LeakyBucket {
+		m.leaky = true
+		if z.MaxWait > 0 && z.MaxWait < m.depth {
+			m.depth = z.MaxWait
+		}
+	}
+	return m, false
 }

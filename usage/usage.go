@@ -1,0 +1,199 @@
+package usage
+
+// Usage is the tokens one answer spent.
+type Usage struct {
+	// Input is the prompt's tokens: prompt_tokens, or input_tokens plus
+	// Anthropic's cache_creation_input_tokens and cache_read_input_tokens
+	// (which its input_tokens leaves out, where OpenAI's counts include
+	// cached tokens).
+	Input int64
+	// Output is the tokens generated, reasoning included:
+	// completion_tokens or output_tokens.
+	Output int64
+	// Total is what the answer cost in all: total_tokens when the answer
+	// gives more than Input and Output add up to, else their sum.
+	Total int64
+}
+
+// FromJSON reads the usage of a whole JSON answer: the top-level "usage"
+// object of an OpenAI chat completion, completion, embedding or Responses
+// API response, or of an Anthropic message. ok is false when the body is
+// not one JSON object, has no usage, or has a count that is not a whole
+// number >= 0; the caller then charges its estimate.
+func FromJSON(body []byte) (u Usage, ok bool) {
+	f, ok := scanAnswer(body, nil)
+	if !ok || f.found&(1<<fieldInput|1<<fieldOutput|1<<fieldTotal) == 0 {
+		return Usage{}, false
+	}
+	return f.usage(), true
+}
+
+// The counts of a usage object, by index in fields.
+const (
+	fieldInput = iota
+	fieldOutput
+	fieldTotal
+	fieldCacheWrite
+	fieldCacheRead
+	numFields
+)
+
+// fieldOf maps the member names of a usage object to the counts they give.
+func fieldOf(name []byte) int {
+	switch string(name) {
+	case "prompt_tokens", "input_tokens":
+		return fieldInput
+	case "completion_tokens", "output_tokens":
+		return fieldOutput
+	case "total_tokens":
+		return fieldTotal
+	case "cache_creation_input_tokens":
+		return fieldCacheWrite
+	case "cache_read_input_tokens":
+		return fieldCacheRead
+	}
+	return -1
+}
+
+// fields are the counts read from usage objects.
+type fields struct {
+	n [numFields]int64
+	// found has bit i set when n[i] was read.
+	found uint8
+	// nested is set when the usage sat in a top-level "message" member,
+	// as in Anthropic's message_start, whose output count is not final.
+	nested bool
+}
+
+// input reports the prompt's tokens, when any part of them was read.
+func (f *fields) input() (int64, bool) {
+	return f.n[fieldInput] + f.n[fieldCacheWrite] + f.n[fieldCacheRead],
+		f.found&(1<<fieldInput|1<<fieldCacheWrite|1<<fieldCacheRead) != 0
+}
+
+func (f *fields) has(i int) bool { return f.found&(1<<i) != 0 }
+
+// merge takes the counts other read, replacing those f had.
+func (f *fields) merge(other *fields) {
+	for i := range other.n {
+		if other.has(i) {
+			f.n[i] = other.n[i]
+		}
+	}
+	f.found |= other.found
+}
+
+// usage is the Usage of counts read.
+func (f *fields) usage() Usage {
+	in, _ := f.input()
+	u := Usage{Input: in, Output: f.n[fieldOutput]}
+	u.Total = max(u.Input+u.Output, f.n[fieldTotal])
+	return u
+}
+
+// maxDigits bounds a count so that sums of counts cannot overflow.
+const maxDigits = 18
+
+// count parses a token count: digits only, or null for none.
+func count(atom []byte) (n int64, isNull, ok bool) {
+	if string(atom) == "null" {
+		return 0, true, true
+	}
+	if len(atom) == 0 || len(atom) > maxDigits {
+		return 0, false, false
+	}
+	for _, c := range atom {
+		if c < '0' || c > '9' {
+			return 0, false, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, false, true
+}
+
+// scanAnswer reads the usage objects of one JSON object: its "usage"
+// member, and the "usage" member of its "response" or "message" member.
+// When text is not nil it adds the decoded bytes of the strings that
+// carry generated text (see isTextMember). ok is false when b is not one
+// valid JSON object (nesting at most maxDepth deep) or a usage count is
+// malformed.
+func scanAnswer(b []byte, text *int64) (f fields, ok bool) {
+	s := scanner{b: b}
+	if s.next() != tokOpen {
+		return f, false
+	}
+	// top and second are the names of the members being read at depths
+	// 1 and 2; key is the name of the member whose value comes next.
+	var top, second, key []byte
+	// inUsage is the depth of the usage object being read; 0 when none.
+	inUsage := 0
+	for s.depth > 0 {
+		tok := s.next()
+		switch tok {
+		case tokKey:
+			key = s.text
+			switch s.depth {
+			case 1:
+				top = key
+			case 2:
+				second = key
+			}
+			continue
+		case tokOpen, tokList:
+			if tok == tokOpen && inUsage == 0 && isUsage(s.depth, top, second) {
+				// The last usage object of a text is the one that counts.
+				inUsage = s.depth
+				f = fields{nested: s.depth == 3 && string(top) == "message"}
+			}
+			if s.depth == 2 {
+				second = nil
+			}
+		case tokClose:
+			if s.depth < inUsage {
+				inUsage = 0
+			}
+		case tokString:
+			if s.depth == inUsage && fieldOf(key) >= 0 {
+				return f, false // a count given as a string
+			}
+			if text != nil && isTextMember(key) {
+				*text += decodedLen(s.text)
+			}
+		case tokAtom:
+			if s.depth == inUsage && !f.set(fieldOf(key), s.text) {
+				return f, false
+			}
+		default:
+			return f, false
+		}
+		key = nil
+	}
+	return f, s.next() == tokEnd
+}
+
+// set reads atom as the count of field i (none when i < 0); false when it
+// is not a count.
+func (f *fields) set(i int, atom []byte) bool {
+	if i < 0 {
+		return true
+	}
+	n, isNull, ok := count(atom)
+	if ok && !isNull {
+		f.n[i] = n
+		f.found |= 1 << i
+	}
+	return ok
+}
+
+// isUsage reports whether an object opened at depth, inside the members
+// named top and second, is a usage object that counts: the answer's own
+// ("usage"), or that of the response or message an event carries.
+func isUsage(depth int, top, second []byte) bool {
+	switch depth {
+	case 2:
+		return string(top) == "usage"
+	case 3:
+		return string(second) == "usage" && (string(top) == "response" || string(top) == "message")
+	}
+	return false
+}
