@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -64,7 +65,10 @@ func (h *Cache) Provision(ctx caddy.Context) error {
 
 // ServeHTTP answers from the cache or passes the request on.
 func (h *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	return h.cache.Serve(w, withBodyMemo(r), next)
+	withPlaceholders(r)
+	err := h.cache.Serve(w, withBodyMemo(r), next)
+	replacer(r).Set(phCache, cacheResult(w.Header().Get("Cache-Status")))
+	return err
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
@@ -87,6 +91,18 @@ func (h *Cache) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	h.Config, h.StorageRaw = cfg, storage
 	return nil
+}
+
+// cacheResult is the {http.llm.cache} of a Cache-Status: hit, miss or
+// bypass.
+func cacheResult(status string) string {
+	switch {
+	case strings.HasPrefix(status, "llmgate; hit"):
+		return "hit"
+	case strings.Contains(status, "fwd=bypass"):
+		return "bypass"
+	}
+	return "miss"
 }
 
 func parseCache(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -98,7 +99,7 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 		if err := z.Validate(); err != nil {
 			return err
 		}
-		if !z.Requests.IsZero() {
+		if !z.Requests.IsZero() || !z.Tokens.IsZero() {
 			if z.Buckets, z.Windows, err = storage.RateLimitStores(zoneID(z)); err != nil {
 				return fmt.Errorf("zone %s: %v", name, err)
 			}
@@ -128,15 +129,18 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 		OnError: func(err error) {
 			h.logger.Warn("rate limit store failed", zap.Bool("fail_closed", failClosed), zap.Error(err))
 		},
+		Free:   cacheServed,
+		Report: reportLimit,
 	})
 	return err
 }
 
 // zoneID names the state of z: a reload keeps a zone's counts when its
-// name, rate, burst and algorithm are unchanged.
+// name, rates, burst and algorithm are unchanged.
 func zoneID(z limiter.Zone) string {
-	rate, _ := z.Requests.MarshalText()
-	return z.Name + "|" + string(rate) + "|" + strconv.FormatInt(z.Burst, 10) + "|" + string(z.Algorithm)
+	requests, _ := z.Requests.MarshalText()
+	tokens, _ := z.Tokens.MarshalText()
+	return z.Name + "|" + string(requests) + "|" + string(tokens) + "|" + strconv.FormatInt(z.Burst, 10) + "|" + string(z.Algorithm)
 }
 
 // sharedInFlight returns the table of requests in flight of zone name,
@@ -172,7 +176,16 @@ func (h *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	if err != nil {
 		return err
 	}
-	return h.limiter.Serve(w, r, keys, h.style, next)
+	withPlaceholders(r)
+	return h.limiter.Serve(w, withBodyMemo(r), keys, h.style, next)
+}
+
+// cacheServed reports an answer llm_cache served without an upstream call
+// (a hit, or a share of an identical request's answer): it costs no
+// upstream tokens.
+func cacheServed(_ int, h http.Header) bool {
+	cs := h.Get("Cache-Status")
+	return strings.HasPrefix(cs, "llmgate; hit") || strings.Contains(cs, "collapsed")
 }
 
 // anonymous is the key of a request whose key placeholder is empty: all
@@ -220,6 +233,7 @@ func (h *RateLimit) keys(r *http.Request) ([]string, error) {
 //	        key         <placeholder>|static    # default: the caller's credential
 //	        match       <matcher> [<args...>]   # or match { <matchers> }
 //	        requests    <count>/<period>        # 60/m, 5/s, 1000/d, 100/10s
+//	        tokens      <count>/<period>        # LLM tokens, settled to the answer's usage
 //	        burst       <count>                 # default: the count of requests
 //	        algorithm   token_bucket|leaky_bucket|fixed_window
 //	        max_wait    <duration>              # leaky bucket queue, concurrency wait

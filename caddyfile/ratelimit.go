@@ -92,11 +92,17 @@ func parseZone(d *caddyfile.Dispenser, cfg *limiter.Config) error {
 				err = d.Errf("match: missing matcher")
 			}
 			z.Match = set
-		case "requests":
+		case "requests", "tokens":
 			var v string
+			var rate limiter.Rate
 			if v, err = oneArg(d, opt); err == nil {
-				z.Requests, err = limiter.ParseRate(v)
+				rate, err = limiter.ParseRate(v)
 				err = optionErr(d, opt, err)
+			}
+			if opt == "requests" {
+				z.Requests = rate
+			} else {
+				z.Tokens = rate
 			}
 		case "burst":
 			z.Burst, err = positive(d, opt)

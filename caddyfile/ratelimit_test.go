@@ -22,6 +22,7 @@ func TestAdaptRateLimit(t *testing.T) {
 				zone per_key {
 					key {http.request.header.Authorization}
 					requests 60/m
+					tokens 90000/m
 					burst 10
 					concurrency 4
 					algorithm token_bucket
@@ -43,7 +44,7 @@ func TestAdaptRateLimit(t *testing.T) {
 				on_storage_error closed
 				headers ietf
 			}`,
-			want: `{"handler":"llm_ratelimit","headers":"ietf","on_storage_error":"closed","storage":{"backend":"memory"},"zones":{"gpt4":{"algorithm":"fixed_window","key":"{http.request.header.Authorization}","match":{"header":{"X-Model":["gpt-4*"]}},"requests":"100/10s"},"per_key":{"algorithm":"token_bucket","burst":10,"concurrency":4,"key":"{http.request.header.Authorization}","requests":"60/m"},"upstream":{"algorithm":"leaky_bucket","burst":10,"key":"static","max_wait":"5s","requests":"5/s"}}}`,
+			want: `{"handler":"llm_ratelimit","headers":"ietf","on_storage_error":"closed","storage":{"backend":"memory"},"zones":{"gpt4":{"algorithm":"fixed_window","key":"{http.request.header.Authorization}","match":{"header":{"X-Model":["gpt-4*"]}},"requests":"100/10s"},"per_key":{"algorithm":"token_bucket","burst":10,"concurrency":4,"key":"{http.request.header.Authorization}","requests":"60/m","tokens":"90000/m"},"upstream":{"algorithm":"leaky_bucket","burst":10,"key":"static","max_wait":"5s","requests":"5/s"}}}`,
 		},
 		{
 			name: "match block, concurrency alone, default key",
@@ -71,6 +72,7 @@ func TestAdaptRateLimitErrors(t *testing.T) {
 		{"zero rate", zone("requests 0/m"), `requests: invalid rate "0/m": the count must be a positive integer`, "at Caddyfile:4"},
 		{"bad period", zone("requests 5/fortnight"), `the period must be s, m, h, d`, "at Caddyfile:4"},
 		{"no slash", zone("requests 60"), `want <count>/<period>`, "at Caddyfile:4"},
+		{"zero tokens", zone("tokens 0/m"), `tokens: invalid rate "0/m"`, "at Caddyfile:4"},
 		{"negative burst", zone("requests 1/s\nburst -1"), `burst: want a positive integer, got "-1"`, "at Caddyfile:5"},
 		{"unknown algorithm", zone("requests 1/s\nalgorithm fifo"), `unknown algorithm "fifo"`, "at Caddyfile:6"},
 		{"burst with fixed window", zone("requests 1/d\nalgorithm fixed_window\nburst 3"), `burst does not apply to fixed_window`, "at Caddyfile:7"},

@@ -37,6 +37,10 @@ type ZoneConfig struct {
 	Match map[string]json.RawMessage `json:"match,omitempty"`
 	// The request rate, such as "60/m" or "100/10s".
 	Requests Rate `json:"requests,omitzero"`
+	// The rate of LLM tokens (prompt and completion), such as "90000/m":
+	// an estimate is reserved at admission and corrected to the usage the
+	// answer reports.
+	Tokens Rate `json:"tokens,omitzero"`
 	// The bucket depth. Default: the count of requests.
 	Burst int64 `json:"burst,omitempty"`
 	// How the request rate is enforced: token_bucket, leaky_bucket or
@@ -66,6 +70,7 @@ func (c *ZoneConfig) Zone(name string) Zone {
 	return Zone{
 		Name:        name,
 		Requests:    c.Requests,
+		Tokens:      c.Tokens,
 		Burst:       c.Burst,
 		Algorithm:   c.Algorithm,
 		MaxWait:     time.Duration(c.MaxWait),

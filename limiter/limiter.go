@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"time"
 
@@ -21,6 +22,19 @@ type Options struct {
 	// Admit cannot return because the decision was already made (a charge
 	// that could not be given back). Errors never contain raw keys.
 	OnError func(error)
+	// MaxBody bounds the request body Serve reads to estimate its tokens,
+	// when a zone limits tokens; a larger body is estimated by its
+	// max_tokens alone. Default: 1 MiB.
+	MaxBody int64
+	// MaxUsageBody bounds the JSON answer Serve keeps to read its usage;
+	// a larger answer keeps its estimate. Default: 1 MiB.
+	MaxUsageBody int64
+	// Free reports answers that cost the upstream no tokens, such as a
+	// cache's hits: their reservation is given back. Nil: none.
+	Free func(status int, h http.Header) bool
+	// Report, when set, is told how each request Serve decided went,
+	// once its answer is done.
+	Report func(r *http.Request, rep Report)
 }
 
 // Limiter decides requests against a list of zones. It is safe for
@@ -32,6 +46,9 @@ type Limiter struct {
 	opts  Options
 	// owned is the default bucket store, created for zones without one.
 	owned *MemoryStore
+	// tokens is set when a zone limits tokens: Serve then estimates and
+	// settles them.
+	tokens bool
 }
 
 // New validates zones and returns a Limiter over them. Zones without stores
@@ -71,6 +88,13 @@ func New(zones []Zone, opts Options) (*Limiter, error) {
 			z.InFlight = inflight
 		}
 		l.zones = append(l.zones, z)
+		l.tokens = l.tokens || !z.Tokens.IsZero()
+	}
+	if l.opts.MaxBody <= 0 {
+		l.opts.MaxBody = 1 << 20
+	}
+	if l.opts.MaxUsageBody <= 0 {
+		l.opts.MaxUsageBody = 1 << 20
 	}
 	// Tightest first: the longest interval between requests. Zones with no
 	// request rate go last, in their order.

@@ -53,6 +53,10 @@ func (m *Memo) Inspect(r *http.Request, limit int64) (*Request, error) {
 	return m.req, m.parseErr
 }
 
+// Parsed returns the request Inspect parsed, or nil when the body was not
+// read, or was not valid JSON. It never reads.
+func (m *Memo) Parsed() *Request { return m.req }
+
 type memoKey struct{}
 
 // NewContext returns a copy of ctx that carries m, for Inspect to find.

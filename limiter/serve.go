@@ -1,0 +1,235 @@
+package limiter
+
+import (
+	"context"
+	"mime"
+	"net/http"
+
+	"github.com/llmgate/caddy-llmgate/llmreq"
+	"github.com/llmgate/caddy-llmgate/sse"
+	"github.com/llmgate/caddy-llmgate/usage"
+)
+
+// Report tells how a request Serve decided went.
+type Report struct {
+	// Ticket is the decision (see Ticket.Allowed and Ticket.Zone); nil
+	// when a store failed and the request went on unlimited.
+	Ticket *Ticket
+	// Usage is the tokens the answer cost, when a zone limits tokens and
+	// the answer said or Serve estimated it; zero otherwise.
+	Usage usage.Usage
+	// Exact reports that Usage is what the upstream reported.
+	Exact bool
+	// Refunded reports that the token reservation was given back: an
+	// error, an answer without output, or a free answer.
+	Refunded bool
+}
+
+// Serve decides r with keys (one per zone given to New, "" where a zone
+// does not apply) and runs next if it is admitted. Refused requests get
+// WriteRefusal's answer; admitted ones carry the headers of style on their
+// answer, replacing any next set. A client that leaves while its request
+// waits gets no answer. When a store fails, the request is admitted
+// unlimited, or answered 503 with FailClosed. The error is next's.
+//
+// With token zones, the request reserves an estimate of its tokens (the
+// text of its JSON body at about 4 bytes a token, plus its max_tokens)
+// and, once its answer is done, settles it to the usage the answer
+// reports: from a JSON body (kept up to MaxUsageBody) or from the events
+// of a stream as they pass, never delaying a byte. A stream without usage
+// is charged by its text. An upstream error, an answer without output or
+// a Free answer gives the reservation back.
+func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, style HeaderStyle, next Next) error {
+	var q *llmreq.Request
+	var estimate int64
+	if l.tokens {
+		q, _ = llmreq.Inspect(r, l.opts.MaxBody)
+		estimate = usage.Estimate(q)
+	}
+	t, err := l.AdmitTokens(r.Context(), keys, estimate)
+	if err != nil {
+		if l.opts.OnError != nil {
+			l.opts.OnError(err)
+		}
+		if l.opts.FailClosed {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(storeDownBody))
+			return nil
+		}
+		err = next.ServeHTTP(w, r)
+		if l.opts.Report != nil {
+			l.opts.Report(r, Report{})
+		}
+		return err
+	}
+	if !t.Allowed {
+		if r.Context().Err() == nil {
+			t.WriteRefusal(w, style)
+		}
+		if l.opts.Report != nil {
+			l.opts.Report(r, Report{Ticket: t})
+		}
+		return nil
+	}
+	defer t.Done()
+	mw := &meterWriter{ResponseWriter: w, ticket: t, style: style, maxJSON: l.opts.MaxUsageBody}
+	if l.tokens {
+		mw.metering = true
+		mw.stream.Prompt = usage.Prompt(q)
+	}
+	err = next.ServeHTTP(mw, r)
+	if !mw.wroteHeader {
+		// The server writes the header after next returns.
+		t.SetHeaders(w.Header(), style)
+	}
+	rep := Report{Ticket: t}
+	if l.tokens {
+		rep = l.settle(r.Context(), mw)
+	}
+	if l.opts.Report != nil {
+		l.opts.Report(r, rep)
+	}
+	return err
+}
+
+// settle corrects the ticket's token reservation to what the answer cost.
+func (l *Limiter) settle(ctx context.Context, mw *meterWriter) Report {
+	t := mw.ticket
+	rep := Report{Ticket: t}
+	var err error
+	switch {
+	// Nothing reached the client (an upstream error, a client gone
+	// before the first byte), or the upstream spent nothing.
+	case !mw.wrote, mw.status >= http.StatusBadRequest,
+		l.opts.Free != nil && l.opts.Free(mw.status, mw.Header()):
+		rep.Refunded = true
+		err = t.Refund(ctx)
+	// A stream cut short still cost what it streamed.
+	case mw.kind == answerStream:
+		mw.events.End()
+		mw.drain()
+		rep.Usage, rep.Exact = mw.stream.Usage()
+		err = t.Settle(ctx, rep.Usage.Total)
+	case mw.kind == answerJSON && !mw.overflow:
+		if u, ok := usage.FromJSON(mw.body); ok {
+			rep.Usage, rep.Exact = u, true
+			err = t.Settle(ctx, u.Total)
+		}
+	}
+	// Otherwise (an answer too large to keep, or without usage) the
+	// estimate stays charged.
+	if err != nil && l.opts.OnError != nil {
+		l.opts.OnError(err)
+	}
+	return rep
+}
+
+// answerKind is how Serve reads an answer's usage.
+type answerKind uint8
+
+const (
+	answerOther answerKind = iota
+	answerJSON
+	answerStream
+)
+
+// meterWriter sets the ticket's headers when the answer's header is
+// written, after the handler (a proxy copying an upstream's headers) has
+// set its own; with token zones it also reads the answer's usage as it
+// passes.
+type meterWriter struct {
+	http.ResponseWriter
+	ticket      *Ticket
+	style       HeaderStyle
+	wroteHeader bool
+
+	metering bool
+	status   int
+	wrote    bool
+	kind     answerKind
+	body     []byte // a JSON answer, up to maxJSON
+	maxJSON  int64
+	overflow bool
+	events   sse.Parser
+	stream   usage.Stream
+}
+
+// WriteHeader implements http.ResponseWriter. Informational (1xx) headers
+// pass as they are; the final one gets the rate-limit headers.
+func (w *meterWriter) WriteHeader(code int) {
+	if !w.wroteHeader && code >= http.StatusOK {
+		w.wroteHeader = true
+		w.status = code
+		w.ticket.SetHeaders(w.Header(), w.style)
+		if w.metering && code < http.StatusBadRequest {
+			w.kind = kindOf(w.Header().Get("Content-Type"))
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func kindOf(contentType string) answerKind {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch mt {
+	case "application/json":
+		return answerJSON
+	case "text/event-stream":
+		return answerStream
+	}
+	return answerOther
+}
+
+// Write implements http.ResponseWriter: the bytes go to the client first,
+// then to the usage reader.
+func (w *meterWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(b)
+	if n > 0 {
+		w.wrote = true
+		w.meter(b[:n])
+	}
+	return n, err
+}
+
+// meter reads usage from the part of the answer the client got.
+func (w *meterWriter) meter(b []byte) {
+	switch w.kind {
+	case answerJSON:
+		if w.overflow {
+			return
+		}
+		if int64(len(w.body)+len(b)) > w.maxJSON {
+			w.overflow, w.body = true, nil
+			return
+		}
+		w.body = append(w.body, b...)
+	case answerStream:
+		w.events.Feed(b)
+		w.drain()
+	}
+}
+
+// drain hands every complete event to the usage counter.
+func (w *meterWriter) drain() {
+	for {
+		ev, ok := w.events.Next()
+		if !ok {
+			return
+		}
+		w.stream.Event(string(ev.Name), ev.Data)
+	}
+}
+
+// Flush implements http.Flusher, for streamed answers.
+func (w *meterWriter) Flush() {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Unwrap returns the wrapped writer, for http.ResponseController.
+func (w *meterWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,156 @@
+package llmgate_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/llmgate/caddy-llmgate/internal/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+)
+
+// tokenSite is a site whose only zone limits tokens per caller.
+func tokenSite(t *testing.T, rate, extra string) (site string, up *fakeai.Server) {
+	t.Helper()
+	return limitSite(t, fmt.Sprintf("zone tok_%d { \n tokens %s \n }\n%s", testcaddy.FreePort(t), rate, extra))
+}
+
+// ask sends a chat completion (a stream with usage when stream is set)
+// whose answer reports usage "prompt,completion" ("" for none), and
+// returns the status, the tokens remaining after its reservation, and the
+// body.
+func ask(t *testing.T, site, path, prompt string, stream bool, fakeUsage string, header ...string) (int, int, string) {
+	t.Helper()
+	body := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"` + prompt + `"}]}`
+	switch {
+	case path == "/v1/messages":
+		body = `{"model":"claude-3-5-haiku-latest","max_tokens":5,"stream":` + strconv.FormatBool(stream) + `,"messages":[{"role":"user","content":"` + prompt + `"}]}`
+	case stream:
+		body = `{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"` + prompt + `"}]}`
+	}
+	if fakeUsage != "" {
+		header = append(header, "x-fake-usage", fakeUsage)
+	} else {
+		header = append(header, "x-fake-no-usage", "1")
+	}
+	req, _ := http.NewRequest(http.MethodPost, site+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer sk-tokens")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	// Answers cut short by the upstream end in an error here; what
+	// arrived is enough.
+	b, _ := io.ReadAll(resp.Body)
+	remaining, _ := strconv.Atoi(resp.Header.Get("X-Ratelimit-Remaining-Tokens"))
+	return resp.StatusCode, remaining, string(b)
+}
+
+func TestTokensJSONUsageSettles(t *testing.T) {
+	site, _ := tokenSite(t, "300/m", "")
+	s1, _, _ := ask(t, site, "/v1/chat/completions", "one", false, "200,7")
+	s2, rem2, _ := ask(t, site, "/v1/chat/completions", "two", false, "200,7")
+	s3, _, body := ask(t, site, "/v1/chat/completions", "three", false, "200,7")
+	if s1 != 200 || s2 != 200 || s3 != 429 {
+		t.Fatalf("statuses %d %d %d, want 200 200 429", s1, s2, s3)
+	}
+	// After the first answer settled at 207, 93 were left, less the
+	// second's small reservation.
+	if rem2 <= 0 || rem2 > 93 {
+		t.Errorf("remaining after the second reservation %d, want in (0, 93]", rem2)
+	}
+	if !strings.Contains(body, `"type":"tokens"`) || !strings.Contains(body, "300 tokens per 1m0s") {
+		t.Errorf("refusal %s", body)
+	}
+}
+
+func TestTokensStreamUsageSettles(t *testing.T) {
+	for _, tc := range []struct{ name, path string }{
+		{"openai", "/v1/chat/completions"},
+		{"anthropic", "/v1/messages"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			site, _ := tokenSite(t, "300/m", "")
+			if s, _, body := ask(t, site, tc.path, "long stream", true, "400,7"); s != 200 || !strings.Contains(body, "data:") {
+				t.Fatalf("stream: %d %s", s, body)
+			}
+			if s, _, _ := ask(t, site, tc.path, "next", false, "1,1"); s != 429 {
+				t.Fatalf("after a 407-token stream: %d, want 429", s)
+			}
+		})
+	}
+}
+
+func TestTokensAnthropicJSON(t *testing.T) {
+	site, _ := tokenSite(t, "300/m", "")
+	s1, _, _ := ask(t, site, "/v1/messages", "one", false, "200,7")
+	s2, _, _ := ask(t, site, "/v1/messages", "two", false, "200,7")
+	s3, _, _ := ask(t, site, "/v1/messages", "three", false, "200,7")
+	if s1 != 200 || s2 != 200 || s3 != 429 {
+		t.Fatalf("statuses %d %d %d, want 200 200 429", s1, s2, s3)
+	}
+}
+
+func TestTokensStreamWithoutUsageIsEstimated(t *testing.T) {
+	site, _ := tokenSite(t, "100/m", "")
+	// About 2000 bytes of streamed text: some 500 tokens by estimate.
+	if s, _, _ := ask(t, site, "/v1/chat/completions", "talk", true, "", "x-fake-size", "2000"); s != 200 {
+		t.Fatalf("stream: %d", s)
+	}
+	if s, _, _ := ask(t, site, "/v1/chat/completions", "next", false, "1,1"); s != 429 {
+		t.Fatalf("after a stream of ~500 estimated tokens: %d, want 429", s)
+	}
+}
+
+func TestTokensRefundsAndBadAnswers(t *testing.T) {
+	site, _ := tokenSite(t, "1000/m", "")
+	_, before, _ := ask(t, site, "/v1/chat/completions", "probe", false, "1,1")
+	// An upstream error gives the reservation back.
+	if s, _, _ := ask(t, site, "/v1/chat/completions", "fail", false, "500,500", "x-fake-status", "500"); s != 500 {
+		t.Fatalf("upstream error: %d", s)
+	}
+	// A JSON answer cut short and a stream cut short: estimates charged,
+	// nothing crashes or hangs.
+	ask(t, site, "/v1/chat/completions", "cut json", false, "1,1", "x-fake-die-after", "10")
+	ask(t, site, "/v1/chat/completions", "cut stream", true, "1,1", "x-fake-die-after", "2")
+	s, after, _ := ask(t, site, "/v1/chat/completions", "probe again", false, "1,1")
+	if s != 200 {
+		t.Fatalf("after bad answers: %d", s)
+	}
+	// probe settled at 2; the error cost nothing; the cut answers cost
+	// their small estimates.
+	if spent := before - after; spent < 2 || spent > 100 {
+		t.Errorf("spent %d tokens between the probes (%d → %d); the 1000-token error must not count", spent, before, after)
+	}
+}
+
+func TestTokensCacheHitIsFree(t *testing.T) {
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	site := testcaddy.Site(t)
+	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`
+%s {
+	llm_ratelimit {
+		zone tok_hit_%d {
+			tokens 300/m
+		}
+	}
+	llm_cache
+	reverse_proxy %s
+}
+`, site, testcaddy.FreePort(t), up.URL()))
+	s1, _, _ := ask(t, site, "/v1/chat/completions", "same", false, "200,7")
+	s2, _, _ := ask(t, site, "/v1/chat/completions", "same", false, "200,7")
+	// Had the hit cost 207 tokens, the balance would be in debt now.
+	s3, _, _ := ask(t, site, "/v1/chat/completions", "other", false, "1,1")
+	if s1 != 200 || s2 != 200 || s3 != 200 || up.Calls() != 2 {
+		t.Fatalf("statuses %d %d %d, upstream calls %d", s1, s2, s3, up.Calls())
+	}
+}
