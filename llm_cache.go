@@ -83,6 +83,7 @@ func (h *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 //	    ignore_fields <field...>
 //	    paths         <path...>
 //	    storage       <module> [<args...>]    # default memory
+//	    coalesce      on|off                  # share one upstream call among identical requests, default on
 //	}
 func (h *Cache) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	cfg, storage, err := llmcaddyfile.ParseCache(d)

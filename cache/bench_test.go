@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/llmgate/caddy-llmgate/llmreq"
@@ -48,6 +50,9 @@ func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discard) WriteHeader(int)             {}
 
+// FlushError makes discard flushable, like a real client connection.
+func (d *discard) FlushError() error { return nil }
+
 func BenchmarkHit(b *testing.B) {
 	c, err := New(Config{})
 	if err != nil {
@@ -73,5 +78,125 @@ func BenchmarkHit(b *testing.B) {
 		if !strings.HasPrefix(w.h.Get("Cache-Status"), "llmgate; hit") {
 			b.Fatalf("not a hit: %v", w.h)
 		}
+	}
+}
+
+// streamAnswer is a 200-event chat stream as an upstream writes it.
+func streamAnswer() [][]byte {
+	evs := chatEvents(199)
+	out := make([][]byte, len(evs))
+	for i, ev := range evs {
+		out[i] = []byte(ev)
+	}
+	return out
+}
+
+func totalLen(evs [][]byte) (n int64) {
+	for _, ev := range evs {
+		n += int64(len(ev))
+	}
+	return n
+}
+
+// BenchmarkStreamCapture is the cost of passing a 200-event stream through
+// the capture (tee to the client, copy kept, events watched for the end),
+// written and flushed event by event as a reverse proxy does.
+func BenchmarkStreamCapture(b *testing.B) {
+	evs := streamAnswer()
+	b.SetBytes(totalLen(evs))
+	b.ReportAllocs()
+	for b.Loop() {
+		w := &discard{h: http.Header{"Content-Type": {"text/event-stream"}}}
+		cw := &capture{ResponseWriter: w, f: newFlight(DefaultMaxResponse, false), max: DefaultMaxResponse, fwd: fwdMiss}
+		cw.WriteHeader(http.StatusOK)
+		for _, ev := range evs {
+			cw.Write(ev)
+			cw.FlushError()
+		}
+		if !cw.complete() {
+			b.Fatal("stream not complete")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(evs)), "ns/event")
+}
+
+// BenchmarkStreamHit replays a stored 200-event stream.
+func BenchmarkStreamHit(b *testing.B) {
+	c, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	evs := streamAnswer()
+	h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, ev := range evs {
+			w.Write(ev)
+		}
+	}))
+	req := func() *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(streamBody))
+		r.Header.Set("Authorization", "Bearer sk-test-0123456789")
+		return r
+	}
+	h.ServeHTTP(&discard{h: http.Header{}}, req())
+	b.SetBytes(totalLen(evs))
+	b.ReportAllocs()
+	for b.Loop() {
+		w := &discard{h: http.Header{}}
+		h.ServeHTTP(w, req())
+		if !strings.HasPrefix(w.h.Get("Cache-Status"), "llmgate; hit") {
+			b.Fatalf("not a hit: %v", w.h)
+		}
+	}
+}
+
+// BenchmarkCoalesce fans a 200-event stream out from one upstream call to
+// a leader and its followers; bytes/s count every client's copy.
+func BenchmarkCoalesce(b *testing.B) {
+	for _, followers := range []int{1, 10} {
+		b.Run(fmt.Sprintf("followers=%d", followers), func(b *testing.B) {
+			c, err := New(Config{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			evs := streamAnswer()
+			joined := func() int {
+				c.flights.mu.Lock()
+				defer c.flights.mu.Unlock()
+				for _, f := range c.flights.m {
+					f.mu.Lock()
+					n := len(f.followers)
+					f.mu.Unlock()
+					return n
+				}
+				return 0
+			}
+			h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for joined() < followers {
+					runtime.Gosched()
+				}
+				w.Header().Set("Content-Type", "text/event-stream")
+				for _, ev := range evs {
+					w.Write(ev)
+					http.NewResponseController(w).Flush()
+				}
+			}))
+			b.SetBytes(totalLen(evs) * int64(followers+1))
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				// A new prompt each round, so no round is a cache hit.
+				body := strings.Replace(streamBody, "hi", fmt.Sprint("hi ", i), 1)
+				var wg sync.WaitGroup
+				for range followers + 1 {
+					wg.Go(func() {
+						r := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))
+						h.ServeHTTP(&discard{h: http.Header{}}, r)
+					})
+				}
+				wg.Wait()
+			}
+		})
 	}
 }

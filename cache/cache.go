@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/llmreq"
+	"github.com/llmgate/caddy-llmgate/sse"
 	"go.uber.org/zap"
 )
 
@@ -41,6 +43,8 @@ type Cache struct {
 	store       Store
 	ownStore    *MemoryStore
 	log         *zap.Logger
+	coalesce    bool
+	flights     flights
 }
 
 type globTTL struct {
@@ -62,6 +66,8 @@ func New(cfg Config) (*Cache, error) {
 		paths:       map[string]bool{},
 		store:       cfg.Store,
 		log:         cfg.Logger,
+		coalesce:    cfg.Coalesce == nil || *cfg.Coalesce,
+		flights:     flights{m: map[Key]*flight{}},
 	}
 	for m, d := range cfg.ModelTTL {
 		if isGlob(m) {
@@ -146,6 +152,12 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 	fwd := fwdRequest
 	if !ctl.noCache {
 		fwd = fwdMiss
+		// An answer on its way is fresher than any stored one.
+		if c.coalesce {
+			if f, fo := c.flights.find(key); fo != nil {
+				return c.follow(w, r, next, f, fo, key, q, fwd)
+			}
+		}
 		now := time.Now()
 		e, err := c.store.Get(r.Context(), key)
 		if err != nil {
@@ -159,34 +171,100 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 			fwd = fwdStale
 		}
 	}
-	return c.forward(w, r, next, key, q, fwd)
+	if !c.coalesce {
+		return c.lead(w, r, next, newFlight(c.maxResponse, false), key, q, fwd)
+	}
+	// A request with no-cache wants an answer that starts after it:
+	// it never follows, though others may follow it.
+	f, fo := c.flights.join(key, !ctl.noCache, c.maxResponse)
+	if fo != nil {
+		return c.follow(w, r, next, f, fo, key, q, fwd)
+	}
+	return c.lead(w, r, next, f, key, q, fwd)
 }
 
-// forward passes r on and stores a complete, storable answer.
-func (c *Cache) forward(w http.ResponseWriter, r *http.Request, next Next, key Key, q *llmreq.Request, fwd string) error {
+// lead passes r on, sends the answer to its client and to the flight's
+// followers as it comes, and stores a complete, storable answer.
+//
+// A stream is stored the moment its terminal event arrives, before that
+// event reaches any client: clients (the OpenAI SDKs among them) stop
+// reading at the terminal event, and the identical request they may send
+// next must find the entry. Whatever follows (the upstream closing, or
+// the client closing first and the call being given up) does not undo a
+// complete stream.
+func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, f *flight, key Key, q *llmreq.Request, fwd string) error {
 	// A stored answer must suit every client, so ask for it unencoded;
 	// Caddy's encode handler (or the transport) compresses per client.
 	r.Header.Del("Accept-Encoding")
-	cw := &capture{ResponseWriter: w, fwd: fwd, max: c.maxResponse}
-	if err := next.ServeHTTP(cw, r); err != nil {
-		return err
+	cw := &capture{ResponseWriter: w, f: f, fwd: fwd, max: c.maxResponse}
+	cw.ended = func() {
+		c.put(r.Context(), key, q, cw.Header().Get("Content-Type"), f.body())
+		// New requests find the entry now, not the flight.
+		c.flights.remove(key, f)
 	}
-	if !cw.complete() || !json.Valid(cw.body) {
-		return nil
+	up := r
+	if f.registered {
+		// The upstream call serves the followers too: it must outlive the
+		// leader's client, and end when nobody listens anymore.
+		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+		defer cancel()
+		f.mu.Lock()
+		f.cancel = cancel
+		f.mu.Unlock()
+		defer context.AfterFunc(r.Context(), func() { f.leave(nil) })()
+		up = r.WithContext(ctx)
+		cw.before = w.Header().Clone()
+		defer c.flights.remove(key, f)
+	}
+	finished := false
+	defer func() {
+		if !finished {
+			// next panicked, as a reverse proxy does when an answer
+			// breaks off: no follower may wait for more, and only a
+			// stream past its terminal event is whole.
+			f.finish(cw.ending == sse.Clean, nil)
+		}
+	}()
+	err := next.ServeHTTP(cw, up)
+	// A call given up for want of listeners may end without an error,
+	// but not whole.
+	f.finish(err == nil && up.Context().Err() == nil || cw.ending == sse.Clean, err)
+	finished = true
+	if err == nil && !cw.stream && cw.complete() {
+		if body := f.body(); json.Valid(body) {
+			c.put(r.Context(), key, q, cw.Header().Get("Content-Type"), body)
+		}
+	}
+	return err
+}
+
+// put stores an answer, even when the client that asked for it is gone.
+func (c *Cache) put(ctx context.Context, key Key, q *llmreq.Request, contentType string, body []byte) {
+	if body == nil {
+		return // bytes were dropped: not whole
 	}
 	now := time.Now()
 	e := &Entry{
 		Key:         key,
-		ContentType: cw.Header().Get("Content-Type"),
-		Body:        cw.body,
+		ContentType: contentType,
+		Body:        body,
 		Model:       q.Model,
 		Stored:      now,
 		Expires:     now.Add(c.ttlFor(q.Model)),
 	}
-	if err := c.store.Set(r.Context(), key, e); err != nil {
+	if err := c.store.Set(context.WithoutCancel(ctx), key, e); err != nil {
 		c.log.Warn("cache store failed", zap.Error(err))
 	}
-	return nil
+}
+
+// follow answers r from a flight it joined, or, when the flight cannot give
+// it the whole answer, from an upstream call of its own.
+func (c *Cache) follow(w http.ResponseWriter, r *http.Request, next Next, f *flight, fo *follower, key Key, q *llmreq.Request, fwd string) error {
+	retry, err := f.serve(w, r, fo, fwd)
+	if retry {
+		return c.lead(w, r, next, newFlight(c.maxResponse, false), key, q, fwd)
+	}
+	return err
 }
 
 func (c *Cache) ttlFor(model string) time.Duration {

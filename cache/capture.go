@@ -1,24 +1,37 @@
 package cache
 
 import (
+	"math"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/llmgate/caddy-llmgate/sse"
 )
 
-// capture passes an answer to the client unchanged and keeps a copy of it
-// while the answer may still be stored: a 200, JSON, not content-encoded,
-// no larger than max. It never delays or buffers what the client gets.
+// capture passes an answer to the client unchanged and, as it passes,
+// writes it into the answer's flight, for followers and for the store. It
+// never delays or buffers what the client gets: every write goes straight
+// on, every flush is passed down. It watches a stream's events, because a
+// stream is whole only when its terminal event came.
 type capture struct {
 	http.ResponseWriter
-	fwd         string
-	max         int64
-	status      int
+	f      *flight
+	fwd    string
+	max    int64
+	before http.Header // headers set before next ran; nil when nobody can follow
+	ended  func()      // called once a stream's clean end arrived, before it is passed on
+
 	wroteHeader bool
-	storing     bool
+	storing     bool  // the answer may still be stored
+	stream      bool  // a text/event-stream answer
 	length      int64 // Content-Length of the answer, -1 when unknown
-	body        []byte
+	written     int64
+	events      sse.Parser
+	ending      sse.Ending
+	gone        bool // the client failed while followers listen: write no more
 }
 
 func (c *capture) WriteHeader(code int) {
@@ -28,7 +41,6 @@ func (c *capture) WriteHeader(code int) {
 		return
 	}
 	c.wroteHeader = true
-	c.status = code
 	h := c.Header()
 	c.length = -1
 	if cl := h.Get("Content-Length"); cl != "" {
@@ -36,44 +48,123 @@ func (c *capture) WriteHeader(code int) {
 			c.length = n
 		}
 	}
-	c.storing = code == http.StatusOK && storableType(h.Get("Content-Type")) &&
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	c.stream = mt == "text/event-stream"
+	c.storing = code == http.StatusOK && (c.stream || isJSON(mt)) &&
 		identity(h.Get("Content-Encoding")) && c.length <= c.max
-	if c.storing && c.length > 0 {
-		c.body = make([]byte, 0, c.length)
-	}
+	c.events.MaxEvent = int(min(c.max, math.MaxInt))
+	c.f.start(code, c.answerHeader(h), c.stream, c.storing, c.length)
 	h.Add(statusHeader, forwardStatus(c.fwd, code, c.storing))
 	c.ResponseWriter.WriteHeader(code)
+}
+
+// answerHeader returns the headers the handlers after the cache set: the
+// answer's own, which followers get too; the ones set before belong to the
+// leader's request alone.
+func (c *capture) answerHeader(h http.Header) http.Header {
+	if c.before == nil {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for k, v := range h {
+		if !slices.Equal(v, c.before[k]) {
+			out[k] = slices.Clone(v)
+		}
+	}
+	return out
 }
 
 func (c *capture) Write(p []byte) (int, error) {
 	if !c.wroteHeader {
 		c.WriteHeader(http.StatusOK)
 	}
+	c.written += int64(len(p))
+	end := false
 	if c.storing {
-		if int64(len(c.body)+len(p)) > c.max {
-			c.storing, c.body = false, nil
-		} else {
-			c.body = append(c.body, p...)
+		if c.written > c.max {
+			c.storing = false
+		} else if c.stream && c.ending != sse.Clean {
+			end = c.watch(p)
 		}
 	}
-	return c.ResponseWriter.Write(p)
+	// Followers first: a slow client of the leader must not hold them up.
+	// The end of a stream waits for its entry to be stored.
+	c.f.append(p, !end)
+	if end {
+		if c.ended != nil {
+			c.ended()
+		}
+		c.f.wake()
+	}
+	if c.gone {
+		return len(p), nil
+	}
+	n, err := c.ResponseWriter.Write(p)
+	if err != nil && c.f.followed() {
+		// The leader's client went away, but the upstream call goes on
+		// for the followers: tell the next handler all is well.
+		c.gone = true
+		return len(p), nil
+	}
+	return n, err
 }
 
-// Unwrap lets http.ResponseController reach the client's writer (Flush,
-// deadlines), as Caddy's reverse_proxy does for streamed answers.
+// watch follows a stream's events; it reports whether p holds its clean
+// end. Events after the end are not looked at: the answer is complete.
+func (c *capture) watch(p []byte) bool {
+	c.events.Feed(p)
+	for ev, ok := c.events.Next(); ok; ev, ok = c.events.Next() {
+		switch sse.EndingOf(ev) {
+		case sse.Failed:
+			c.ending, c.storing = sse.Failed, false
+			return false
+		case sse.Clean:
+			c.ending = sse.Clean
+			return true
+		}
+	}
+	return false
+}
+
+// FlushError flushes the client's writer, as http.ResponseController and
+// Caddy's reverse_proxy do for every event of a stream.
+func (c *capture) FlushError() error {
+	if !c.wroteHeader {
+		c.WriteHeader(http.StatusOK)
+	}
+	if c.gone {
+		return nil
+	}
+	err := http.NewResponseController(c.ResponseWriter).Flush()
+	if err != nil && err != http.ErrNotSupported && c.f.followed() {
+		c.gone = true
+		return nil
+	}
+	return err
+}
+
+// Flush implements http.Flusher for handlers that flush by type assertion.
+func (c *capture) Flush() { _ = c.FlushError() }
+
+// Unwrap lets http.ResponseController reach the client's writer (deadlines,
+// hijacking).
 func (c *capture) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
-// complete reports whether the captured answer is whole and storable.
+// complete reports whether the captured answer is whole and storable: a
+// stream that ended with its terminal event, or an answer of the announced
+// length.
 func (c *capture) complete() bool {
-	return c.storing && (c.length < 0 || int64(len(c.body)) == c.length)
+	switch {
+	case !c.storing:
+		return false
+	case c.stream:
+		return c.ending == sse.Clean
+	}
+	return c.length < 0 || c.written == c.length
 }
 
-// storableType accepts JSON answers (application/json, application/*+json).
-func storableType(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return false
-	}
+// isJSON accepts JSON media types (application/json, application/*+json).
+func isJSON(mt string) bool {
 	return mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
 }
 

@@ -65,6 +65,11 @@ type Config struct {
 	// Anthropic generation and embedding endpoints.
 	Paths []string `json:"paths,omitempty"`
 
+	// Coalesce makes concurrent identical requests (same key) share one
+	// upstream call: the first goes upstream, the others get its answer as
+	// it arrives (a stream event by event, from its start). Default: on.
+	Coalesce *bool `json:"coalesce,omitempty"`
+
 	// Partition returns the scope partition of a request when Scope is
 	// neither "key" nor "shared" (the Caddy handler expands the placeholder).
 	Partition func(*http.Request) string `json:"-"`

@@ -34,6 +34,9 @@ func bypassStatus(detail string) string {
 	return statusPrefix + "fwd=bypass; detail=" + detail
 }
 
+// forwardStatus is the Cache-Status of a request the cache forwarded
+// (stored: the answer will be stored if it completes). A request that
+// shared another's upstream call adds "; collapsed".
 func forwardStatus(fwd string, status int, stored bool) string {
 	s := statusPrefix + "fwd=" + fwd
 	if status != 200 {

@@ -74,6 +74,11 @@ func ParseCache(d *caddyfile.Dispenser) (cache.Config, json.RawMessage, error) {
 			cfg.IgnoreFields, err = moreArgs(d, name)
 		case "paths":
 			cfg.Paths, err = moreArgs(d, name)
+		case "coalesce":
+			var v string
+			if v, err = oneArg(d, name); err == nil {
+				cfg.Coalesce, err = onOff(d, name, v)
+			}
 		case "storage":
 			storage, backend, err = storageModule(d, CacheStorageNamespace)
 		default:
@@ -92,4 +97,17 @@ func ParseCache(d *caddyfile.Dispenser) (cache.Config, json.RawMessage, error) {
 		}
 	}
 	return cfg, storage, nil
+}
+
+// onOff reads the on|off value v of option name.
+func onOff(d *caddyfile.Dispenser, name, v string) (*bool, error) {
+	var on bool
+	switch v {
+	case "on":
+		on = true
+	case "off":
+	default:
+		return nil, d.Errf("%s: want on or off, got %q", name, v)
+	}
+	return &on, nil
 }

@@ -67,8 +67,14 @@ func TestAdaptCache(t *testing.T) {
 				scope {http.request.header.X-Team}
 				ignore_fields user metadata
 				paths /v1/chat/completions /v1/embeddings
+				coalesce off
 			}`,
-			want: `{"handler":"llm_cache","ignore_fields":["user","metadata"],"max_body":1048576,"max_response":8388608,"paths":["/v1/chat/completions","/v1/embeddings"],"scope":"{http.request.header.X-Team}","storage":{"backend":"memory","max_size":268435456},"ttl":"1h0m0s","ttl_model":{"gpt-4*":"10m0s","text-embedding-3-small":"720h0m0s"}}`,
+			want: `{"coalesce":false,"handler":"llm_cache","ignore_fields":["user","metadata"],"max_body":1048576,"max_response":8388608,"paths":["/v1/chat/completions","/v1/embeddings"],"scope":"{http.request.header.X-Team}","storage":{"backend":"memory","max_size":268435456},"ttl":"1h0m0s","ttl_model":{"gpt-4*":"10m0s","text-embedding-3-small":"720h0m0s"}}`,
+		},
+		{
+			name: "coalesce on",
+			in:   "llm_cache {\n coalesce on\n}",
+			want: `{"coalesce":true,"handler":"llm_cache"}`,
 		},
 		{
 			name: "explicit memory storage",
@@ -103,6 +109,9 @@ func TestAdaptCacheErrors(t *testing.T) {
 		{"missing value", "llm_cache {\n scope\n}", "scope: missing value", "at Caddyfile:3"},
 		{"extra value", "llm_cache {\n scope a b\n}", `scope: unexpected argument "b"`, "at Caddyfile:3"},
 		{"unknown storage", "llm_cache {\n storage floppy\n}", "getting module named 'http.llm_cache.storage.floppy'", "at Caddyfile:3"},
+		{"bad coalesce", "llm_cache {\n coalesce maybe\n}", `coalesce: want on or off, got "maybe"`, "at Caddyfile:3"},
+		{"coalesce arity", "llm_cache {\n coalesce\n}", "coalesce: missing value", "at Caddyfile:3"},
+		{"repeated coalesce", "llm_cache {\n coalesce on\n coalesce off\n}", "coalesce: already specified", "at Caddyfile:4"},
 		{"directive args", "llm_cache now", "wrong argument count", "at Caddyfile:2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
