@@ -46,11 +46,17 @@ func (m *CacheMemory) Provision(caddy.Context) error {
 		return err
 	}
 	m.store = v.(pooledMemory).MemoryStore
+	liveMemory.add(m.store, m.store)
+	liveCaches.add(m.store, cacheInfo{Backend: "memory", MaxSize: size, store: m.store})
 	return nil
 }
 
 // Cleanup releases this config's hold on the store.
 func (m *CacheMemory) Cleanup() error {
+	if m.store != nil {
+		liveMemory.remove(m.store)
+		liveCaches.remove(m.store)
+	}
 	_, err := memoryStores.Delete(m.poolKey)
 	return err
 }

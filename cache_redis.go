@@ -32,11 +32,17 @@ func (m *CacheRedis) Provision(ctx caddy.Context) error {
 		return err
 	}
 	m.store = redisstore.New(m.client.Redis, redisstore.Options{KeyPrefix: m.client.Prefix})
+	liveCaches.add(m.store, cacheInfo{Backend: "redis", Server: m.client.String(), store: m.store})
 	return nil
 }
 
 // Cleanup releases the connection pool.
-func (m *CacheRedis) Cleanup() error { return m.cleanup() }
+func (m *CacheRedis) Cleanup() error {
+	if m.store != nil {
+		liveCaches.remove(m.store)
+	}
+	return m.cleanup()
+}
 
 // CacheStore implements CacheStorage.
 func (m *CacheRedis) CacheStore() cache.Store { return m.store }

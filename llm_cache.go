@@ -42,6 +42,7 @@ func (Cache) CaddyModule() caddy.ModuleInfo {
 
 // Provision sets up the cache and its storage.
 func (h *Cache) Provision(ctx caddy.Context) error {
+	registerMetrics(ctx)
 	if h.StorageRaw == nil {
 		h.StorageRaw = json.RawMessage(`{"backend":"memory"}`)
 	}
@@ -67,7 +68,19 @@ func (h *Cache) Provision(ctx caddy.Context) error {
 func (h *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	withPlaceholders(r)
 	err := h.cache.Serve(w, withBodyMemo(r), next)
-	replacer(r).Set(phCache, cacheResult(w.Header().Get("Cache-Status")))
+	result := cacheResult(w.Header().Get("Cache-Status"))
+	cacheRequests.WithLabelValues(result).Inc()
+	placeholder := result
+	switch result {
+	case "hit", "coalesced":
+		cacheSaved.Inc()
+	case "stored":
+		placeholder = "miss"
+	}
+	if placeholder == "coalesced" {
+		placeholder = "miss"
+	}
+	replacer(r).Set(phCache, placeholder)
 	return err
 }
 
@@ -94,14 +107,18 @@ func (h *Cache) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-// cacheResult is the {http.llm.cache} of a Cache-Status: hit, miss or
-// bypass.
+// cacheResult reads what llm_cache did from its Cache-Status: hit,
+// coalesced, stored, bypass or miss.
 func cacheResult(status string) string {
 	switch {
 	case strings.HasPrefix(status, "llmgate; hit"):
 		return "hit"
+	case strings.Contains(status, "collapsed"):
+		return "coalesced"
 	case strings.Contains(status, "fwd=bypass"):
 		return "bypass"
+	case strings.HasSuffix(status, "; stored"):
+		return "stored"
 	}
 	return "miss"
 }

@@ -64,6 +64,7 @@ func (RateLimit) CaddyModule() caddy.ModuleInfo {
 
 // Provision sets up the zones, their matchers and their stores.
 func (h *RateLimit) Provision(ctx caddy.Context) error {
+	registerMetrics(ctx)
 	// A store outage fails every request; one line a second says so.
 	h.logger = ctx.Logger().WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
 		return zapcore.NewSamplerWithOptions(c, time.Second, 1, 0)
@@ -132,7 +133,11 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 		Free:   cacheServed,
 		Report: reportLimit,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	liveLimiters.add(h.limiter, h.limiter)
+	return nil
 }
 
 // zoneID names the state of z: a reload keeps a zone's counts when its
@@ -164,6 +169,7 @@ func (h *RateLimit) Cleanup() error {
 		_, _ = memoryStores.Delete(k)
 	}
 	if h.limiter != nil {
+		liveLimiters.remove(h.limiter)
 		return h.limiter.Close()
 	}
 	return nil

@@ -23,6 +23,7 @@ func init() {
 	caddy.RegisterModule(MatchModel{})
 	caddy.RegisterModule(RateLimitRedis{})
 	caddy.RegisterModule(CacheRedis{})
+	caddy.RegisterModule(CacheAdmin{})
 
 	httpcaddyfile.RegisterHandlerDirective("llm_ratelimit", parseRateLimit)
 	httpcaddyfile.RegisterHandlerDirective("llm_cache", parseCache)

@@ -2,6 +2,7 @@ package llmgate
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -52,14 +53,37 @@ func replacer(r *http.Request) *caddy.Replacer {
 }
 
 // reportLimit sets the placeholders of a rate-limit decision.
+// reportLimit sets the placeholders and counts the metrics of a rate-limit
+// decision.
 func reportLimit(r *http.Request, rep limiter.Report) {
 	repl := replacer(r)
-	if rep.Ticket != nil && !rep.Ticket.Allowed {
-		repl.Set(phZone, rep.Ticket.Zone)
+	if t := rep.Ticket; t != nil {
+		if !t.Allowed {
+			repl.Set(phZone, t.Zone)
+			limitDecisions.WithLabelValues(t.Zone, "refused").Inc()
+		} else {
+			sts := t.Statuses()
+			for i, st := range sts {
+				// A zone has a status per limit: count it once.
+				if !slices.ContainsFunc(sts[:i], func(o limiter.Status) bool { return o.Zone == st.Zone }) {
+					limitDecisions.WithLabelValues(st.Zone, "allowed").Inc()
+				}
+			}
+		}
 	}
 	if u := rep.Usage; u.Total > 0 {
 		repl.Set(phUsage+"prompt_tokens", u.Input)
 		repl.Set(phUsage+"completion_tokens", u.Output)
 		repl.Set(phUsage+"total_tokens", u.Total)
+		model, source := "", "estimated"
+		if q := bodyMemo(r).Parsed(); q != nil {
+			model = q.Model
+		}
+		if rep.Exact {
+			source = "reported"
+		}
+		label := modelLabel(model)
+		tokensTotal.WithLabelValues(label, "prompt", source).Add(float64(u.Input))
+		tokensTotal.WithLabelValues(label, "completion", source).Add(float64(u.Output))
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -18,6 +21,11 @@ const entryOverhead = 160
 // bytes; when full, ristretto's TinyLFU policy decides what stays.
 type MemoryStore struct {
 	c *ristretto.Cache[uint64, *Entry]
+	// purged maps a model to the time its entries were purged: entries of
+	// it stored before are gone (ristretto cannot list its keys). It is
+	// replaced whole on a purge, so a lookup reads it without a lock.
+	purged atomic.Pointer[map[string]time.Time]
+	mu     sync.Mutex // serialises purges
 }
 
 // NewMemoryStore returns a store holding at most maxSize bytes of entries.
@@ -31,6 +39,8 @@ func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
 		MaxCost:            maxSize,
 		BufferItems:        64,
 		IgnoreInternalCost: true,
+		// Counts of entries and bytes held, for Stats.
+		Metrics: true,
 	})
 	if err != nil {
 		return nil, err
@@ -43,6 +53,12 @@ func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
 	e, ok := m.c.Get(shortKey(k))
 	if !ok || e.Key != k {
 		return nil, nil
+	}
+	if p := m.purged.Load(); p != nil {
+		if t, ok := (*p)[e.Model]; ok && !e.Stored.After(t) {
+			m.c.Del(shortKey(k))
+			return nil, nil
+		}
 	}
 	return e, nil
 }
@@ -61,9 +77,43 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 	return nil
 }
 
+// Stats returns the entries and bytes (as counted against max_size) the
+// store holds. Entries past their TTL count until ristretto's cleanup
+// drops them.
+func (m *MemoryStore) Stats(context.Context) (Stats, error) {
+	mt := m.c.Metrics
+	return Stats{
+		Entries: int64(mt.KeysAdded() - mt.KeysEvicted()),
+		Bytes:   int64(mt.CostAdded() - mt.CostEvicted()),
+	}, nil
+}
+
+// Purge drops every entry.
+func (m *MemoryStore) Purge(context.Context) error {
+	m.c.Clear()
+	return nil
+}
+
+// PurgeModel drops the entries of model: they are no longer served, and
+// go as they are looked up or evicted.
+func (m *MemoryStore) PurgeModel(_ context.Context, model string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	next := map[string]time.Time{}
+	if p := m.purged.Load(); p != nil {
+		maps.Copy(next, *p)
+	}
+	next[model] = time.Now()
+	m.purged.Store(&next)
+	return nil
+}
+
 // Close stops the store's background goroutines and drops its entries.
 func (m *MemoryStore) Close() { m.c.Close() }
 
 // shortKey is the ristretto key: 64 bits of the SHA-256 key; the full key
 // in the entry settles the rare collision.
 func shortKey(k Key) uint64 { return binary.LittleEndian.Uint64(k[:8]) }
+
+// Interface guard
+var _ Admin = (*MemoryStore)(nil)

@@ -28,3 +28,21 @@ type Store interface {
 	// the same key finds the entry (unless the store chose not to keep it).
 	Set(ctx context.Context, k Key, e *Entry) error
 }
+
+// Stats is what a store holds.
+type Stats struct {
+	// Entries is the number of entries.
+	Entries int64 `json:"entries"`
+	// Bytes is their size.
+	Bytes int64 `json:"bytes"`
+}
+
+// Admin is implemented by stores that can report and drop what they
+// hold, for an admin API.
+type Admin interface {
+	Stats(ctx context.Context) (Stats, error)
+	// Purge drops every entry.
+	Purge(ctx context.Context) error
+	// PurgeModel drops the entries of one model.
+	PurgeModel(ctx context.Context, model string) error
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	ulule "github.com/ulule/limiter/v3"
@@ -68,6 +69,7 @@ func New(zones []Zone, opts Options) (*Limiter, error) {
 		}
 		names[z.Name] = true
 		z.index, z.salt = i, saltOf(z.Name)
+		z.waiting = new(atomic.Int64)
 		rated := z.meters[requestMeter].on() || z.meters[tokenMeter].on()
 		if z.Buckets == nil && rated && z.Algorithm != FixedWindow {
 			if l.owned == nil {
@@ -230,6 +232,10 @@ func (l *Limiter) takeSlots(ctx context.Context, t *Ticket) bool {
 // waitTurn holds a leaky bucket request until its turn to leave. One
 // whose ctx ends first leaves the queue, giving its place back.
 func (l *Limiter) waitTurn(ctx context.Context, t *Ticket, wait time.Duration, waiter int) {
+	if q := l.queue(t.statuses[waiter].Zone); q != nil {
+		q.Add(1)
+		defer q.Add(-1)
+	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
@@ -245,5 +251,26 @@ func (l *Limiter) waitTurn(ctx context.Context, t *Ticket, wait time.Duration, w
 func (l *Limiter) refuse(ctx context.Context, t *Ticket, i int, retry time.Duration) {
 	if err := t.refuse(ctx, i, retry); err != nil && l.opts.OnError != nil {
 		l.opts.OnError(err)
+	}
+}
+
+// queue returns the count of requests waiting in the leaky bucket of the
+// zone named name.
+func (l *Limiter) queue(name string) *atomic.Int64 {
+	for i := range l.zones {
+		if l.zones[i].Name == name {
+			return l.zones[i].waiting
+		}
+	}
+	return nil
+}
+
+// Waiting calls fn with the number of requests waiting their turn in each
+// leaky bucket zone, for a queue-depth gauge.
+func (l *Limiter) Waiting(fn func(zone string, n int64)) {
+	for i := range l.zones {
+		if z := &l.zones[i]; z.Algorithm == LeakyBucket {
+			fn(z.Name, z.waiting.Load())
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	ulule "github.com/ulule/limiter/v3"
@@ -105,6 +106,8 @@ type zone struct {
 	salt Key
 	// meters are the zone's rates: Requests, then Tokens.
 	meters [2]meter
+	// waiting counts the requests waiting in the zone's leaky bucket.
+	waiting *atomic.Int64
 }
 
 // meter is one rate of a zone in the terms of its store: units (requests

@@ -5,20 +5,13 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/llmgate/caddy-llmgate/cache"
 	"github.com/redis/go-redis/v9"
 )
 
 // scanBatch is how many keys one SCAN step asks for: big enough for few
 // round trips, small enough that no step holds the server long.
 const scanBatch = 500
-
-// Stats describes what a Store holds.
-type Stats struct {
-	// Entries is the number of entries.
-	Entries int64
-	// Bytes is the size of their stored values, Redis's own overhead aside.
-	Bytes int64
-}
 
 // Purge removes every entry.
 func (s *Store) Purge(ctx context.Context) error {
@@ -63,8 +56,8 @@ func (s *Store) PurgeModel(ctx context.Context, model string) error {
 // Stats counts the entries and their bytes. SCAN may see an entry twice
 // while Redis resizes its tables, so under churn the counts are close,
 // not exact.
-func (s *Store) Stats(ctx context.Context) (Stats, error) {
-	var st Stats
+func (s *Store) Stats(ctx context.Context) (cache.Stats, error) {
+	var st cache.Stats
 	err := s.scan(ctx, func(keys []string) error {
 		lens := make([]*redis.IntCmd, len(keys))
 		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -84,7 +77,7 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 		return nil
 	})
 	if err != nil {
-		return Stats{}, fmt.Errorf("redis cache store: stats: %w", err)
+		return cache.Stats{}, fmt.Errorf("redis cache store: stats: %w", err)
 	}
 	return st, nil
 }
@@ -112,3 +105,6 @@ func (s *Store) scan(ctx context.Context, fn func(keys []string) error) error {
 
 // globEscaper makes a prefix match itself in a SCAN pattern.
 var globEscaper = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`, `]`, `\]`)
+
+// Interface guard
+var _ cache.Admin = (*Store)(nil)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/cache"
 	"github.com/llmgate/caddy-llmgate/internal/testredis"
 )
 
@@ -84,7 +85,7 @@ func TestStats(t *testing.T) {
 	s, c := newStore(t)
 	ctx := context.Background()
 	c.Redis.Set(ctx, "llmgate:rl:0123", "not an entry", time.Hour)
-	if st, err := s.Stats(ctx); err != nil || st != (Stats{}) {
+	if st, err := s.Stats(ctx); err != nil || st != (cache.Stats{}) {
 		t.Fatalf("empty store: %+v, %v", st, err)
 	}
 	size := fill(t, s, 700, "a", "b")
@@ -92,7 +93,7 @@ func TestStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Stats{Entries: 1400, Bytes: size}); st != want {
+	if want := (cache.Stats{Entries: 1400, Bytes: size}); st != want {
 		t.Fatalf("stats %+v, want %+v", st, want)
 	}
 }

@@ -223,3 +223,10 @@ func Process(t testing.TB, caddyfile, site string) {
 	}
 	t.Fatalf("caddy did not answer on %s:\n%s", site, logs())
 }
+
+// AdminURL is the base URL of the in-process Caddy's admin API, where
+// /metrics and the admin modules answer.
+func AdminURL() string {
+	start()
+	return "http://" + adminAddr
+}

@@ -1,0 +1,118 @@
+package llmgate
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/llmgate/caddy-llmgate/cache"
+	"github.com/llmgate/caddy-llmgate/limiter"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+)
+
+// llmgate's collectors live as long as the process and are registered in
+// each loaded config's registry (what Caddy's /metrics shows): a reload
+// neither resets nor duplicates them. No label holds a credential; models
+// are bounded (see modelLabel).
+var (
+	cacheRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "llmgate", Subsystem: "cache", Name: "requests_total",
+		Help: "llm_cache requests by result: hit, stored (a miss whose answer was stored), miss, coalesced (shared an identical request's upstream call), bypass.",
+	}, []string{"result"})
+	cacheSaved = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "llmgate", Subsystem: "cache", Name: "upstream_calls_saved_total",
+		Help: "Requests llm_cache answered without an upstream call of their own: hits and coalesced requests.",
+	})
+	limitDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "llmgate", Subsystem: "ratelimit", Name: "decisions_total",
+		Help: "llm_ratelimit decisions by zone and result: allowed (in every zone that applied) or refused (by this zone).",
+	}, []string{"zone", "result"})
+	tokensTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "llmgate", Name: "tokens_total",
+		Help: "LLM tokens of answers that passed llm_ratelimit token zones, by model, kind (prompt, completion) and source (reported by the upstream, or estimated).",
+	}, []string{"model", "kind", "source"})
+	cacheEntries = prometheus.NewDesc("llmgate_cache_entries", "Entries held by llm_cache memory stores.", nil, nil)
+	cacheBytes   = prometheus.NewDesc("llmgate_cache_bytes", "Bytes held by llm_cache memory stores, as counted against max_size.", nil, nil)
+	queueDepth   = prometheus.NewDesc("llmgate_ratelimit_queue_depth", "Requests waiting in llm_ratelimit leaky buckets, by zone.", []string{"zone"}, nil)
+)
+
+// memoryStores and limiters are those of the loaded configs.
+var (
+	liveMemory   live[*cache.MemoryStore, *cache.MemoryStore]
+	liveLimiters live[*limiter.Limiter, *limiter.Limiter]
+)
+
+// heldCollector reports what the live stores and limiters hold now.
+type heldCollector struct{}
+
+func (heldCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- cacheEntries
+	ch <- cacheBytes
+	ch <- queueDepth
+}
+
+func (heldCollector) Collect(ch chan<- prometheus.Metric) {
+	var st cache.Stats
+	for _, m := range liveMemory.list() {
+		s, _ := m.Stats(context.Background())
+		st.Entries += s.Entries
+		st.Bytes += s.Bytes
+	}
+	ch <- prometheus.MustNewConstMetric(cacheEntries, prometheus.GaugeValue, float64(st.Entries))
+	ch <- prometheus.MustNewConstMetric(cacheBytes, prometheus.GaugeValue, float64(st.Bytes))
+	depth := map[string]int64{}
+	for _, l := range liveLimiters.list() {
+		l.Waiting(func(zone string, n int64) { depth[zone] += n })
+	}
+	for zone, n := range depth {
+		ch <- prometheus.MustNewConstMetric(queueDepth, prometheus.GaugeValue, float64(n), zone)
+	}
+}
+
+var collectors = []prometheus.Collector{cacheRequests, cacheSaved, limitDecisions, tokensTotal, heldCollector{}}
+
+// registerMetrics adds llmgate's collectors to the config's registry, once
+// per config however many handlers call it.
+func registerMetrics(ctx caddy.Context) {
+	reg := ctx.GetMetricsRegistry()
+	if reg == nil {
+		return
+	}
+	for _, c := range collectors {
+		if err := reg.Register(c); err != nil {
+			var dup prometheus.AlreadyRegisteredError
+			if !errors.As(err, &dup) {
+				ctx.Logger().Warn("registering llmgate metrics", zap.Error(err))
+			}
+		}
+	}
+}
+
+// maxModels bounds the model label: the first models seen get their own
+// value, later ones count as "other". Only answers an upstream accepted
+// (with usage) are counted, so made-up model names do not fill the set.
+const maxModels = 100
+
+var models = struct {
+	sync.Mutex
+	seen map[string]bool
+}{seen: map[string]bool{}}
+
+// modelLabel is the model's value of the model label.
+func modelLabel(model string) string {
+	if model == "" {
+		return "unknown"
+	}
+	models.Lock()
+	defer models.Unlock()
+	if models.seen[model] {
+		return model
+	}
+	if len(models.seen) >= maxModels {
+		return "other"
+	}
+	models.seen[model] = true
+	return model
+}
