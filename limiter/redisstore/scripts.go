@@ -36,7 +36,8 @@ return 0
 //   - clock(override): the Redis clock in µs, unless override is given;
 //   - backlog(key, now): the key's TAT minus now in ns, at least 0;
 //   - store(key, now, ns): sets the TAT to now + ns, or drops the key when
-//     that is not after now.
+//     that is not after now; debt saturates at about 126 years, so that
+//     any number of adjustments keeps the values within int64.
 const commonLua = `
 local function clock(override)
 	if override then return tonumber(override) end
@@ -58,6 +59,7 @@ local function store(key, now, ns)
 		redis.call('DEL', key)
 		return
 	end
+	if ns > 4e18 then ns = 4e18 end
 	local us = math.floor(ns / 1000)
 	local tat = string.format('%.0f.%03d', now + us, ns - us * 1000)
 	redis.call('SET', key, tat, 'PX', math.ceil(ns / 1000000))

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -281,5 +282,24 @@ func TestContextCancellation(t *testing.T) {
 	cancel()
 	if _, err := s.Take(ctx, testKey("k"), time.Second, time.Hour); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Take with a cancelled context: %v", err)
+	}
+}
+
+func TestAdjustSaturates(t *testing.T) {
+	s, _, _ := newFrozenStore(t)
+	ctx, key := context.Background(), testKey("debt")
+	// Far more debt than int64 nanoseconds can hold, in the largest steps
+	// the limiter makes.
+	for range 100 {
+		if err := s.Adjust(ctx, key, time.Duration(math.MaxInt64/64)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := s.Take(ctx, key, time.Second, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Allowed || d.Wait <= 0 || d.Backlog <= 0 {
+		t.Fatalf("after saturated debt: %+v, want a refusal with a positive wait", d)
 	}
 }
