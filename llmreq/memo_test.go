@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -109,5 +111,24 @@ func TestInspectContext(t *testing.T) {
 	b, errB := Inspect(plain, 1000)
 	if errA != nil || errB != nil || a == b || !bytes.Equal(a.Canonical, b.Canonical) {
 		t.Fatalf("Inspect without Memo = %v, %v", errA, errB)
+	}
+}
+
+// TestMemoParsesOnce: however many handlers inspect a request through one
+// Memo, they share one parse (Parse returns a new Request each time).
+func TestMemoParsesOnce(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[]}`))
+	var m Memo
+	first, err := m.Inspect(r, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if q, _ := m.Inspect(r, 1<<20); q != first {
+			t.Fatal("a later Inspect parsed again")
+		}
+	}
+	if m.Parsed() != first {
+		t.Fatal("Parsed differs from Inspect's result")
 	}
 }
