@@ -20,6 +20,17 @@ var client = &http.Client{Timeout: 30 * time.Second}
 // a config, as they should, and must not leak from one test into the next.
 func post(t *testing.T, url, body string, header ...string) (*http.Response, string) {
 	t.Helper()
+	resp, b, err := send(t, url, body, header...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+// send is post for answers that may be cut short: it returns what arrived
+// and the error that ended the body.
+func send(t *testing.T, url, body string, header ...string) (*http.Response, string, error) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -35,10 +46,7 @@ func post(t *testing.T, url, body string, header ...string) (*http.Response, str
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
+	return resp, string(b), err
 }
 
 // sdk returns the official OpenAI client pointed at a Caddy site.

@@ -2,8 +2,6 @@ package llmgate_test
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,21 +34,11 @@ func ask(t *testing.T, site, path, prompt string, stream bool, fakeUsage string,
 	} else {
 		header = append(header, "x-fake-no-usage", "1")
 	}
-	req, _ := http.NewRequest(http.MethodPost, site+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer sk-tokens")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	// Answers cut short by the upstream end in an error here; what
-	// arrived is enough.
-	b, _ := io.ReadAll(resp.Body)
+	// Answers cut short by the upstream end in an error; what arrived is
+	// enough.
+	resp, b, _ := send(t, site+path, body, append([]string{"Authorization", "Bearer sk-tokens"}, header...)...)
 	remaining, _ := strconv.Atoi(resp.Header.Get("X-Ratelimit-Remaining-Tokens"))
-	return resp.StatusCode, remaining, string(b)
+	return resp.StatusCode, remaining, b
 }
 
 func TestTokensJSONUsageSettles(t *testing.T) {

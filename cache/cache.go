@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/internal/chain"
 	"github.com/llmgate/caddy-llmgate/llmreq"
 	"github.com/llmgate/caddy-llmgate/sse"
 	"go.uber.org/zap"
@@ -18,17 +19,7 @@ import (
 // Next is the rest of the handler chain. Errors it returns are passed back
 // to the caller unchanged (Caddy handlers report failures that way); a
 // caddyhttp.Handler is a Next as it is.
-type Next interface {
-	ServeHTTP(http.ResponseWriter, *http.Request) error
-}
-
-// handlerNext adapts a plain http.Handler, which reports no errors.
-type handlerNext struct{ http.Handler }
-
-func (h handlerNext) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
-	h.Handler.ServeHTTP(w, r)
-	return nil
-}
+type Next = chain.Next
 
 // Cache is a response cache for LLM API requests.
 type Cache struct {
@@ -118,7 +109,7 @@ func (c *Cache) Close() {
 
 // Middleware returns next wrapped by the cache, for plain net/http servers.
 func (c *Cache) Middleware(next http.Handler) http.Handler {
-	n := handlerNext{next}
+	n := chain.Plain{Handler: next}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = c.Serve(w, r, n)
 	})

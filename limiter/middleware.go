@@ -2,6 +2,8 @@ package limiter
 
 import (
 	"net/http"
+
+	"github.com/llmgate/caddy-llmgate/internal/chain"
 )
 
 // storeDownBody is the 503 body when a store fails and FailClosed is set.
@@ -10,24 +12,14 @@ const storeDownBody = `{"error":{"message":"llmgate: rate limit store unavailabl
 // Next is the handler a limited request goes on to. Its ServeHTTP returns
 // an error, as Caddy's handlers do; a plain http.Handler is adapted by
 // Middleware.
-type Next interface {
-	ServeHTTP(http.ResponseWriter, *http.Request) error
-}
-
-// handlerNext adapts a plain http.Handler, which reports no errors.
-type handlerNext struct{ http.Handler }
-
-func (h handlerNext) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
-	h.Handler.ServeHTTP(w, r)
-	return nil
-}
+type Next = chain.Next
 
 // Middleware limits the requests of a net/http handler. keyFunc returns a
 // request's key for each zone given to New, in order ("" where a zone does
 // not apply). See Serve.
 func (l *Limiter) Middleware(keyFunc func(*http.Request) []string, style HeaderStyle) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		n := handlerNext{next}
+		n := chain.Plain{Handler: next}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_ = l.Serve(w, r, keyFunc(r), style, n)
 		})

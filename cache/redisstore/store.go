@@ -2,10 +2,8 @@ package redisstore
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -77,15 +75,7 @@ func (s *Store) Set(ctx context.Context, k cache.Key, e *cache.Entry) error {
 }
 
 // redisKey is the Redis key of an entry: the prefix and the key in hex.
-func (s *Store) redisKey(k cache.Key) string {
-	var hexKey [2 * len(cache.Key{})]byte
-	hex.Encode(hexKey[:], k[:])
-	var b strings.Builder
-	b.Grow(len(s.prefix) + len(hexKey))
-	b.WriteString(s.prefix)
-	b.Write(hexKey[:])
-	return b.String()
-}
+func (s *Store) redisKey(k cache.Key) string { return redisclient.Key(s.prefix, k[:]) }
 
 // Interface guard.
 var _ cache.Store = (*Store)(nil)

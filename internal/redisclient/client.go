@@ -3,6 +3,7 @@ package redisclient
 import (
 	"context"
 	"crypto/tls"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -156,4 +157,13 @@ func (h timeoutHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 		defer cancel()
 		return next(ctx, cmds)
 	}
+}
+
+// Key is the Redis key of a hashed llmgate key: prefix then the hash in
+// hex, built in one allocation.
+func Key(prefix string, hash []byte) string {
+	b := make([]byte, len(prefix)+hex.EncodedLen(len(hash)))
+	n := copy(b, prefix)
+	hex.Encode(b[n:], hash)
+	return string(b)
 }

@@ -2,9 +2,7 @@ package redisstore
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -73,15 +71,7 @@ func (s *Store) Adjust(ctx context.Context, key limiter.Key, delta time.Duration
 }
 
 // redisKey is the Redis key of a bucket: the prefix and the key in hex.
-func (s *Store) redisKey(k limiter.Key) string {
-	var hexKey [2 * len(limiter.Key{})]byte
-	hex.Encode(hexKey[:], k[:])
-	var b strings.Builder
-	b.Grow(len(s.prefix) + len(hexKey))
-	b.WriteString(s.prefix)
-	b.Write(hexKey[:])
-	return b.String()
-}
+func (s *Store) redisKey(k limiter.Key) string { return redisclient.Key(s.prefix, k[:]) }
 
 // Interface guard.
 var _ limiter.BucketStore = (*Store)(nil)
