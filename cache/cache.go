@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"path"
 	"sort"
 	"strconv"
 	"time"
@@ -24,8 +23,7 @@ type Next = chain.Next
 // Cache is a response cache for LLM API requests.
 type Cache struct {
 	ttl         time.Duration
-	modelTTL    map[string]time.Duration
-	globTTL     []globTTL
+	modelTTL    []modelTTL
 	maxBody     int64
 	maxResponse int64
 	ignore      []string
@@ -38,7 +36,7 @@ type Cache struct {
 	flights     flights
 }
 
-type globTTL struct {
+type modelTTL struct {
 	pattern string
 	ttl     time.Duration
 }
@@ -50,7 +48,6 @@ func New(cfg Config) (*Cache, error) {
 	}
 	c := &Cache{
 		ttl:         orDefault(time.Duration(cfg.TTL), DefaultTTL),
-		modelTTL:    map[string]time.Duration{},
 		maxBody:     orDefault(int64(cfg.MaxBody), DefaultMaxBody),
 		maxResponse: orDefault(int64(cfg.MaxResponse), DefaultMaxResponse),
 		ignore:      cfg.IgnoreFields,
@@ -61,15 +58,12 @@ func New(cfg Config) (*Cache, error) {
 		flights:     flights{m: map[Key]*flight{}},
 	}
 	for m, d := range cfg.ModelTTL {
-		if isGlob(m) {
-			c.globTTL = append(c.globTTL, globTTL{m, time.Duration(d)})
-		} else {
-			c.modelTTL[m] = time.Duration(d)
-		}
+		c.modelTTL = append(c.modelTTL, modelTTL{m, time.Duration(d)})
 	}
-	// The most specific (longest) pattern wins.
-	sort.Slice(c.globTTL, func(i, j int) bool {
-		a, b := c.globTTL[i].pattern, c.globTTL[j].pattern
+	// The most specific (longest) pattern wins; a name without wildcards
+	// is the pattern of itself.
+	sort.Slice(c.modelTTL, func(i, j int) bool {
+		a, b := c.modelTTL[i].pattern, c.modelTTL[j].pattern
 		return len(a) > len(b) || len(a) == len(b) && a < b
 	})
 	paths := cfg.Paths
@@ -259,12 +253,9 @@ func (c *Cache) follow(w http.ResponseWriter, r *http.Request, next Next, f *fli
 }
 
 func (c *Cache) ttlFor(model string) time.Duration {
-	if d, ok := c.modelTTL[model]; ok {
-		return d
-	}
-	for _, g := range c.globTTL {
-		if ok, _ := path.Match(g.pattern, model); ok {
-			return g.ttl
+	for _, m := range c.modelTTL {
+		if llmreq.MatchModel(m.pattern, model) {
+			return m.ttl
 		}
 	}
 	return c.ttl
@@ -273,10 +264,16 @@ func (c *Cache) ttlFor(model string) time.Duration {
 // replay writes a stored answer.
 func replay(w http.ResponseWriter, e *Entry, now time.Time) {
 	h := w.Header()
-	h.Set("Content-Type", e.ContentType)
-	h.Set("Content-Length", strconv.Itoa(len(e.Body)))
-	h.Set("Age", strconv.FormatInt(int64(now.Sub(e.Stored)/time.Second), 10))
-	h.Set(statusHeader, hitStatus(int64(e.Expires.Sub(now)/time.Second)))
+	// One backing array for the four values, as net/http does for the
+	// headers it reads: one allocation instead of four.
+	vals := [...]string{
+		e.ContentType,
+		strconv.Itoa(len(e.Body)),
+		strconv.FormatInt(int64(now.Sub(e.Stored)/time.Second), 10),
+		hitStatus(int64(e.Expires.Sub(now) / time.Second)),
+	}
+	all := vals[:]
+	h["Content-Type"], h["Content-Length"], h["Age"], h[statusHeader] = all[0:1:1], all[1:2:2], all[2:3:3], all[3:4:4]
 	w.WriteHeader(http.StatusOK)
 	// A client that left cannot be answered; there is nothing to report.
 	_, _ = w.Write(e.Body)
@@ -285,16 +282,6 @@ func replay(w http.ResponseWriter, e *Entry, now time.Time) {
 func bypass(w http.ResponseWriter, r *http.Request, next Next, detail string) error {
 	w.Header().Set(statusHeader, bypassStatus(detail))
 	return next.ServeHTTP(w, r)
-}
-
-func isGlob(p string) bool {
-	for i := 0; i < len(p); i++ {
-		switch p[i] {
-		case '*', '?', '[', '\\':
-			return true
-		}
-	}
-	return false
 }
 
 func orDefault[T comparable](v, def T) T {

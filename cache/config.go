@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path"
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/units"
@@ -41,8 +40,9 @@ type Config struct {
 	// How long a stored answer is served. Default: 1h.
 	TTL units.Duration `json:"ttl,omitempty"`
 
-	// Per-model TTL overrides, by exact model name or glob (e.g.
-	// "text-embedding-*"), checked in the order of the longest pattern first.
+	// Per-model TTL overrides, by model name or glob ('*' any run, '?' one
+	// character, case ignored, as the llm_model matcher), e.g.
+	// "text-embedding-*"; the longest matching pattern wins.
 	ModelTTL map[string]units.Duration `json:"ttl_model,omitempty"`
 
 	// Requests with a larger body are not cached and are forwarded without
@@ -90,8 +90,8 @@ func (c *Config) Validate() error {
 		if d < 0 {
 			return fmt.Errorf("ttl_model %s: must not be negative, got %s", m, time.Duration(d))
 		}
-		if _, err := path.Match(m, ""); err != nil {
-			return fmt.Errorf("ttl_model %s: bad pattern: %v", m, err)
+		if m == "" {
+			return errors.New("ttl_model: empty model pattern")
 		}
 	}
 	if c.MaxBody < 0 {

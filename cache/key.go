@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash"
 	"net/http"
+	"sync"
 
 	"github.com/llmgate/caddy-llmgate/llmreq"
 )
@@ -20,19 +22,37 @@ func (k Key) String() string { return hex.EncodeToString(k[:]) }
 // Every part but the last is length-prefixed, so no two different requests
 // feed the hash the same bytes.
 func NewKey(r *http.Request, partition string, q *llmreq.Request, ignore []string) Key {
-	h := sha256.New()
-	prefix := make([]byte, 0, 32+len(r.Method)+len(r.URL.Path)+len(r.URL.RawQuery)+len(partition))
+	kh := keyHashers.Get().(*keyHasher)
+	defer keyHashers.Put(kh)
+	kh.h.Reset()
+	prefix := kh.prefix[:0]
 	prefix = appendField(prefix, r.Method)
 	prefix = appendField(prefix, r.URL.Path)
 	prefix = appendField(prefix, r.URL.RawQuery)
 	prefix = appendField(prefix, partition)
-	h.Write(prefix)
+	kh.h.Write(prefix)
 	// A sha256 digest never fails to write.
-	_ = q.WriteCanonical(h, ignore)
+	_ = q.WriteCanonical(kh.h, ignore)
 	var k Key
-	h.Sum(k[:0])
+	kh.h.Sum(k[:0])
+	if cap(prefix) <= maxPooledPrefix {
+		kh.prefix = prefix
+	}
 	return k
 }
+
+// keyHasher is a digest and a buffer for the key's prefix, reused from one
+// request to the next.
+type keyHasher struct {
+	h      hash.Hash
+	prefix []byte
+}
+
+// maxPooledPrefix bounds the buffer a pooled keyHasher keeps (a prefix
+// is small unless a query string is huge).
+const maxPooledPrefix = 4 << 10
+
+var keyHashers = sync.Pool{New: func() any { return &keyHasher{h: sha256.New()} }}
 
 func appendField(b []byte, s string) []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(s)))
