@@ -85,12 +85,17 @@ func TestAdaptRateLimitErrors(t *testing.T) {
 		{"bad storage error mode", "llm_ratelimit {\n on_storage_error maybe\n}", `on_storage_error: unknown value "maybe"`, "at Caddyfile:3"},
 		{"bad headers", "llm_ratelimit {\n headers loud\n}", `headers: limiter: unknown header style "loud"`, "at Caddyfile:3"},
 		{"unknown matcher", zone("match colour blue\nrequests 1/s"), `getting matcher module 'colour'`, "at Caddyfile:4"},
+		{"bad redis url", "llm_ratelimit {\n storage redis ftp://127.0.0.1:6379\n}", "redis: ", "at Caddyfile:3"},
+		{"redis password kept out of errors", "llm_ratelimit {\n storage redis redis://:hunter2@127.0.0.1:6379/x\n}", "redis: ", "at Caddyfile:3"},
 		{"unknown storage", "llm_ratelimit {\n storage floppy\n}", "getting module named 'http.llm_ratelimit.storage.floppy'", "at Caddyfile:3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := handlers(t, tc.in)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasSuffix(err.Error(), tc.line) {
 				t.Fatalf("error %v, want it to contain %q and end with %q", err, tc.want, tc.line)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("error shows the Redis password: %v", err)
 			}
 		})
 	}
