@@ -66,6 +66,21 @@ func TestRedisSharedByTwoInstances(t *testing.T) {
 	if got := resp.Header.Get("Cache-Status"); !strings.HasPrefix(got, "llmgate; hit") || up.Calls() != calls {
 		t.Fatalf("instance 2: Cache-Status %q, upstream calls %d → %d: %s", got, calls, up.Calls(), body)
 	}
+
+	// A stream too: the same events, replayed by the other instance.
+	stream := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"shared stream"}]}`
+	resp, first := post(t, site2+"/v1/chat/completions", stream, "Authorization", "Bearer sk-cache")
+	if got := resp.Header.Get("Cache-Status"); got != "llmgate; fwd=miss; stored" || !strings.HasSuffix(first, "data: [DONE]\n\n") {
+		t.Fatalf("stream through instance 2: Cache-Status %q: %s", got, first)
+	}
+	calls = up.Calls()
+	resp, again := post(t, site1+"/v1/chat/completions", stream, "Authorization", "Bearer sk-cache")
+	if got := resp.Header.Get("Cache-Status"); !strings.HasPrefix(got, "llmgate; hit") || again != first || up.Calls() != calls {
+		t.Fatalf("stream through instance 1: Cache-Status %q, same events %v, upstream calls %d → %d", got, again == first, calls, up.Calls())
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		t.Fatalf("replayed stream Content-Type %q", ct)
+	}
 }
 
 func TestRedisExactAcrossInstances(t *testing.T) {
@@ -195,5 +210,29 @@ func TestRedisOutage(t *testing.T) {
 				t.Errorf("cache after Redis came back: %q, want a hit", cs)
 			}
 		})
+	}
+}
+
+// TestRedisTokensAcrossInstances: a token limit read from local memory
+// would let each instance spend the whole budget; through Redis they
+// share it.
+func TestRedisTokensAcrossInstances(t *testing.T) {
+	rs := testredis.Start(t)
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	site1, site2 := twoInstances(t, fmt.Sprintf(`
+	llm_ratelimit {
+		zone tokens_shared {
+			tokens 300/m
+		}
+		storage redis %s
+	}`, rs.URL()), up)
+	var statuses []int
+	for i, site := range []string{site1, site2, site1} {
+		s, _, _ := ask(t, site, "/v1/chat/completions", fmt.Sprint("prompt ", i), false, "200,7")
+		statuses = append(statuses, s)
+	}
+	if fmt.Sprint(statuses) != "[200 200 429]" {
+		t.Fatalf("207-token answers against 300/m shared by two instances: %v, want [200 200 429]", statuses)
 	}
 }
