@@ -32,8 +32,11 @@ type RateLimit struct {
 
 	limiter *limiter.Limiter
 	// zones are in the order given to the limiter.
-	zones    []rateZone
-	style    limiter.HeaderStyle
+	zones []rateZone
+	style limiter.HeaderStyle
+	// tokens is set when a zone limits tokens: the limiter then reads the
+	// body, through the request's shared memo.
+	tokens   bool
 	inflight []string
 	logger   *zap.Logger
 }
@@ -124,6 +127,7 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 		}
 		h.zones = append(h.zones, rz)
 		zones = append(zones, z)
+		h.tokens = h.tokens || !z.Tokens.IsZero()
 	}
 	h.limiter, err = limiter.New(zones, limiter.Options{
 		FailClosed: failClosed,
@@ -183,7 +187,10 @@ func (h *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		return err
 	}
 	withPlaceholders(r)
-	return h.limiter.Serve(w, withBodyMemo(r), keys, h.style, next)
+	if h.tokens {
+		r = withBodyMemo(r)
+	}
+	return h.limiter.Serve(w, r, keys, h.style, next)
 }
 
 // cacheServed reports an answer llm_cache served without an upstream call
