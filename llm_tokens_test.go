@@ -119,6 +119,24 @@ func TestTokensRefundsAndBadAnswers(t *testing.T) {
 	}
 }
 
+// TestTokensStreamCutIsChargedWhatItStreamed: Caddy's reverse_proxy
+// abandons a stream that breaks off by panicking with
+// http.ErrAbortHandler. The limiter must still settle it, to the text
+// that reached the client, or a client could read long answers for the
+// price of a reservation by dropping each one before its usage chunk.
+func TestTokensStreamCutIsChargedWhatItStreamed(t *testing.T) {
+	site, _ := tokenSite(t, "1000000/m", "")
+	_, before, _ := ask(t, site, "/v1/chat/completions", "probe", false, "1,1")
+	// About 40,000 bytes in 10 events; the upstream dies after 6 of
+	// them, so some 20,000 bytes (5,000 tokens) of text get through.
+	ask(t, site, "/v1/chat/completions", "long cut stream", true, "",
+		"x-fake-size", "40000", "x-fake-chunks", "10", "x-fake-die-after", "6")
+	_, after, _ := ask(t, site, "/v1/chat/completions", "probe again", false, "1,1")
+	if spent := before - after; spent < 4000 || spent > 7000 {
+		t.Errorf("spent %d tokens between the probes (%d → %d), want about 5,000: what the cut stream streamed", spent, before, after)
+	}
+}
+
 func TestTokensCacheHitIsFree(t *testing.T) {
 	up := fakeai.New()
 	t.Cleanup(up.Close)

@@ -60,7 +60,8 @@ func (f *InFlight) Held(key Key) int {
 // acquire takes one of limit slots for key, waiting up to maxWait for one
 // to free. It returns whether a slot was taken and how many the key then
 // holds. It stops waiting, and takes nothing, when ctx is done.
-func (f *InFlight) acquire(ctx context.Context, key Key, limit int, maxWait time.Duration) (bool, int) {
+// beforeWait, when set, runs once the request is in line, before it waits.
+func (f *InFlight) acquire(ctx context.Context, key Key, limit int, maxWait time.Duration, beforeWait func()) (bool, int) {
 	sh := f.shard(key)
 	sh.mu.Lock()
 	l := sh.lines[key]
@@ -78,6 +79,9 @@ func (f *InFlight) acquire(ctx context.Context, key Key, limit int, maxWait time
 	l.waiters = append(l.waiters, w)
 	sh.lines[key] = l
 	sh.mu.Unlock()
+	if beforeWait != nil {
+		beforeWait()
+	}
 
 	timer := time.NewTimer(maxWait)
 	defer timer.Stop()

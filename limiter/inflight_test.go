@@ -10,18 +10,18 @@ func TestInFlightCapAndRelease(t *testing.T) {
 	f := NewInFlight()
 	ctx, key, other := context.Background(), hashKey("z", "a"), hashKey("z", "b")
 	for i := 1; i <= 2; i++ {
-		if ok, held := f.acquire(ctx, key, 2, 0); !ok || held != i {
+		if ok, held := f.acquire(ctx, key, 2, 0, nil); !ok || held != i {
 			t.Fatalf("acquire %d: ok=%v held=%d", i, ok, held)
 		}
 	}
-	if ok, _ := f.acquire(ctx, key, 2, 0); ok {
+	if ok, _ := f.acquire(ctx, key, 2, 0, nil); ok {
 		t.Fatal("third slot granted over a cap of 2")
 	}
-	if ok, _ := f.acquire(ctx, other, 2, 0); !ok {
+	if ok, _ := f.acquire(ctx, other, 2, 0, nil); !ok {
 		t.Fatal("another key was refused")
 	}
 	f.release(key)
-	if ok, _ := f.acquire(ctx, key, 2, 0); !ok {
+	if ok, _ := f.acquire(ctx, key, 2, 0, nil); !ok {
 		t.Fatal("a freed slot was not granted")
 	}
 	f.release(key)
@@ -51,14 +51,14 @@ func TestInFlightWaiters(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, key := NewInFlight(), hashKey("z", "k")
-			if ok, _ := f.acquire(context.Background(), key, 1, 0); !ok {
+			if ok, _ := f.acquire(context.Background(), key, 1, 0, nil); !ok {
 				t.Fatal("first acquire refused")
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			result := make(chan bool)
 			go func() {
-				ok, _ := f.acquire(ctx, key, 1, tt.maxWait)
+				ok, _ := f.acquire(ctx, key, 1, tt.maxWait, nil)
 				result <- ok
 			}()
 			eventually(t, "the request to wait", func() bool {
@@ -81,11 +81,11 @@ func TestInFlightWaiters(t *testing.T) {
 func TestInFlightServesWaitersInOrder(t *testing.T) {
 	f, key := NewInFlight(), hashKey("z", "k")
 	ctx := context.Background()
-	f.acquire(ctx, key, 1, 0)
+	f.acquire(ctx, key, 1, 0, nil)
 	order := make(chan int, 3)
 	for i := range 3 {
 		go func() {
-			if ok, _ := f.acquire(ctx, key, 1, time.Minute); ok {
+			if ok, _ := f.acquire(ctx, key, 1, time.Minute, nil); ok {
 				order <- i
 			}
 		}()

@@ -137,6 +137,13 @@ func (l *Limiter) Admit(ctx context.Context, keys []string) (*Ticket, error) {
 //
 // The error reports a failing store only; nothing is held then.
 func (l *Limiter) AdmitTokens(ctx context.Context, keys []string, estimate int64) (*Ticket, error) {
+	return l.admit(ctx, keys, estimate, nil)
+}
+
+// admit is AdmitTokens; beforeWait, when set, runs each time the request
+// has its place in a line (a leaky bucket's, a concurrency slot's) and is
+// about to wait there.
+func (l *Limiter) admit(ctx context.Context, keys []string, estimate int64, beforeWait func()) (*Ticket, error) {
 	if len(keys) != len(l.zones) {
 		return nil, fmt.Errorf("limiter: %d keys for %d zones", len(keys), len(l.zones))
 	}
@@ -162,8 +169,8 @@ func (l *Limiter) AdmitTokens(ctx context.Context, keys []string, estimate int64
 	if err != nil {
 		return nil, err
 	}
-	if t.Allowed && l.takeSlots(ctx, t) && wait > 0 {
-		l.waitTurn(ctx, t, wait, waiter)
+	if t.Allowed && l.takeSlots(ctx, t, beforeWait) && wait > 0 {
+		l.waitTurn(ctx, t, wait, waiter, beforeWait)
 	}
 	return t, nil
 }
@@ -206,14 +213,14 @@ func (l *Limiter) chargeRates(ctx context.Context, t *Ticket, estimate int64) (w
 
 // takeSlots takes a slot in every zone with a concurrency cap, waiting
 // for one up to the zone's MaxWait. It reports whether all were taken.
-func (l *Limiter) takeSlots(ctx context.Context, t *Ticket) bool {
+func (l *Limiter) takeSlots(ctx context.Context, t *Ticket, beforeWait func()) bool {
 	for i := range t.holds {
 		h := &t.holds[i]
 		z := h.zone
 		if z.Concurrency == 0 {
 			continue
 		}
-		ok, held := z.InFlight.acquire(ctx, h.key, z.Concurrency, z.MaxWait)
+		ok, held := z.InFlight.acquire(ctx, h.key, z.Concurrency, z.MaxWait, beforeWait)
 		h.slot = ok
 		t.statuses = append(t.statuses, Status{
 			Zone: z.Name, Kind: KindConcurrency,
@@ -231,10 +238,13 @@ func (l *Limiter) takeSlots(ctx context.Context, t *Ticket) bool {
 
 // waitTurn holds a leaky bucket request until its turn to leave. One
 // whose ctx ends first leaves the queue, giving its place back.
-func (l *Limiter) waitTurn(ctx context.Context, t *Ticket, wait time.Duration, waiter int) {
+func (l *Limiter) waitTurn(ctx context.Context, t *Ticket, wait time.Duration, waiter int, beforeWait func()) {
 	if q := l.queue(t.statuses[waiter].Zone); q != nil {
 		q.Add(1)
 		defer q.Add(-1)
+	}
+	if beforeWait != nil {
+		beforeWait()
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()

@@ -46,7 +46,7 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		q, _ = llmreq.Inspect(r, l.opts.MaxBody)
 		estimate = usage.Estimate(q)
 	}
-	t, err := l.AdmitTokens(r.Context(), keys, estimate)
+	t, err := l.admit(r.Context(), keys, estimate, func() { watchClient(r, l.opts.MaxBody) })
 	if err != nil {
 		if l.opts.OnError != nil {
 			l.opts.OnError(err)
@@ -78,19 +78,38 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		mw.metering = true
 		mw.stream.Prompt = usage.Prompt(q)
 	}
-	err = next.ServeHTTP(mw, r)
+	// Deferred, so that an answer next abandons by panicking (a reverse
+	// proxy does, with http.ErrAbortHandler, when a stream breaks off) is
+	// settled to what it streamed and reported too.
+	defer l.finish(w, r, mw, style)
+	return next.ServeHTTP(mw, r)
+}
+
+// finish completes an admitted request once next is done with it: the
+// headers of an answer that wrote none, the token settlement, the report.
+func (l *Limiter) finish(w http.ResponseWriter, r *http.Request, mw *meterWriter, style HeaderStyle) {
 	if !mw.wroteHeader {
 		// The server writes the header after next returns.
-		t.SetHeaders(w.Header(), style)
+		mw.ticket.SetHeaders(w.Header(), style)
 	}
-	rep := Report{Ticket: t}
+	rep := Report{Ticket: mw.ticket}
 	if l.tokens {
 		rep = l.settle(r.Context(), mw)
 	}
 	if l.opts.Report != nil {
 		l.opts.Report(r, rep)
 	}
-	return err
+}
+
+// watchClient reads r's body (at most limit bytes), when nothing has yet,
+// before r waits in a line. Go's HTTP/1 server notices a client that
+// leaves only once the handler has read the body to its end; without
+// this, a request whose client is gone would keep its place until its
+// turn and then go upstream for nobody. The body stays whole for next.
+// A body over limit is not read whole, and its client's leaving is seen
+// only when the request's turn comes.
+func watchClient(r *http.Request, limit int64) {
+	_, _ = llmreq.Read(r, limit)
 }
 
 // settle corrects the ticket's token reservation to what the answer cost.
