@@ -297,6 +297,28 @@ func TestCacheScopes(t *testing.T) {
 	})
 }
 
+// TestCacheSitesApart: two sites of one Caddy share a memory store (the
+// same max_size) and proxy the same path to different upstreams. The
+// same request, credential and all, sent to each must reach each
+// upstream: the host is part of the key.
+func TestCacheSitesApart(t *testing.T) {
+	upA, upB := fakeai.New(), fakeai.New()
+	t.Cleanup(upA.Close)
+	t.Cleanup(upB.Close)
+	siteA, siteB := testcaddy.Site(t), testcaddy.Site(t)
+	block := func(site, upstream string) string {
+		return fmt.Sprintf("%s {\n\tllm_cache {\n\t\tscope shared\n\t}\n\treverse_proxy %s\n}\n", site, upstream)
+	}
+	testcaddy.Load(t, testcaddy.Global("")+block(siteA, upA.URL())+block(siteB, upB.URL()))
+	body := fmt.Sprintf(`{"model":"m","messages":[{"role":"user","content":"one question, two sites at %s"}]}`, siteA)
+	for _, site := range []string{siteA, siteB, siteA, siteB} {
+		post(t, site+"/v1/chat/completions", body, "Authorization", "Bearer sk-same")
+	}
+	if upA.Calls() != 1 || upB.Calls() != 1 {
+		t.Fatalf("upstream calls %d and %d, want 1 each: a site was answered from the other's entry", upA.Calls(), upB.Calls())
+	}
+}
+
 func TestCacheBypassesOtherRequests(t *testing.T) {
 	site, up := cacheSite(t, "")
 	for range 2 {

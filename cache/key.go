@@ -12,7 +12,7 @@ import (
 )
 
 // Key identifies one cache entry: a SHA-256 over everything that decides
-// the answer. It never contains a credential, only its hash.
+// the answer (method, host, path, query, scope partition, canonical body). It never contains a credential, only its hash.
 type Key [sha256.Size]byte
 
 // String returns the key in hex.
@@ -27,6 +27,9 @@ func NewKey(r *http.Request, partition string, q *llmreq.Request, ignore []strin
 	kh.h.Reset()
 	prefix := kh.prefix[:0]
 	prefix = appendField(prefix, r.Method)
+	// The host: one Caddy may serve sites that proxy the same paths to
+	// different upstreams, and their stores may be shared.
+	prefix = appendField(prefix, r.Host)
 	prefix = appendField(prefix, r.URL.Path)
 	prefix = appendField(prefix, r.URL.RawQuery)
 	prefix = appendField(prefix, partition)
