@@ -35,18 +35,24 @@ func TestMultiProviderGateway(t *testing.T) {
 	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-api03-operator")
 	testcaddy.Load(t, testcaddy.Global("")+cfg)
 
-	send := func(body string, header ...string) int {
+	// answer sends body with header pairs; a name given twice is sent
+	// with both values.
+	answer := func(body string, header ...string) *http.Response {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions", strings.NewReader(body))
 		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
+			req.Header.Add(header[i], header[i+1])
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		return resp.StatusCode
+		return resp
+	}
+	send := func(body string, header ...string) int {
+		t.Helper()
+		return answer(body, header...).StatusCode
 	}
 	gpt := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
 	claude := `{"model":"claude-3-5-haiku-latest","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`
@@ -57,6 +63,10 @@ func TestMultiProviderGateway(t *testing.T) {
 		{"X-Api-Key", ""},
 		{"X-Api-Key", "gw-team-a"},
 		{"Authorization", "gw-team-a-secret"},
+		// A good key with more beside it: it would key a bucket of its own.
+		{"Authorization", "Bearer gw-team-a-secret", "X-Api-Key", "fresh-bucket-1"},
+		{"Authorization", "Bearer gw-team-a-secret", "Authorization", "Bearer fresh-bucket-2"},
+		{"X-Api-Key", "gw-team-b-secret", "X-Api-Key", "fresh-bucket-3"},
 	} {
 		if s := send(gpt, h...); s != http.StatusUnauthorized {
 			t.Errorf("stranger %q: %d, want 401", h, s)
@@ -81,6 +91,19 @@ func TestMultiProviderGateway(t *testing.T) {
 	}
 	if got := a[0].Header.Get("X-Api-Key"); got != "sk-ant-api03-operator" || a[0].Header.Get("Authorization") != "" {
 		t.Errorf("anthropic got X-Api-Key %q, Authorization %q", got, a[0].Header.Get("Authorization"))
+	}
+
+	// The limits count the team, whatever else its requests carry.
+	remaining := func(apiKey string) string {
+		t.Helper()
+		resp := answer(gpt, "Authorization", "Bearer gw-team-a-secret", "Api-Key", apiKey)
+		if resp.StatusCode != 200 {
+			t.Fatalf("team A with Api-Key %q: %d", apiKey, resp.StatusCode)
+		}
+		return resp.Header.Get("X-Ratelimit-Remaining-Requests")
+	}
+	if r1, r2 := remaining("one"), remaining("two"); r1 != "118" || r2 != "117" {
+		t.Errorf("team A's remaining requests %q then %q, want 118 then 117: one bucket for the team", r1, r2)
 	}
 
 	// Without every key configured, the gateway serves nobody.
