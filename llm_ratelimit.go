@@ -38,7 +38,8 @@ type RateLimit struct {
 	// body, through the request's shared memo.
 	tokens   bool
 	inflight []string
-	logger   *zap.Logger
+	logger   *zap.Logger // sampled: store failures
+	debug    *zap.Logger // every request, at debug level only
 }
 
 // rateZone is how one zone finds a request's key.
@@ -68,6 +69,7 @@ func (RateLimit) CaddyModule() caddy.ModuleInfo {
 // Provision sets up the zones, their matchers and their stores.
 func (h *RateLimit) Provision(ctx caddy.Context) error {
 	registerMetrics(ctx)
+	h.debug = ctx.Logger()
 	// A store outage fails every request; one line a second says so.
 	h.logger = ctx.Logger().WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
 		return zapcore.NewSamplerWithOptions(c, time.Second, 1, 0)
@@ -135,7 +137,7 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 			h.logger.Warn("rate limit store failed", zap.Bool("fail_closed", failClosed), zap.Error(err))
 		},
 		Free:   cacheServed,
-		Report: reportLimit,
+		Report: h.report,
 	})
 	if err != nil {
 		return err
@@ -191,6 +193,23 @@ func (h *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		r = withBodyMemo(r)
 	}
 	return h.limiter.Serve(w, r, keys, h.style, next)
+}
+
+// report publishes how a request went (placeholders, metrics) and, at
+// debug level, says when its tokens were charged by estimate because the
+// answer reported no usage.
+func (h *RateLimit) report(r *http.Request, rep limiter.Report) {
+	reportLimit(r, rep)
+	if rep.Exact || rep.Usage.Total == 0 {
+		return
+	}
+	if ce := h.debug.Check(zapcore.DebugLevel, "tokens charged by estimate: the answer reported no usage"); ce != nil {
+		model := ""
+		if q := bodyMemo(r).Parsed(); q != nil {
+			model = q.Model
+		}
+		ce.Write(zap.String("model", model), zap.String("path", r.URL.Path), zap.Int64("estimated_tokens", rep.Usage.Total))
+	}
 }
 
 // cacheServed reports an answer llm_cache served without an upstream call

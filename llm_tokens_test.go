@@ -2,6 +2,8 @@ package llmgate_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,13 +89,33 @@ func TestTokensAnthropicJSON(t *testing.T) {
 }
 
 func TestTokensStreamWithoutUsageIsEstimated(t *testing.T) {
-	site, _ := tokenSite(t, "100/m", "")
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	site := testcaddy.Site(t)
+	logFile := filepath.Join(t.TempDir(), "debug.log")
+	testcaddy.Load(t, testcaddy.Global(fmt.Sprintf("log llm {\n\t\toutput file %s\n\t\tlevel DEBUG\n\t\tinclude http.handlers.llm_ratelimit\n\t}", logFile))+
+		limitConfig(site, fmt.Sprintf("zone tok_%d {\n tokens 100/m \n }", testcaddy.FreePort(t)), up))
 	// About 2000 bytes of streamed text: some 500 tokens by estimate.
 	if s, _, _ := ask(t, site, "/v1/chat/completions", "talk", true, "", "x-fake-size", "2000"); s != 200 {
 		t.Fatalf("stream: %d", s)
 	}
 	if s, _, _ := ask(t, site, "/v1/chat/completions", "next", false, "1,1"); s != 429 {
 		t.Fatalf("after a stream of ~500 estimated tokens: %d, want 429", s)
+	}
+	// The estimate is said at debug level.
+	var line string
+	relEventually(t, "the debug line on the estimate", func() bool {
+		b, _ := os.ReadFile(logFile)
+		for l := range strings.Lines(string(b)) {
+			if strings.Contains(l, "tokens charged by estimate") {
+				line = l
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.Contains(line, `"model":"gpt-4o-mini"`) || !strings.Contains(line, `"estimated_tokens":`) {
+		t.Errorf("debug line %q lacks the model or the estimate", line)
 	}
 }
 
