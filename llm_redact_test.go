@@ -27,57 +27,14 @@ var testKeys = []struct{ name, prefix, secret string }{
 // allKeys adds the key of the test's extra pattern.
 var allKeys = append(testKeys, struct{ name, prefix, secret string }{"team", "gw_", "abcdefgh"})
 
-func TestRedactCaddyLogs(t *testing.T) {
-	dir := t.TempDir()
-	access, debug := filepath.Join(dir, "access.log"), filepath.Join(dir, "debug.log")
-	up := fakeai.New()
-	t.Cleanup(up.Close)
-	site := testcaddy.Site(t)
-	// log_credentials makes Caddy log even the headers it would hide
-	// itself: every secret reaches the encoder, which must scrub it.
-	testcaddy.Load(t, testcaddy.Global(fmt.Sprintf(`
-	servers {
-		log_credentials
-	}
-	log everything {
-		output file %s
-		format llm_redact {
-			pattern "gw_[a-z]{8}"
-		}
-		level DEBUG
-	}`, debug))+fmt.Sprintf(`
-%s {
-	log {
-		output file %s
-		format llm_redact {
+// redactFormat is the log format of TestRedactCaddyLogs.
+const redactFormat = `llm_redact {
 			wrap json
 			pattern "gw_[a-z]{8}"
-		}
-	}
-	llm_cache
-	reverse_proxy %s
-}
-`, site, access, up.URL()))
+		}`
 
-	key := func(i int) string { return testKeys[i].prefix + testKeys[i].secret }
-	requests := []struct {
-		path, body string
-		header     []string
-	}{
-		{"/v1/chat/completions", chatBody, []string{"Authorization", "Bearer " + key(0)}},
-		{"/v1/messages", `{"model":"claude-3-5-haiku","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, []string{"X-Api-Key", key(1), "Anthropic-Version", "2023-06-01"}},
-		{"/v1/chat/completions?api-version=2024-06-01", chatBody, []string{"Api-Key", key(2)}},
-		{"/v1beta/models/gemini:generateContent?key=" + key(3), `{"contents":[]}`, []string{"X-Goog-Api-Key", key(3)}},
-		{"/v1/chat/completions?api_key=" + key(4), `{"model":"m","messages":[{"role":"user","content":"my key is ` + key(0) + `"}]}`, []string{"Authorization", "Bearer " + key(4)}},
-		// The upstream refuses and echoes the key in its error.
-		{"/v1/chat/completions", strings.Replace(chatBody, "hi", "refuse me", 1), []string{"Authorization", "Bearer " + key(0), "x-fake-status", "401", "x-fake-echo-key", "1"}},
-		{"/v1/chat/completions", chatBody, []string{"X-Team-Token", "gw_abcdefgh"}},
-	}
-	for _, r := range requests {
-		post(t, site+r.path, r.body, r.header...)
-	}
-	// Reload to an empty config: the log files are flushed and closed.
-	testcaddy.Load(t, testcaddy.Global("")+testcaddy.Site(t)+" {\n\trespond ok\n}\n")
+func TestRedactCaddyLogs(t *testing.T) {
+	access, debug := logKeys(t, redactFormat)
 
 	hints := map[string]map[string]bool{} // key name → fingerprints seen
 	lines := 0
@@ -113,7 +70,7 @@ func TestRedactCaddyLogs(t *testing.T) {
 		}
 		f.Close()
 	}
-	if lines < len(requests) {
+	if lines < logKeysRequests {
 		t.Fatalf("only %d log lines", lines)
 	}
 	for _, name := range []string{"openai", "anthropic", "google"} {
@@ -123,6 +80,79 @@ func TestRedactCaddyLogs(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(access); !strings.Contains(string(b), `"status":401`) || !strings.Contains(string(b), "gw_[REDACTED") {
 		t.Errorf("access log misses the 401 or the extra pattern's marker:\n%s", b)
+	}
+}
+
+// logKeysRequests is how many requests logKeys sends.
+const logKeysRequests = 7
+
+// logKeys sends requests carrying every kind of key in headers, query and
+// body, and one the upstream refuses echoing the key, through a Caddy
+// whose access log and DEBUG log of every logger use format. With
+// log_credentials, Caddy logs even the headers it would hide itself:
+// every secret reaches the encoder. It returns the two log files, flushed.
+func logKeys(t *testing.T, format string) (access, debug string) {
+	t.Helper()
+	dir := t.TempDir()
+	access, debug = filepath.Join(dir, "access.log"), filepath.Join(dir, "debug.log")
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	site := testcaddy.Site(t)
+	testcaddy.Load(t, testcaddy.Global(fmt.Sprintf(`
+	servers {
+		log_credentials
+	}
+	log everything {
+		output file %s
+		format %s
+		level DEBUG
+	}`, debug, format))+fmt.Sprintf(`
+%s {
+	log {
+		output file %s
+		format %s
+	}
+	llm_cache
+	reverse_proxy %s
+}
+`, site, access, format, up.URL()))
+
+	key := func(i int) string { return testKeys[i].prefix + testKeys[i].secret }
+	requests := []struct {
+		path, body string
+		header     []string
+	}{
+		{"/v1/chat/completions", chatBody, []string{"Authorization", "Bearer " + key(0)}},
+		{"/v1/messages", `{"model":"claude-3-5-haiku","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, []string{"X-Api-Key", key(1), "Anthropic-Version", "2023-06-01"}},
+		{"/v1/chat/completions?api-version=2024-06-01", chatBody, []string{"Api-Key", key(2)}},
+		{"/v1beta/models/gemini:generateContent?key=" + key(3), `{"contents":[]}`, []string{"X-Goog-Api-Key", key(3)}},
+		{"/v1/chat/completions?api_key=" + key(4), `{"model":"m","messages":[{"role":"user","content":"my key is ` + key(0) + `"}]}`, []string{"Authorization", "Bearer " + key(4)}},
+		// The upstream refuses and echoes the key in its error.
+		{"/v1/chat/completions", strings.Replace(chatBody, "hi", "refuse me", 1), []string{"Authorization", "Bearer " + key(0), "x-fake-status", "401", "x-fake-echo-key", "1"}},
+		{"/v1/chat/completions", chatBody, []string{"X-Team-Token", "gw_abcdefgh"}},
+	}
+	if len(requests) != logKeysRequests {
+		t.Fatalf("%d requests, logKeysRequests says %d", len(requests), logKeysRequests)
+	}
+	for _, r := range requests {
+		post(t, site+r.path, r.body, r.header...)
+	}
+	// Reload to an empty config: the log files are flushed and closed.
+	testcaddy.Load(t, testcaddy.Global("")+testcaddy.Site(t)+" {\n\trespond ok\n}\n")
+	return access, debug
+}
+
+// TestRedactCaddyLogsControl: the same requests with format json put every
+// key in the logs, so TestRedactCaddyLogs finding none means redaction
+// removed them.
+func TestRedactCaddyLogsControl(t *testing.T) {
+	access, debug := logKeys(t, "json")
+	a, _ := os.ReadFile(access)
+	d, _ := os.ReadFile(debug)
+	for _, k := range allKeys {
+		if !strings.Contains(string(a)+string(d), k.prefix+k.secret) {
+			t.Errorf("the %s key is in no plain log line: the redaction test would not see it leak", k.name)
+		}
 	}
 }
 
