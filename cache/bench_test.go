@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -77,6 +78,38 @@ func BenchmarkHit(b *testing.B) {
 		h.ServeHTTP(w, req())
 		if !strings.HasPrefix(w.h.Get("Cache-Status"), "llmgate; hit") {
 			b.Fatalf("not a hit: %v", w.h)
+		}
+	}
+}
+
+// BenchmarkMiss is the cache's whole miss path: read, canonicalise and
+// hash a new 1 KiB prompt, look it up, forward, capture and store a
+// 1.4 KiB answer.
+func BenchmarkMiss(b *testing.B) {
+	c, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	answer := []byte(`{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"` +
+		strings.Repeat("Hello! How can I help? ", 55) + `"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":7,"total_tokens":16}}`)
+	h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
+		w.Write(answer)
+	}))
+	body := chatBody(1 << 10)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	i := 0
+	for b.Loop() {
+		i++
+		r := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(strings.Replace(body, "Line 0", "Line "+strconv.Itoa(i), 1)))
+		r.Header.Set("Authorization", "Bearer sk-test-0123456789")
+		w := &discard{h: http.Header{}}
+		h.ServeHTTP(w, r)
+		if w.h.Get("Cache-Status") != "llmgate; fwd=miss; stored" {
+			b.Fatalf("not a stored miss: %v", w.h)
 		}
 	}
 }

@@ -216,7 +216,10 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, f *fligh
 	f.finish(err == nil && up.Context().Err() == nil || cw.ending == sse.Clean, err)
 	finished = true
 	if err == nil && !cw.stream && cw.complete() {
-		if body := f.body(); json.Valid(body) {
+		// An answer of the length it announced is whole; one without a
+		// length is proven whole only by parsing (a handler may end early
+		// without an error). Parsing costs more than the rest of a miss.
+		if body := f.body(); cw.length >= 0 || json.Valid(body) {
 			c.put(r.Context(), key, q, cw.Header().Get("Content-Type"), body)
 		}
 	}
