@@ -135,7 +135,7 @@ func TestRateLimitRefusingZoneLeavesTheOthersUncharged(t *testing.T) {
 	// per_key (3/m, the tighter) is charged first; shared (4/m) then
 	// refuses bob's second request, and per_key must give his charge back.
 	name := "shared_" + strings.NewReplacer(":", "_", "/", "_", ".", "_").Replace(site0(t))
-	site, _ := limitSite(t, "zone per_key { \n requests 3/m \n }\n zone "+name+" { \n key static \n requests 4/m \n }\n headers ietf")
+	site, up := limitSite(t, "zone per_key { \n requests 3/m \n }\n zone "+name+" { \n key static \n requests 4/m \n }\n headers ietf")
 	for i := range 3 {
 		if resp, body := post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-alice-"+site); resp.StatusCode != 200 {
 			t.Fatalf("alice %d: %d %s", i, resp.StatusCode, body)
@@ -154,6 +154,15 @@ func TestRateLimitRefusingZoneLeavesTheOthersUncharged(t *testing.T) {
 	}
 	if got := resp.Header.Get("Ratelimit"); !strings.Contains(got, `"per_key";r=2`) || !strings.Contains(got, `"`+name+`";r=0`) {
 		t.Fatalf("bob 2 RateLimit %q: per_key must still have 2 left", got)
+	}
+	// The header could be computed; the store must agree. Without the
+	// shared zone (per_key keeps its state across the reload), bob's next
+	// request leaves 1, not 0.
+	testcaddy.Load(t, testcaddy.Global("")+limitConfig(site, "zone per_key { \n requests 3/m \n }\n headers ietf", up))
+	client.CloseIdleConnections() // the reload closed them
+	resp, _ = post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-bob-"+site)
+	if got := resp.Header.Get("Ratelimit"); resp.StatusCode != 200 || !strings.Contains(got, `"per_key";r=1`) {
+		t.Fatalf("bob 3 (per_key alone): %d, RateLimit %q, want r=1: the refused request's charge stayed in the store", resp.StatusCode, got)
 	}
 }
 
