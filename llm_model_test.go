@@ -3,6 +3,7 @@ package llmgate_test
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,14 +72,23 @@ func TestModelRouting(t *testing.T) {
 }
 
 func TestModelZoneLimitsOnlyItsModels(t *testing.T) {
+	// Beside a default zone that every request counts in.
+	port := fmt.Sprint(testcaddy.FreePort(t))
 	site, openai, _ := modelSite(t, `llm_ratelimit {
-		zone gpt4_`+fmt.Sprint(testcaddy.FreePort(t))+` {
+		zone gpt4_`+port+` {
 			match llm_model gpt-4*
 			requests 1/m
 		}
+		zone all_`+port+` {
+			requests 100/m
+		}
 	}`)
+	var allLeft []string
 	send := func(model string) int {
 		resp, _ := post(t, site+"/v1/chat/completions", `{"model":"`+model+`","messages":[]}`)
+		if resp.StatusCode == 200 {
+			allLeft = append(allLeft, resp.Header.Get("X-Ratelimit-Remaining-Requests"))
+		}
 		return resp.StatusCode
 	}
 	if s := send("gpt-4o"); s != 200 {
@@ -94,6 +104,12 @@ func TestModelZoneLimitsOnlyItsModels(t *testing.T) {
 	}
 	if openai.Calls() != 4 {
 		t.Errorf("upstream calls %d, want 4", openai.Calls())
+	}
+	// The gpt-4o answer shows its own zone, the tightest (0 left); the
+	// others the default zone's, where every admitted request counted and
+	// the refused one was given back.
+	if want := []string{"0", "98", "97", "96"}; !slices.Equal(allLeft, want) {
+		t.Errorf("remaining requests %v, want %v", allLeft, want)
 	}
 }
 
