@@ -67,20 +67,25 @@ func (h *Cache) Provision(ctx caddy.Context) error {
 // ServeHTTP answers from the cache or passes the request on.
 func (h *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	withPlaceholders(r)
+	// Read when used, from the answer's Cache-Status: a deferred header
+	// is set as the answer starts, before Serve returns.
+	replacer(r).Map(func(key string) (any, bool) {
+		if key != phCache {
+			return nil, false
+		}
+		switch result := cacheResult(w.Header().Get("Cache-Status")); result {
+		case "stored", "coalesced":
+			return "miss", true
+		default:
+			return result, true
+		}
+	})
 	err := h.cache.Serve(w, withBodyMemo(r), next)
 	result := cacheResult(w.Header().Get("Cache-Status"))
 	cacheRequests.WithLabelValues(result).Inc()
-	placeholder := result
-	switch result {
-	case "hit", "coalesced":
+	if result == "hit" || result == "coalesced" {
 		cacheSaved.Inc()
-	case "stored":
-		placeholder = "miss"
 	}
-	if placeholder == "coalesced" {
-		placeholder = "miss"
-	}
-	replacer(r).Set(phCache, placeholder)
 	return err
 }
 

@@ -59,10 +59,13 @@ func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
 	log_append llm_cache {http.llm.cache}
 	log_append llm_model {http.llm.model}
 	log_append llm_zone {http.llm.ratelimit.zone}
+	log_append llm_prompt {http.llm.usage.prompt_tokens}
+	log_append llm_completion {http.llm.usage.completion_tokens}
 	log_append llm_total {http.llm.usage.total_tokens}
 	header {
 		defer
 		X-LLM-Model {http.llm.model}
+		X-LLM-Cache {http.llm.cache}
 	}
 	%s
 	llm_ratelimit {
@@ -90,6 +93,9 @@ func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
 	}
 	if got := r1.Header.Get("X-Llm-Model"); got != "gpt-4o-mini" {
 		t.Errorf("header placeholder {http.llm.model} = %q", got)
+	}
+	if got1, got2 := r1.Header.Get("X-Llm-Cache"), r2.Header.Get("X-Llm-Cache"); got1 != "miss" || got2 != "hit" {
+		t.Errorf("header placeholder {http.llm.cache} = %q then %q, want miss then hit", got1, got2)
 	}
 
 	after := scrape(t)
@@ -140,7 +146,7 @@ func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
 		t.Fatalf("%d access log lines", len(lines))
 	}
 	for i, want := range []map[string]any{
-		{"llm_cache": "miss", "llm_model": "gpt-4o-mini", "llm_total": 42.0},
+		{"llm_cache": "miss", "llm_model": "gpt-4o-mini", "llm_prompt": 30.0, "llm_completion": 12.0, "llm_total": 42.0},
 		{"llm_cache": "hit", "llm_model": "gpt-4o-mini"},
 		{"llm_cache": "bypass"},
 		{"llm_zone": zone, "llm_model": "gpt-4.1"},
