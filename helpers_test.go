@@ -14,8 +14,8 @@ import (
 // client is a plain HTTP client for raw requests to the Caddy under test.
 var client = &http.Client{Timeout: 30 * time.Second}
 
-// post sends body to url with header pairs ("Name", "value", ...) and
-// returns the answer with its body read. The default credential is unique
+// post sends body to url with header pairs ("Name", "value", ...; "Host"
+// sets the request's host) and returns the answer with its body read. The default credential is unique
 // to the site (each test gets a fresh port), because cache entries outlive
 // a config, as they should, and must not leak from one test into the next.
 func post(t *testing.T, url, body string, header ...string) (*http.Response, string) {
@@ -38,6 +38,10 @@ func send(t *testing.T, url, body string, header ...string) (*http.Response, str
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer sk-test-"+req.URL.Host)
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := client.Do(req)

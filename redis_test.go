@@ -1,6 +1,7 @@
 package llmgate_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/llmgate/caddy-llmgate/internal/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
 	"github.com/llmgate/caddy-llmgate/internal/testredis"
+	"github.com/redis/go-redis/v9"
 )
 
 // processGlobal is the global options block of a second Caddy instance.
@@ -56,20 +58,23 @@ func TestRedisSharedByTwoInstances(t *testing.T) {
 		t.Fatalf("statuses across two instances: %s", got)
 	}
 
-	// An answer stored through one instance is a hit on the other.
+	// An answer stored through one instance is a hit on the other. The
+	// instances answer to one name, as behind a load balancer: the host
+	// the client asked for is part of the cache key.
+	lb := strings.TrimPrefix(site1, "http://")
 	resp, _ := post(t, site1+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-cache")
 	if got := resp.Header.Get("Cache-Status"); got != "llmgate; fwd=miss; stored" {
 		t.Fatalf("instance 1: Cache-Status %q", got)
 	}
 	calls := up.Calls()
-	resp, body := post(t, site2+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-cache")
+	resp, body := post(t, site2+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-cache", "Host", lb)
 	if got := resp.Header.Get("Cache-Status"); !strings.HasPrefix(got, "llmgate; hit") || up.Calls() != calls {
 		t.Fatalf("instance 2: Cache-Status %q, upstream calls %d → %d: %s", got, calls, up.Calls(), body)
 	}
 
 	// A stream too: the same events, replayed by the other instance.
 	stream := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"shared stream"}]}`
-	resp, first := post(t, site2+"/v1/chat/completions", stream, "Authorization", "Bearer sk-cache")
+	resp, first := post(t, site2+"/v1/chat/completions", stream, "Authorization", "Bearer sk-cache", "Host", lb)
 	if got := resp.Header.Get("Cache-Status"); got != "llmgate; fwd=miss; stored" || !strings.HasSuffix(first, "data: [DONE]\n\n") {
 		t.Fatalf("stream through instance 2: Cache-Status %q: %s", got, first)
 	}
@@ -80,6 +85,38 @@ func TestRedisSharedByTwoInstances(t *testing.T) {
 	}
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
 		t.Fatalf("replayed stream Content-Type %q", ct)
+	}
+
+	// Nothing in Redis names a credential: every key is llmgate's and
+	// hashed, and no key or value holds a caller's key.
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	defer rdb.Close()
+	ctx := context.Background()
+	keys, err := rdb.Keys(ctx, "*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("redis keys: %v %v", keys, err)
+	}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, "llmgate:rl:") && !strings.HasPrefix(k, "llmgate:cache:") {
+			t.Errorf("redis key %q is not llmgate's", k)
+		}
+		var value string
+		switch typ := rdb.Type(ctx, k).Val(); typ {
+		case "string":
+			value = rdb.Get(ctx, k).Val()
+		case "hash":
+			value = fmt.Sprint(rdb.HGetAll(ctx, k).Val())
+		case "zset":
+			value = fmt.Sprint(rdb.ZRangeWithScores(ctx, k, 0, -1).Val())
+		case "none": // expired meanwhile
+		default:
+			t.Errorf("redis key %q of unexpected type %s", k, typ)
+		}
+		for _, secret := range []string{"sk-shared", "sk-cache"} {
+			if strings.Contains(k, secret) || strings.Contains(value, secret) {
+				t.Errorf("redis key %q (or its value) holds the credential %q", k, secret)
+			}
+		}
 	}
 }
 
