@@ -18,7 +18,7 @@ type jsonState struct {
 
 func (js *jsonState) startLine(src []byte, i int) {
 	js.line, js.inString = i, false
-	j := skipBlanks(src, i)
+	j := skipLineSpace(src, i)
 	switch {
 	case j == len(src):
 		js.json = false
@@ -26,9 +26,23 @@ func (js *jsonState) startLine(src []byte, i int) {
 		js.json = true
 	default:
 		e := runEnd(src, j, classScalar)
-		e = skipBlanks(src, e)
-		js.json = e > j && (e == len(src) || src[e] == '\n' || src[e] == '\r')
+		if e == j {
+			js.json = false
+			break
+		}
+		e = skipLineSpace(src, e)
+		js.json = e == len(src) || src[e] == '\n'
 	}
+}
+
+// skipLineSpace skips JSON's whitespace but the newline, which ends a
+// line: blanks and carriage returns (a line may end in "\r\n", or hold a
+// lone "\r" anywhere).
+func skipLineSpace(src []byte, i int) int {
+	for i < len(src) && (src[i] == ' ' || src[i] == '\t' || src[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // at returns whether the line of index i is JSON, and whether i is inside one
