@@ -140,6 +140,11 @@ func scanAnswer(b []byte, text *int64) (f fields, ok bool) {
 			}
 			continue
 		case tokOpen, tokList:
+			if inUsage > 0 && s.depth == inUsage+1 {
+				// A count given again as an object or array: the last
+				// member of a name is the one that counts, and it is none.
+				f.unset(fieldOf(key))
+			}
 			if tok == tokOpen && inUsage == 0 && isUsage(s.depth, top, second) {
 				// The last usage object of a text is the one that counts.
 				inUsage = s.depth
@@ -178,11 +183,22 @@ func (f *fields) set(i int, atom []byte) bool {
 		return true
 	}
 	n, isNull, ok := count(atom)
-	if ok && !isNull {
+	switch {
+	case ok && isNull:
+		f.unset(i) // the last member of a name counts
+	case ok:
 		f.n[i] = n
 		f.found |= 1 << i
 	}
 	return ok
+}
+
+// unset forgets field i (none when i < 0).
+func (f *fields) unset(i int) {
+	if i >= 0 {
+		f.n[i] = 0
+		f.found &^= 1 << i
+	}
 }
 
 // isUsage reports whether an object opened at depth, inside the members
