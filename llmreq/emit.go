@@ -3,6 +3,7 @@ package llmreq
 import (
 	"bytes"
 	"slices"
+	"unicode/utf8"
 )
 
 // emitRoot writes the canonical form of the scanned value and, when it is an
@@ -74,19 +75,19 @@ func (p *parser) emitObject(out []byte, i int, tops *[]member) []byte {
 }
 
 // compareKeys orders the member names at node indices a and b by their
-// decoded bytes. Names that decode alike but are written differently (only
-// possible with bytes that are not UTF-8 against lone surrogate escapes) are
-// ordered by their canonical text, so the order is total and deterministic.
+// bytes as a decoder that replaces what is not UTF-8 with U+FFFD reads them
+// (encoding/json does). Names that read alike there compare equal, so the
+// stable sort keeps them in their input order: written differently ("\xf5"
+// and "\x87", or two lone surrogates), they are one name to such a decoder,
+// whose last member wins, and reordering them would give two bodies that
+// mean different things one key.
 func (p *parser) compareKeys(a, b int) int {
 	na, nb := &p.nodes[a], &p.nodes[b]
 	ka, kb := p.buf[na.start+1:na.end-1], p.buf[nb.start+1:nb.end-1]
-	if !na.esc && !nb.esc {
+	if !na.esc && !nb.esc && utf8.Valid(ka) && utf8.Valid(kb) {
 		return bytes.Compare(ka, kb) // canonical text is the decoded text
 	}
-	p.ka = appendDecoded(p.ka[:0], ka)
-	p.kb = appendDecoded(p.kb[:0], kb)
-	if c := bytes.Compare(p.ka, p.kb); c != 0 {
-		return c
-	}
-	return bytes.Compare(ka, kb)
+	p.ka = appendDecoded(p.ka[:0], ka, true)
+	p.kb = appendDecoded(p.kb[:0], kb, true)
+	return bytes.Compare(p.ka, p.kb)
 }

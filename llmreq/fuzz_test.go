@@ -38,7 +38,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("fields differ between input and canonical form: %+v, %+v", q, again)
 		}
 		if len(q.tops) > 0 {
-			name := string(appendDecoded(nil, q.name(q.tops[0])))
+			name := string(appendDecoded(nil, q.name(q.tops[0]), false))
 			var w bytes.Buffer
 			if err := q.WriteCanonical(&w, []string{name}); err != nil {
 				t.Fatal(err)

@@ -121,7 +121,7 @@ func (q *Request) extract() {
 		}
 	}
 	if bytes.IndexByte(model, '\\') >= 0 {
-		model = appendDecoded(nil, model)
+		model = appendDecoded(nil, model, false)
 	}
 	q.Model = string(model)
 	q.MaxOutputTokens = max(maxTokens, maxCompletion, maxOutput)
@@ -211,7 +211,7 @@ func (q *Request) ignored(m member, names []string) bool {
 	name := q.name(m)
 	if m.esc {
 		var scratch [64]byte
-		name = appendDecoded(scratch[:0], name)
+		name = appendDecoded(scratch[:0], name, false)
 	}
 	for _, s := range names {
 		if string(name) == s {

@@ -181,22 +181,36 @@ func hex4(s []byte, i int) (rune, bool) {
 // appendDecoded appends the bytes a canonical string (without its quotes)
 // stands for. A lone surrogate escape becomes its generalized UTF-8 form
 // (three bytes starting 0xED), which orders it among the other code points.
-func appendDecoded(dst, s []byte) []byte {
+// When lossy, it decodes as encoding/json (and most decoders) do instead:
+// a lone surrogate escape, and every byte that is not UTF-8, become U+FFFD.
+func appendDecoded(dst, s []byte, lossy bool) []byte {
 	for {
 		i := bytes.IndexByte(s, '\\')
 		if i < 0 {
-			return append(dst, s...)
+			i = len(s)
 		}
-		dst = append(dst, s[:i]...)
+		if lossy && !utf8.Valid(s[:i]) {
+			for _, r := range string(s[:i]) {
+				dst = utf8.AppendRune(dst, r) // U+FFFD for each bad byte
+			}
+		} else {
+			dst = append(dst, s[:i]...)
+		}
+		if i == len(s) {
+			return dst
+		}
 		if s[i+1] != 'u' {
 			dst = append(dst, s[i+1])
 			s = s[i+2:]
 			continue
 		}
 		r, _ := hex4(s, i+2)
-		if r < 0x20 {
+		switch {
+		case r < 0x20:
 			dst = append(dst, byte(r))
-		} else {
+		case lossy:
+			dst = utf8.AppendRune(dst, utf8.RuneError) // only lone surrogates stay escaped
+		default:
 			dst = append(dst, 0xe0|byte(r>>12), 0x80|byte(r>>6)&0x3f, 0x80|byte(r)&0x3f)
 		}
 		s = s[i+6:]
