@@ -524,7 +524,7 @@ sleep 0.5
 grep -q "$SECRET_KEY" "$WORK/caddy/log_json/access.log" || die "the plain json access log does not show the x-api-key it was sent"
 grep -q "$SECRET_KEY" "$WORK/caddy/log_redact/access.log" && die "format llm_redact let the x-api-key into the access log"
 grep -q 'REDACTED' "$WORK/caddy/log_redact/access.log" || die "format llm_redact wrote no [REDACTED] mark"
-REDACTED_LINE=$(grep -o -m 1 '"X-Api-Key":\[[^]]*\]' "$WORK/caddy/log_redact/access.log" || true)
+REDACTED_LINE=$(grep -o -m 1 '"X-Api-Key":\["[^"]*"\]' "$WORK/caddy/log_redact/access.log" || true)
 rounds access_log fixed log_json log_redact
 WRK_HEADERS=()
 record_rss access_log log_json log_redact
