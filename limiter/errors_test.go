@@ -100,3 +100,43 @@ func TestMiddlewareOnStoreFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreFailureKeepsConcurrencyCaps: with the rate store down and
+// FailClosed unset, the rates go unenforced, but a zone's concurrency cap
+// lives in this process and still holds.
+func TestStoreFailureKeepsConcurrencyCaps(t *testing.T) {
+	var reported atomic.Int32
+	l, err := New([]Zone{{Name: "z", Requests: Rate{Count: 1, Per: time.Hour}, Concurrency: 1, Buckets: brokenStore{}}},
+		Options{OnError: func(error) { reported.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	release := make(chan struct{})
+	srv := serve(t, l, HeadersOpenAI, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	ctx := context.Background()
+	held := make(chan answer, 1)
+	go func() { held <- get(ctx, srv.URL, "k") }()
+	eventually(t, "the slot held", func() bool { return l.zones[0].InFlight.Held(hashKey("z", "k")) == 1 })
+	if a := get(ctx, srv.URL, "k"); a.status != http.StatusTooManyRequests || !strings.Contains(a.body, `"type":"concurrency"`) {
+		t.Fatalf("second request of the key while the store is down: %d %s, want the concurrency 429", a.status, a.body)
+	}
+	close(release)
+	if a := <-held; a.status != http.StatusOK {
+		t.Fatalf("the request holding the slot: %d", a.status)
+	}
+	// The rate (1 an hour) is not enforced while its store fails.
+	for i := range 3 {
+		if a := get(ctx, srv.URL, "k"); a.status != http.StatusOK {
+			t.Fatalf("request %d after the slot freed: %d", i, a.status)
+		}
+	}
+	if n := reported.Load(); n != 5 {
+		t.Errorf("%d store errors reported, want one a request (5)", n)
+	}
+}

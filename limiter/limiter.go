@@ -137,13 +137,14 @@ func (l *Limiter) Admit(ctx context.Context, keys []string) (*Ticket, error) {
 //
 // The error reports a failing store only; nothing is held then.
 func (l *Limiter) AdmitTokens(ctx context.Context, keys []string, estimate int64) (*Ticket, error) {
-	return l.admit(ctx, keys, estimate, nil)
+	return l.admit(ctx, keys, estimate, true, nil)
 }
 
-// admit is AdmitTokens; beforeWait, when set, runs each time the request
+// admit is AdmitTokens, or with rates unset the decision of the
+// concurrency caps alone; beforeWait, when set, runs each time the request
 // has its place in a line (a leaky bucket's, a concurrency slot's) and is
 // about to wait there.
-func (l *Limiter) admit(ctx context.Context, keys []string, estimate int64, beforeWait func()) (*Ticket, error) {
+func (l *Limiter) admit(ctx context.Context, keys []string, estimate int64, rates bool, beforeWait func()) (*Ticket, error) {
 	if len(keys) != len(l.zones) {
 		return nil, fmt.Errorf("limiter: %d keys for %d zones", len(keys), len(l.zones))
 	}
@@ -165,9 +166,13 @@ func (l *Limiter) admit(ctx context.Context, keys []string, estimate int64, befo
 	}
 	// Rates first: they decide at once, so a refusal comes before anyone
 	// waits.
-	wait, waiter, err := l.chargeRates(ctx, t, estimate)
-	if err != nil {
-		return nil, err
+	var wait time.Duration
+	var waiter int
+	if rates {
+		var err error
+		if wait, waiter, err = l.chargeRates(ctx, t, estimate); err != nil {
+			return nil, err
+		}
 	}
 	if t.Allowed && l.takeSlots(ctx, t, beforeWait) && wait > 0 {
 		l.waitTurn(ctx, t, wait, waiter, beforeWait)

@@ -12,8 +12,9 @@ import (
 
 // Report tells how a request Serve decided went.
 type Report struct {
-	// Ticket is the decision (see Ticket.Allowed and Ticket.Zone); nil
-	// when a store failed and the request went on unlimited.
+	// Ticket is the decision (see Ticket.Allowed and Ticket.Zone): that of
+	// the concurrency caps alone when a store failed; nil when a store
+	// failed and FailClosed refused the request.
 	Ticket *Ticket
 	// Usage is the tokens the answer cost, when a zone limits tokens and
 	// the answer said or Serve estimated it; zero otherwise.
@@ -29,8 +30,9 @@ type Report struct {
 // does not apply) and runs next if it is admitted. Refused requests get
 // WriteRefusal's answer; admitted ones carry the headers of style on their
 // answer, replacing any next set. A client that leaves while its request
-// waits gets no answer. When a store fails, the request is admitted
-// unlimited, or answered 503 with FailClosed. The error is next's.
+// waits gets no answer. When a store fails, the request is decided by the
+// concurrency caps alone, or answered 503 with FailClosed. The error is
+// next's.
 //
 // With token zones, the request reserves an estimate of its tokens (the
 // text of its JSON body at about 4 bytes a token, plus its max_tokens)
@@ -46,7 +48,8 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		q, _ = llmreq.Inspect(r, l.opts.MaxBody)
 		estimate = usage.Estimate(q)
 	}
-	t, err := l.admit(r.Context(), keys, estimate, func() { watchClient(r, l.opts.MaxBody) })
+	beforeWait := func() { watchClient(r, l.opts.MaxBody) }
+	t, err := l.admit(r.Context(), keys, estimate, true, beforeWait)
 	if err != nil {
 		if l.opts.OnError != nil {
 			l.opts.OnError(err)
@@ -55,13 +58,16 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte(storeDownBody))
+			if l.opts.Report != nil {
+				l.opts.Report(r, Report{})
+			}
 			return nil
 		}
-		err = next.ServeHTTP(w, r)
-		if l.opts.Report != nil {
-			l.opts.Report(r, Report{})
+		// The rates go unenforced while their store fails; the
+		// concurrency caps, kept in this process, still hold.
+		if t, err = l.admit(r.Context(), keys, 0, false, beforeWait); err != nil {
+			return err
 		}
-		return err
 	}
 	if !t.Allowed {
 		if r.Context().Err() == nil {
