@@ -1,6 +1,7 @@
 package sse
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 )
@@ -38,7 +39,13 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("byte by byte:\n%v\nwhole:\n%v", evs, whole)
 		}
 		for _, ev := range whole {
-			alone := parseChunks(new(Parser), []byte(ev.raw))
+			raw := []byte(ev.raw)
+			if bytes.HasPrefix(raw, []byte(bom)) {
+				// A mark that starts a stream is dropped; this one, later
+				// in the stream, begins the event's first line.
+				raw = append([]byte(bom), raw...)
+			}
+			alone := parseChunks(new(Parser), raw)
 			if len(alone) != 1 || alone[0] != ev {
 				t.Fatalf("Raw %q parses alone into %v, want %v", ev.raw, alone, ev)
 			}
