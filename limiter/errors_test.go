@@ -113,12 +113,7 @@ func TestStoreFailureKeepsConcurrencyCaps(t *testing.T) {
 	}
 	defer l.Close()
 	release := make(chan struct{})
-	srv := serve(t, l, HeadersOpenAI, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
+	srv := serve(t, l, HeadersOpenAI, holdUntil(release))
 	ctx := context.Background()
 	held := make(chan answer, 1)
 	go func() { held <- get(ctx, srv.URL, "k") }()

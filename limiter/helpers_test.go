@@ -61,6 +61,17 @@ var okHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 	_, _ = io.WriteString(w, "ok")
 })
 
+// holdUntil is a handler that answers 200 once release is closed, or ends
+// when its client leaves: a long LLM call, holding its slot meanwhile.
+func holdUntil(release <-chan struct{}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+}
+
 // serve starts a real HTTP server running next behind l's Middleware.
 func serve(t testing.TB, l *Limiter, style HeaderStyle, next http.Handler) *httptest.Server {
 	t.Helper()

@@ -100,12 +100,7 @@ func TestConcurrencyOverHTTP(t *testing.T) {
 			inFlight := l.zones[0].InFlight
 			held := func(raw string) int { return inFlight.Held(hashKey("conc", raw)) }
 			release := make(chan struct{})
-			srv := serve(t, l, HeadersOpenAI, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				select {
-				case <-release:
-				case <-r.Context().Done():
-				}
-			}))
+			srv := serve(t, l, HeadersOpenAI, holdUntil(release))
 			ctx := context.Background()
 
 			leaving, leave := context.WithCancel(ctx)
