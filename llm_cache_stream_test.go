@@ -247,6 +247,7 @@ func TestCacheCoalesceJSON(t *testing.T) {
 	t.Cleanup(waiting.CloseIdleConnections)
 	type answer struct {
 		status, cacheStatus, body string
+		header                    http.Header
 	}
 	answers := make(chan answer, n)
 	var read sync.WaitGroup
@@ -270,7 +271,7 @@ func TestCacheCoalesceJSON(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
-		answers <- answer{resp.Status, resp.Header.Get("Cache-Status"), string(b)}
+		answers <- answer{resp.Status, resp.Header.Get("Cache-Status"), string(b), resp.Header}
 	}
 	go ask(false)
 	for up.CallsTo("/v1/chat/completions") == 0 {
@@ -294,6 +295,7 @@ func TestCacheCoalesceJSON(t *testing.T) {
 			t.Fatalf("answers differ:\n%s\n%s", a.body, first)
 		}
 		first = a.body
+		checkFollowerHeader(t, a.cacheStatus, a.header)
 		switch s := a.cacheStatus; {
 		case strings.HasPrefix(s, "llmgate; hit"):
 			statuses["hit"]++ // came after the answer was stored
@@ -324,6 +326,7 @@ func TestCacheCoalesceStream(t *testing.T) {
 
 	type result struct {
 		content, cacheStatus string
+		header               http.Header
 		err                  error
 	}
 	results := make(chan result, n)
@@ -342,11 +345,11 @@ func TestCacheCoalesceStream(t *testing.T) {
 				firstEvent.Done()
 			}
 		}
-		status := ""
+		status, header := "", http.Header{}
 		if resp != nil {
-			status = resp.Header.Get("Cache-Status")
+			status, header = resp.Header.Get("Cache-Status"), resp.Header
 		}
-		results <- result{b.String(), status, s.Err()}
+		results <- result{b.String(), status, header, s.Err()}
 	}
 	go start()
 	for up.CallsTo("/v1/chat/completions") == 0 {
@@ -374,6 +377,7 @@ func TestCacheCoalesceStream(t *testing.T) {
 			t.Fatalf("content %q, first %q", r.content, first)
 		}
 		first = r.content
+		checkFollowerHeader(t, r.cacheStatus, r.header)
 		statuses[r.cacheStatus]++
 	}
 	if statuses["llmgate; fwd=miss; stored"] != 1 || statuses["llmgate; fwd=miss; collapsed"] != n-1 {
@@ -381,5 +385,26 @@ func TestCacheCoalesceStream(t *testing.T) {
 	}
 	if got := up.CallsTo("/v1/chat/completions"); got != 1 {
 		t.Fatalf("upstream calls %d, want 1", got)
+	}
+}
+
+// checkFollowerHeader checks that an answer shared from another request's
+// upstream call carries what a hit carries, and none of the upstream's own
+// headers (its cookies, organisation, request id), which are the leader's;
+// the leader gets them.
+func checkFollowerHeader(t *testing.T, cacheStatus string, h http.Header) {
+	t.Helper()
+	if h.Get("Content-Type") == "" {
+		t.Errorf("%s: no Content-Type", cacheStatus)
+	}
+	own := []string{"Set-Cookie", "Openai-Organization", "X-Request-Id"}
+	for _, k := range own {
+		got := h.Get(k)
+		switch {
+		case strings.Contains(cacheStatus, "collapsed") && got != "":
+			t.Errorf("%s: the follower got the leader's %s: %q", cacheStatus, k, got)
+		case strings.HasSuffix(cacheStatus, "stored") && got == "":
+			t.Errorf("%s: the leader lost its %s", cacheStatus, k)
+		}
 	}
 }

@@ -198,7 +198,6 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, f *fligh
 		f.mu.Unlock()
 		defer context.AfterFunc(r.Context(), func() { f.leave(nil) })()
 		up = r.WithContext(ctx)
-		cw.before = w.Header().Clone()
 		defer c.flights.remove(key, f)
 	}
 	finished := false

@@ -169,7 +169,10 @@ func TestCoalesceStreamLive(t *testing.T) {
 	for i := range readers {
 		resp := send(t, context.Background(), srv.URL, streamBody)
 		defer resp.Body.Close()
-		if cs := resp.Header.Get("Cache-Status"); cs != "llmgate; fwd=miss; collapsed" || resp.Header.Get("X-Upstream") != "yes" {
+		// The upstream's own headers are the leader's: a follower gets
+		// what a hit gets.
+		if cs := resp.Header.Get("Cache-Status"); cs != "llmgate; fwd=miss; collapsed" || resp.Header.Get("X-Upstream") != "" ||
+			resp.Header.Get("Content-Type") != "text/event-stream; charset=utf-8" {
 			t.Fatalf("follower headers %v", resp.Header)
 		}
 		readers[i] = &eventReader{body: resp.Body}

@@ -24,7 +24,7 @@ type flight struct {
 
 	mu        sync.Mutex
 	status    int         // 0 until the answer's header is written
-	header    http.Header // the headers of the answer itself, for followers
+	header    http.Header // the headers followers get (see followerHeader)
 	stream    bool        // followers get the bytes as they arrive
 	buf       []byte      // the answer's bytes from offset base on
 	base      int64

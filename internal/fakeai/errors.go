@@ -166,6 +166,8 @@ func (c *call) rateLimitHeaders() {
 		return
 	}
 	h.Set("x-request-id", "req_fake_"+c.num())
+	h.Set("openai-organization", "org-fake")
+	h.Set("Set-Cookie", "__cf_bm=fake"+c.num()+"; path=/; HttpOnly")
 	h.Set("openai-version", "2020-10-01")
 	h.Set("x-ratelimit-limit-requests", "10000")
 	h.Set("x-ratelimit-remaining-requests", "9999")
