@@ -1,9 +1,12 @@
 package llmgate_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -267,4 +270,46 @@ func TestRateLimitOpenAIClientRetriesThrough(t *testing.T) {
 		t.Error("no request was refused: the limit did not bite")
 	}
 	t.Logf("%d refusals retried by the SDK", refused)
+}
+
+// TestRateLimitLeakySlowBodyHoldsNoPlace: a request whose client sends its
+// body slowly takes its place in a leaky bucket's line only once the body
+// is in. Were the place taken on arrival, it would pass while the body
+// trickles in, and the slow request would then leave together with the
+// ones queued behind it, above the rate.
+func TestRateLimitLeakySlowBodyHoldsNoPlace(t *testing.T) {
+	site, up := limitSite(t, fmt.Sprintf("zone leaky_slow_%d { \n key static \n requests 1/30s \n burst 4 \n algorithm leaky_bucket \n max_wait 60s \n }", testcaddy.FreePort(t)))
+	// The slow client: headers, then half its body, then nothing.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(site, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
+		"Authorization: Bearer sk-slow\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n",
+		strings.TrimPrefix(site, "http://"), len(chatBody))
+	// Caddy asks for the body once a handler reads it.
+	rd := bufio.NewReader(conn)
+	if line, err := rd.ReadString('\n'); err != nil || !strings.Contains(line, "100 Continue") {
+		t.Fatalf("waiting for 100 Continue: %q %v", line, err)
+	}
+	if _, err := rd.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(conn, chatBody[:len(chatBody)/2]); err != nil {
+		t.Fatal(err)
+	}
+	// A complete request now leaves at once: the slow one holds no place.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, site+"/v1/chat/completions", strings.NewReader(chatBody))
+	req.Header.Set("Authorization", "Bearer sk-fresh")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("a complete request behind a slow body: %v (it was queued behind a body not yet sent)", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || up.Calls() != 1 {
+		t.Fatalf("a complete request behind a slow body: %d, upstream calls %d", resp.StatusCode, up.Calls())
+	}
 }

@@ -1,12 +1,17 @@
 package llmgate_test
 
 import (
+	"bufio"
+	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/llmgate/caddy-llmgate/internal/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
@@ -180,5 +185,87 @@ func TestTokensCacheHitIsFree(t *testing.T) {
 	s3, _, _ := ask(t, site, "/v1/chat/completions", "other", false, "1,1")
 	if s1 != 200 || s2 != 200 || s3 != 200 || up.Calls() != 2 {
 		t.Fatalf("statuses %d %d %d, upstream calls %d", s1, s2, s3, up.Calls())
+	}
+}
+
+// TestTokensCoalescedCallIsChargedInFull: a leader starts a stream that
+// reports 40,000 tokens, a follower joins it in flight, and the leader's
+// client leaves. The upstream call goes on for the follower, so it costs
+// its whole usage, charged to the leader; the follower's share is free, as
+// a hit is. Were the leader charged only what reached its client, the pair
+// would get a 40,000-token answer for a few tokens.
+func TestTokensCoalescedCallIsChargedInFull(t *testing.T) {
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	tp := newTap(t, up, 2) // the upstream holds its second event back
+	site := testcaddy.Site(t)
+	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`
+%s {
+	llm_ratelimit {
+		zone tok_coalesce_%d {
+			tokens 1000000/d
+		}
+	}
+	llm_cache
+	reverse_proxy %s
+}
+`, site, testcaddy.FreePort(t), tp.srv.URL))
+	probe := func() int {
+		t.Helper()
+		s, rem, body := ask(t, site, "/v1/chat/completions", fmt.Sprintf("probe %d", time.Now().UnixNano()), false, "1,1")
+		if s != 200 {
+			t.Fatalf("probe: %d %s", s, body)
+		}
+		return rem
+	}
+	before := probe() // a JSON answer is one write: the tap lets it pass
+
+	const body = `{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"shared"}]}`
+	start := func(ctx context.Context) (*http.Response, *bufio.Reader) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, site+"/v1/chat/completions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer sk-tokens")
+		req.Header.Set("x-fake-usage", "30000,10000")
+		// Long enough that writes to a client that left fail.
+		req.Header.Set("x-fake-size", "200000")
+		req.Header.Set("x-fake-chunks", "50")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd := bufio.NewReader(resp.Body)
+		if line, err := rd.ReadString('\n'); err != nil || !strings.HasPrefix(line, "data: ") {
+			t.Fatalf("first event: %q %v", line, err)
+		}
+		return resp, rd
+	}
+	leaderCtx, leave := context.WithCancel(context.Background())
+	leader, _ := start(leaderCtx)
+	follower, rest := start(context.Background())
+	defer follower.Body.Close()
+	if cs := follower.Header.Get("Cache-Status"); !strings.Contains(cs, "collapsed") {
+		t.Fatalf("the second request did not join the first: Cache-Status %q", cs)
+	}
+	leave()
+	leader.Body.Close()
+	close(tp.release)
+	all, err := io.ReadAll(rest)
+	if err != nil || !strings.Contains(string(all), `"total_tokens":40000`) || !strings.Contains(string(all), "[DONE]") {
+		t.Fatalf("the follower's stream: %v\n%s", err, all)
+	}
+	if n := up.CallsTo("/v1/chat/completions"); n != 2 { // the probe and the shared call
+		t.Fatalf("upstream calls %d, want 2", n)
+	}
+	// The leader's request settles once the upstream call is over, which
+	// may be a moment after the follower has read its end.
+	var spent int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		if spent = before - probe(); spent >= 39000 {
+			break
+		}
+	}
+	// Each probe costs 2 tokens and the reservation of the next; the
+	// bucket refills about 12 tokens a second.
+	if spent < 39000 || spent > 41000 {
+		t.Fatalf("the shared call cost %d tokens, want 40,000", spent)
 	}
 }

@@ -18,11 +18,10 @@ import (
 // stream is whole only when its terminal event came.
 type capture struct {
 	http.ResponseWriter
-	f      *flight
-	fwd    string
-	max    int64
-	before http.Header // headers set before next ran; nil when nobody can follow
-	ended  func()      // called once a stream's clean end arrived, before it is passed on
+	f     *flight
+	fwd   string
+	max   int64
+	ended func() // called once a stream's clean end arrived, before it is passed on
 
 	wroteHeader bool
 	storing     bool  // the answer may still be stored
@@ -31,7 +30,7 @@ type capture struct {
 	written     int64
 	events      sse.Parser
 	ending      sse.Ending
-	gone        bool // the client failed while followers listen: write no more
+	gone        bool // the client failed while followers listen: its errors are not passed on
 }
 
 func (c *capture) WriteHeader(code int) {
@@ -53,26 +52,32 @@ func (c *capture) WriteHeader(code int) {
 	c.storing = code == http.StatusOK && (c.stream || isJSON(mt)) &&
 		identity(h.Get("Content-Encoding")) && c.length <= c.max
 	c.events.MaxEvent = int(min(c.max, math.MaxInt))
-	c.f.start(code, c.answerHeader(h), c.stream, c.storing, c.length)
+	c.f.start(code, c.followerHeader(h), c.stream, c.storing, c.length)
 	h.Add(statusHeader, forwardStatus(c.fwd, code, c.storing))
 	c.ResponseWriter.WriteHeader(code)
 }
 
-// answerHeader returns the headers the handlers after the cache set: the
-// answer's own, which followers get too; the ones set before belong to the
-// leader's request alone.
-func (c *capture) answerHeader(h http.Header) http.Header {
-	if c.before == nil {
+// followerHeader returns the headers a follower's answer gets, those a hit
+// gets: what its bytes are (type, length, and the encoding when the
+// upstream chose one anyway), and for a shared error when to try again;
+// nothing of the upstream's own (cookies, organisation, request ids),
+// which belong to the leader's request alone. Nil when nobody can follow.
+func (c *capture) followerHeader(h http.Header) http.Header {
+	if !c.f.registered {
 		return nil
 	}
-	out := make(http.Header, len(h))
-	for k, v := range h {
-		if !slices.Equal(v, c.before[k]) {
+	out := make(http.Header, len(shared))
+	for _, k := range shared {
+		if v := h[k]; len(v) > 0 {
 			out[k] = slices.Clone(v)
 		}
 	}
 	return out
 }
+
+// shared are the headers that say how to read an answer's bytes and when
+// to ask again.
+var shared = []string{"Content-Type", "Content-Length", "Content-Encoding", "Retry-After", "Retry-After-Ms"}
 
 func (c *capture) Write(p []byte) (int, error) {
 	if !c.wroteHeader {
@@ -96,11 +101,11 @@ func (c *capture) Write(p []byte) (int, error) {
 		}
 		c.f.wake()
 	}
-	if c.gone {
-		return len(p), nil
-	}
+	// Once the leader's client has gone, the bytes still go down the
+	// chain, for the handlers before the cache that count them (a token
+	// limit charges the whole upstream call to the request that made it).
 	n, err := c.ResponseWriter.Write(p)
-	if err != nil && c.f.followed() {
+	if err != nil && (c.gone || c.f.followed()) {
 		// The leader's client went away, but the upstream call goes on
 		// for the followers: tell the next handler all is well.
 		c.gone = true

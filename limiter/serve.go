@@ -29,10 +29,12 @@ type Report struct {
 // Serve decides r with keys (one per zone given to New, "" where a zone
 // does not apply) and runs next if it is admitted. Refused requests get
 // WriteRefusal's answer; admitted ones carry the headers of style on their
-// answer, replacing any next set. A client that leaves while its request
-// waits gets no answer. When a store fails, the request is decided by the
-// concurrency caps alone, or answered 503 with FailClosed. The error is
-// next's.
+// answer, replacing any next set. A request a leaky bucket zone applies to
+// has its body read (up to MaxBody) before it takes its place in line, so
+// the time its client takes to send it holds no place. A client that
+// leaves while its request waits gets no answer. When a store fails, the
+// request is decided by the concurrency caps alone, or answered 503 with
+// FailClosed. The error is next's.
 //
 // With token zones, the request reserves an estimate of its tokens (the
 // text of its JSON body at about 4 bytes a token, plus its max_tokens)
@@ -49,6 +51,12 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		estimate = usage.Estimate(q)
 	}
 	beforeWait := func() { watchClient(r, l.opts.MaxBody) }
+	if l.queues(keys) {
+		// A place in a leaky bucket's line is a time to leave at. Taken
+		// before a slow body is in, it would pass while the body arrives,
+		// and the request would leave late, together with those behind it.
+		watchClient(r, l.opts.MaxBody)
+	}
 	t, err := l.admit(r.Context(), keys, estimate, true, beforeWait)
 	if err != nil {
 		if l.opts.OnError != nil {
@@ -116,6 +124,19 @@ func (l *Limiter) finish(w http.ResponseWriter, r *http.Request, mw *meterWriter
 // only when the request's turn comes.
 func watchClient(r *http.Request, limit int64) {
 	_, _ = llmreq.Read(r, limit)
+}
+
+// queues reports whether a leaky bucket zone applies to a request with keys.
+func (l *Limiter) queues(keys []string) bool {
+	if len(keys) != len(l.zones) {
+		return false // admit refuses them
+	}
+	for i := range l.zones {
+		if z := &l.zones[i]; z.Algorithm == LeakyBucket && keys[z.index] != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // settle corrects the ticket's token reservation to what the answer cost.
@@ -206,15 +227,18 @@ func kindOf(contentType string) answerKind {
 }
 
 // Write implements http.ResponseWriter: the bytes go to the client first,
-// then to the usage reader.
+// then, all of them, to the usage reader.
 func (w *meterWriter) Write(b []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
 	n, err := w.ResponseWriter.Write(b)
-	if n > 0 {
+	// The upstream spent what it sent, whether or not the client took it:
+	// a call shared with a cache's followers goes on after its own client
+	// has gone, and it all counts.
+	if len(b) > 0 {
 		w.wrote = true
-		w.meter(b[:n])
+		w.meter(b)
 	}
 	return n, err
 }
