@@ -15,7 +15,9 @@ import (
 var client = &http.Client{Timeout: 30 * time.Second}
 
 // post sends body to url with header pairs ("Name", "value", ...; "Host"
-// sets the request's host) and returns the answer with its body read. The default credential is unique
+// sets the request's host, an empty value removes the header, a name
+// given again adds a second value) and returns the answer with its body
+// read. The default credential is unique
 // to the site (each test gets a fresh port), because cache entries outlive
 // a config, as they should, and must not leak from one test into the next.
 func post(t *testing.T, url, body string, header ...string) (*http.Response, string) {
@@ -37,12 +39,20 @@ func send(t *testing.T, url, body string, header ...string) (*http.Response, str
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer sk-test-"+req.URL.Host)
+	given := map[string]bool{}
 	for i := 0; i+1 < len(header); i += 2 {
-		if header[i] == "Host" {
-			req.Host = header[i+1]
-			continue
+		name, value := http.CanonicalHeaderKey(header[i]), header[i+1]
+		switch {
+		case name == "Host":
+			req.Host = value
+		case value == "":
+			req.Header.Del(name)
+		case given[name]:
+			req.Header.Add(name, value)
+		default:
+			req.Header.Set(name, value)
 		}
-		req.Header.Set(header[i], header[i+1])
+		given[name] = true
 	}
 	resp, err := client.Do(req)
 	if err != nil {
