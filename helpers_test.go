@@ -1,6 +1,7 @@
 package llmgate_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -77,4 +78,28 @@ func chat(model, prompt string) openai.ChatCompletionNewParams {
 		Model:    model,
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(prompt)},
 	}
+}
+
+// openAIError is the error OpenAI's SDKs parse, inside {"error": …}.
+type openAIError struct {
+	Message string  `json:"message"`
+	Type    string  `json:"type"`
+	Param   *string `json:"param"`
+	Code    string  `json:"code"`
+}
+
+// parseOpenAIError reads an answer llmgate gave in OpenAI's error shape,
+// and fails the test when it is not one: JSON, with "param":null.
+func parseOpenAIError(t *testing.T, resp *http.Response, body string) openAIError {
+	t.Helper()
+	var e struct {
+		Error openAIError `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("not an error in OpenAI's shape (%v, Content-Type %q): %s", err, resp.Header.Get("Content-Type"), body)
+	}
+	if !strings.Contains(body, `"param":null`) {
+		t.Errorf("param must be null: %s", body)
+	}
+	return e.Error
 }

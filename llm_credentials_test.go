@@ -1,11 +1,12 @@
 package llmgate_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
 )
 
 // postAs is post with the credentials given and no other.
@@ -21,19 +22,8 @@ func assertConflictRefused(t *testing.T, resp *http.Response, body string) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("status %d, want 400: %s", resp.StatusCode, body)
 	}
-	var e struct {
-		Error struct {
-			Message string  `json:"message"`
-			Type    string  `json:"type"`
-			Param   *string `json:"param"`
-			Code    string  `json:"code"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal([]byte(body), &e); err != nil || resp.Header.Get("Content-Type") != "application/json" {
-		t.Fatalf("refusal is not OpenAI's JSON error (%v, %q): %s", err, resp.Header.Get("Content-Type"), body)
-	}
-	if e.Error.Type != "invalid_request_error" || e.Error.Code != "conflicting_credentials" ||
-		!strings.Contains(e.Error.Message, "two different credentials") || !strings.Contains(body, `"param":null`) {
+	if e := parseOpenAIError(t, resp, body); e.Type != "invalid_request_error" || e.Code != "conflicting_credentials" ||
+		!strings.Contains(e.Message, "two different credentials") {
 		t.Fatalf("refusal body %s", body)
 	}
 }
@@ -150,7 +140,7 @@ func TestCacheRefusesConflictingCredentials(t *testing.T) {
 // TestRateLimitDefaultKeyOneKeyManySpellings: Bearer, bearer, BEARER and
 // extra spaces are one key's one bucket; another key has its own.
 func TestRateLimitDefaultKeyOneKeyManySpellings(t *testing.T) {
-	site, up := limitSite(t, "zone per_key { \n requests 3/h \n }")
+	site, up := limitSite(t, fmt.Sprintf("zone spelt_%d { \n requests 3/h \n }", testcaddy.FreePort(t)))
 	key := "sk-proj-spelt-" + site
 	for i, header := range [][]string{
 		{"Authorization", "Bearer " + key},
@@ -176,7 +166,8 @@ func TestRateLimitDefaultKeyOneKeyManySpellings(t *testing.T) {
 // different credentials is refused and counted nowhere, so varying a
 // second credential beside a good one opens no bucket.
 func TestRateLimitRefusesConflictingCredentials(t *testing.T) {
-	site, up := limitSite(t, "zone per_key { \n requests 1/h \n }\nzone all { \n key static \n requests 2/h \n }")
+	n := testcaddy.FreePort(t)
+	site, up := limitSite(t, fmt.Sprintf("zone caller_%d { \n requests 1/h \n }\nzone all_%d { \n key static \n requests 2/h \n }", n, n))
 	good := "Bearer sk-good-" + site
 	for i, header := range [][]string{
 		{"Authorization", good, "Authorization", "Bearer fresh-1"},
@@ -211,7 +202,7 @@ func TestRateLimitRefusesConflictingCredentials(t *testing.T) {
 // ?key=, percent-encoded or not) key buckets of their own rather than
 // the one of callers without a key.
 func TestRateLimitDefaultKeyGoogleKeys(t *testing.T) {
-	site, _ := limitSite(t, "zone per_key { \n requests 1/h \n }")
+	site, _ := limitSite(t, fmt.Sprintf("zone google_%d { \n requests 1/h \n }", testcaddy.FreePort(t)))
 	url := site + "/v1/chat/completions"
 	for i, tc := range []struct {
 		query  string

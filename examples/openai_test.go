@@ -3,9 +3,6 @@ package examples_test
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/llmgate/caddy-llmgate/internal/fakeai"
@@ -16,45 +13,25 @@ import (
 // upstream in place of OpenAI: one caller's key, however it is spelt,
 // fills one bucket, and a request with two keys is refused uncounted.
 func TestOpenAIExampleKeysOnTheCaller(t *testing.T) {
-	b, err := os.ReadFile("openai/Caddyfile")
-	if err != nil {
-		t.Fatal(err)
-	}
 	up := fakeai.New()
 	t.Cleanup(up.Close)
 	site := testcaddy.Site(t)
 	// The example's own global options give way to the test harness's;
 	// its per-caller rate refills once a minute, so the burst of 10 is
 	// all a caller has while the test runs, however slow the machine.
-	example := string(b)
-	for _, s := range []string{"{\n\temail ops@example.com\n}\n", "requests 60/m"} {
-		if !strings.Contains(example, s) {
-			t.Fatalf("the example no longer has %q: update the test", s)
-		}
-	}
-	cfg := strings.NewReplacer(
-		"{\n\temail ops@example.com\n}\n", testcaddy.Global(""),
+	loadExample(t, "openai",
+		"{\n\temail ops@example.com\n}\n", "",
 		"requests 60/m", "requests 60/h",
 		"api.example.com", site,
 		"https://api.openai.com", up.URL(),
-		"/var/log/caddy/llm-access.log", filepath.Join(t.TempDir(), "access.log"),
-	).Replace(example)
-	testcaddy.Load(t, cfg)
+	)
 
-	key := "sk-proj-example-caller"
+	// Limits outlive a config: the keys are the site's own.
+	key := "sk-proj-example-caller-" + site
 	send := func(i int, header ...string) int {
 		t.Helper()
 		body := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"question %d"}]}`, i)
-		req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions", strings.NewReader(body))
-		for j := 0; j+1 < len(header); j += 2 {
-			req.Header.Add(header[j], header[j+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return post(t, site+"/v1/chat/completions", body, header...).StatusCode
 	}
 	spellings := [][]string{
 		{"Authorization", "Bearer " + key},
@@ -76,7 +53,7 @@ func TestOpenAIExampleKeysOnTheCaller(t *testing.T) {
 			t.Fatalf("%q after the burst: %d, want 429", h, s)
 		}
 	}
-	if s := send(20, "Authorization", "Bearer sk-proj-another-caller"); s != 200 {
+	if s := send(20, "Authorization", "Bearer sk-proj-another-caller-"+site); s != 200 {
 		t.Fatalf("another caller: %d", s)
 	}
 }
