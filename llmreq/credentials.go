@@ -43,7 +43,7 @@ var ErrConflictingCredentials = &APIError{
 // Credential returns "" for a request without a key, and
 // ErrConflictingCredentials for one with two different keys. It
 // allocates only to lower a scheme other than Bearer or to decode a
-// percent-encoded query value.
+// percent-encoded query parameter.
 func Credential(r *http.Request) (string, error) {
 	var first credential
 	for _, name := range credentialHeaders {
@@ -57,14 +57,12 @@ func Credential(r *http.Request) (string, error) {
 			}
 		}
 	}
-	if r.URL != nil {
-		for q := r.URL.RawQuery; q != ""; {
-			var pair string
-			pair, q, _ = strings.Cut(q, "&")
-			name, value, _ := strings.Cut(pair, "=")
-			if isKeyName(name) && !first.join(credential{value: trimSpace(unescape(value))}) {
-				return "", ErrConflictingCredentials
-			}
+	for q := r.URL.RawQuery; q != ""; {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		name, value, _ := strings.Cut(pair, "=")
+		if isKeyName(name) && !first.join(credential{value: trimSpace(unescape(value))}) {
+			return "", ErrConflictingCredentials
 		}
 	}
 	return first.String(), nil
