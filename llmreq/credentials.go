@@ -37,8 +37,8 @@ var ErrConflictingCredentials = &APIError{
 // itself, and any other scheme is kept in lower case before its
 // credentials ("basic dXNlcg=="); the query parameter is percent-decoded.
 // So "Authorization: bearer  K", "x-api-key: K" and "?key=K" are one
-// caller, and "Basic K" another. Empty values, and a scheme alone
-// ("Bearer "), carry no key.
+// caller, and "Basic K" another. Empty values, and Bearer alone (what an
+// SDK given an empty key sends), carry no key.
 //
 // Credential returns "" for a request without a key, and
 // ErrConflictingCredentials for one with two different keys. It
