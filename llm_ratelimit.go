@@ -2,6 +2,7 @@ package llmgate
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -45,7 +46,7 @@ type RateLimit struct {
 // rateZone is how one zone finds a request's key.
 type rateZone struct {
 	// key is the placeholder of the key, "static", or "" for the
-	// caller's credentials.
+	// caller's credential (llmreq.Credential).
 	key   string
 	match caddyhttp.MatcherSets
 }
@@ -185,6 +186,11 @@ func (h *RateLimit) Cleanup() error {
 // refuses it.
 func (h *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	keys, err := h.keys(r)
+	var refusal *llmreq.APIError
+	if errors.As(err, &refusal) {
+		refusal.Write(w)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -225,6 +231,9 @@ func cacheServed(_ int, h http.Header) bool {
 const anonymous = "\x00anonymous"
 
 // keys returns r's key in each zone, "" where a zone's matchers exclude it.
+// A request with two different credentials has no key of its own in a
+// zone keyed on the credential: keys returns ErrConflictingCredentials,
+// and the request is refused before any zone counts it.
 func (h *RateLimit) keys(r *http.Request) ([]string, error) {
 	keys := make([]string, len(h.zones))
 	var repl *caddy.Replacer
@@ -241,7 +250,10 @@ func (h *RateLimit) keys(r *http.Request) ([]string, error) {
 		var k string
 		switch z.key {
 		case "":
-			k = llmreq.Credentials(r.Header)
+			var err error
+			if k, err = llmreq.Credential(r); err != nil {
+				return nil, err
+			}
 		case "static":
 			k = "static"
 		default:
@@ -262,7 +274,7 @@ func (h *RateLimit) keys(r *http.Request) ([]string, error) {
 //
 //	llm_ratelimit [<matcher>] {
 //	    zone <name> {
-//	        key         <placeholder>|static    # default: the caller's credential
+//	        key         <placeholder>|static    # default: the caller's credential, normalised
 //	        match       <matcher> [<args...>]   # or match { <matchers> }
 //	        requests    <count>/<period>        # 60/m, 5/s, 1000/d, 100/10s
 //	        tokens      <count>/<period>        # LLM tokens, settled to the answer's usage

@@ -37,7 +37,11 @@ func BenchmarkKey(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				NewKey(r, llmreq.Credentials(r.Header), q, nil)
+				cred, err := llmreq.Credential(r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				NewKey(r, cred, q, nil)
 			}
 		})
 	}

@@ -28,7 +28,7 @@ type Cache struct {
 	maxResponse int64
 	ignore      []string
 	paths       map[string]bool
-	partition   func(*http.Request) string
+	partition   func(*http.Request) (string, error)
 	store       Store
 	ownStore    *MemoryStore
 	log         *zap.Logger
@@ -75,11 +75,12 @@ func New(cfg Config) (*Cache, error) {
 	}
 	switch cfg.Scope {
 	case "", ScopeKey:
-		c.partition = func(r *http.Request) string { return llmreq.Credentials(r.Header) }
+		c.partition = byCredential
 	case ScopeShared:
-		c.partition = func(*http.Request) string { return "" }
+		c.partition = func(*http.Request) (string, error) { return "", nil }
 	default:
-		c.partition = cfg.Partition
+		partition := cfg.Partition
+		c.partition = func(r *http.Request) (string, error) { return partition(r), nil }
 	}
 	if c.log == nil {
 		c.log = zap.NewNop()
@@ -92,6 +93,21 @@ func New(cfg Config) (*Cache, error) {
 		c.store, c.ownStore = m, m
 	}
 	return c, nil
+}
+
+// errNoCredential is the partition error of a request without a
+// credential under scope key.
+var errNoCredential = errors.New("no credential")
+
+// byCredential is the partition of scope key: the caller's credential
+// (llmreq.Credential). A request without one is nobody's, so its answer
+// is shared with nobody: it is not cached.
+func byCredential(r *http.Request) (string, error) {
+	cred, err := llmreq.Credential(r)
+	if err == nil && cred == "" {
+		err = errNoCredential
+	}
+	return cred, err
 }
 
 // Close releases the memory store New made when Config.Store was nil.
@@ -122,6 +138,15 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 	if ctl.noStore {
 		return bypass(w, r, next, detailNoStore)
 	}
+	partition, err := c.partition(r)
+	var refusal *llmreq.APIError
+	switch {
+	case errors.Is(err, errNoCredential):
+		return bypass(w, r, next, detailNoCredential)
+	case errors.As(err, &refusal):
+		refusal.Write(w)
+		return nil
+	}
 	q, err := llmreq.Inspect(r, c.maxBody)
 	switch {
 	case errors.Is(err, llmreq.ErrTooLarge):
@@ -133,7 +158,7 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 		// handler meets the failure exactly as it would without the cache.
 		return bypass(w, r, next, detailRead)
 	}
-	key := NewKey(r, c.partition(r), q, c.ignore)
+	key := NewKey(r, partition, q, c.ignore)
 	fwd := fwdRequest
 	if !ctl.noCache {
 		fwd = fwdMiss

@@ -53,9 +53,12 @@ type Config struct {
 	MaxResponse units.Size `json:"max_response,omitempty"`
 
 	// Who may share an entry: "key" (default) partitions entries by the
-	// caller's credential (Authorization, x-api-key or api-key header);
-	// "shared" lets every caller share them; any other value is a
-	// placeholder whose per-request value partitions entries.
+	// caller's credential, normalised (llmreq.Credential: the
+	// Authorization, x-api-key, api-key or x-goog-api-key header, or the
+	// key query parameter), bypasses requests without one and refuses
+	// (400) requests with two different ones; "shared" lets every caller
+	// share them; any other value is a placeholder whose per-request value
+	// partitions entries.
 	Scope string `json:"scope,omitempty"`
 
 	// Top-level JSON fields left out of the key, e.g. "user" or "metadata".

@@ -3,7 +3,8 @@
 //
 // An answer is keyed by a SHA-256 over the method, host, path and query, a
 // scope partition (by default the caller's credential, so one tenant never
-// reads another's answers) and the canonical JSON request body, so two requests
+// reads another's answers; a request without one is not cached, and one
+// with two different ones is refused) and the canonical JSON request body, so two requests
 // that differ only in key order, whitespace or number spelling share an
 // entry while any difference in model, prompt or parameters does not.
 // Only complete 200 answers are stored; everything the cache does not

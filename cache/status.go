@@ -17,6 +17,9 @@ const (
 	detailTooLarge = "too-large"
 	detailNotJSON  = "not-json"
 	detailRead     = "read-error"
+	// A request without a credential under scope key is nobody's: its
+	// answer may not be shared.
+	detailNoCredential = "no-credential"
 )
 
 // Reasons for forwarding a request the cache handles (RFC 9211 fwd).

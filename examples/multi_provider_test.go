@@ -2,9 +2,6 @@ package examples_test
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/llmgate/caddy-llmgate/internal/fakeai"
@@ -15,40 +12,23 @@ import (
 // upstreams in place of the providers: strangers never reach a provider,
 // and each provider gets the gateway's own key, never the caller's.
 func TestMultiProviderGateway(t *testing.T) {
-	b, err := os.ReadFile("multi-provider/Caddyfile")
-	if err != nil {
-		t.Fatal(err)
-	}
 	openai, anthropic := fakeai.New(), fakeai.New()
 	t.Cleanup(openai.Close)
 	t.Cleanup(anthropic.Close)
 	site := testcaddy.Site(t)
-	cfg := strings.NewReplacer(
-		"api.example.com", site,
-		"https://api.openai.com", openai.URL(),
-		"https://api.anthropic.com", anthropic.URL(),
-		"/var/log/caddy/llm-access.log", filepath.Join(t.TempDir(), "access.log"),
-	).Replace(string(b))
 	t.Setenv("GATEWAY_KEY_TEAM_A", "gw-team-a-secret")
 	t.Setenv("GATEWAY_KEY_TEAM_B", "gw-team-b-secret")
 	t.Setenv("OPENAI_API_KEY", "sk-proj-operator")
 	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-api03-operator")
-	testcaddy.Load(t, testcaddy.Global("")+cfg)
+	loadExample(t, "multi-provider",
+		"api.example.com", site,
+		"https://api.openai.com", openai.URL(),
+		"https://api.anthropic.com", anthropic.URL(),
+	)
 
-	// answer sends body with header pairs; a name given twice is sent
-	// with both values.
 	answer := func(body string, header ...string) *http.Response {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions", strings.NewReader(body))
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Add(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
+		return post(t, site+"/v1/chat/completions", body, header...)
 	}
 	send := func(body string, header ...string) int {
 		t.Helper()

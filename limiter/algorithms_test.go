@@ -217,7 +217,9 @@ func TestFixedWindowOverHTTP(t *testing.T) {
 	if err != nil || retry < 3590 || retry > 3601 {
 		t.Fatalf("Retry-After %q, want the hour's remainder", a.header.Get("Retry-After"))
 	}
-	var body openAIError
+	var body struct {
+		Error struct{ Type, Code string }
+	}
 	if err := json.Unmarshal([]byte(a.body), &body); err != nil {
 		t.Fatal(err)
 	}

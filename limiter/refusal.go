@@ -1,23 +1,12 @@
 package limiter
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/llmreq"
 )
-
-// openAIError is OpenAI's error body, which its SDKs parse.
-type openAIError struct {
-	Error openAIErrorBody `json:"error"`
-}
-
-type openAIErrorBody struct {
-	Message string  `json:"message"`
-	Type    string  `json:"type"`
-	Param   *string `json:"param"`
-	Code    string  `json:"code"`
-}
 
 // WriteRefusal answers a refused request: 429 with an OpenAI-shaped error
 // body, Retry-After (whole seconds, at least 1), retry-after-ms (which the
@@ -28,18 +17,16 @@ func (t *Ticket) WriteRefusal(w http.ResponseWriter, style HeaderStyle) {
 		return
 	}
 	retry := max(t.RetryAfter, time.Millisecond)
-	body, _ := json.Marshal(openAIError{Error: openAIErrorBody{
-		Message: "llmgate: zone " + t.Zone + ": " + t.limitText() + ", retry in " + formatDuration(retry),
-		Type:    string(t.Kind),
-		Code:    "rate_limit_exceeded",
-	}})
 	h := w.Header()
 	t.SetHeaders(h, style)
-	h.Set("Content-Type", "application/json")
 	h.Set("Retry-After", strconv.FormatInt(max(ceilSeconds(retry), 1), 10))
 	h.Set("Retry-After-Ms", strconv.FormatInt(int64(ceilTo(retry, time.Millisecond)/time.Millisecond), 10))
-	w.WriteHeader(http.StatusTooManyRequests)
-	_, _ = w.Write(body)
+	(&llmreq.APIError{
+		Status:  http.StatusTooManyRequests,
+		Type:    string(t.Kind),
+		Code:    "rate_limit_exceeded",
+		Message: "llmgate: zone " + t.Zone + ": " + t.limitText() + ", retry in " + formatDuration(retry),
+	}).Write(w)
 }
 
 // limitText describes the limit that refused: "60 requests per 1m0s",

@@ -11,5 +11,9 @@
 // spelling) are byte for byte equal. Memo and Inspect let several handlers of
 // one request share one read and one parse.
 //
+// Credential gives the handlers one identity of the caller, the API key it
+// sent, however spelt; APIError is the shape of the answers llmgate gives
+// itself (a refusal) instead of the upstream's.
+//
 // The package does not depend on Caddy; it works with any net/http handler.
 package llmreq

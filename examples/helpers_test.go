@@ -1,0 +1,48 @@
+package examples_test
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+)
+
+// loadExample runs the Caddyfile of the example in dir after the test
+// harness's global options, with pairs of strings replaced (old, new, …;
+// each old must be in it, so an example that changes fails its test
+// rather than passing untested) and its access log in a temporary
+// directory.
+func loadExample(t *testing.T, dir string, oldnew ...string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "Caddyfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	example := string(b)
+	for i := 0; i < len(oldnew); i += 2 {
+		if !strings.Contains(example, oldnew[i]) {
+			t.Fatalf("%s no longer has %q: update the test", dir, oldnew[i])
+		}
+	}
+	oldnew = append(oldnew, "/var/log/caddy/llm-access.log", filepath.Join(t.TempDir(), "access.log"))
+	testcaddy.Load(t, testcaddy.Global("")+strings.NewReplacer(oldnew...).Replace(example))
+}
+
+// post sends body to url with header pairs, a name given twice sent with
+// both values, and returns the answer, its body closed.
+func post(t *testing.T, url, body string, header ...string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Add(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}

@@ -1,0 +1,130 @@
+package llmreq
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// credentialRequest builds a request to target with header pairs ("Name",
+// "value", ...); a name given twice is sent with both values, and names
+// are canonicalised as a server reading them does.
+func credentialRequest(target string, header ...string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Add(header[i], header[i+1])
+	}
+	return r
+}
+
+func TestCredential(t *testing.T) {
+	const k = "sk-proj-abc123"
+	tests := []struct {
+		name   string
+		target string
+		header []string
+		want   string
+	}{
+		{"none", "/v1/chat/completions", nil, ""},
+		{"bearer", "/", []string{"Authorization", "Bearer " + k}, k},
+		{"bearer lower case", "/", []string{"Authorization", "bearer " + k}, k},
+		{"bearer upper case", "/", []string{"Authorization", "BEARER " + k}, k},
+		{"bearer two spaces", "/", []string{"Authorization", "Bearer  " + k}, k},
+		{"bearer tab", "/", []string{"Authorization", "Bearer\t" + k}, k},
+		{"spaces around", "/", []string{"Authorization", " \tBearer " + k + " \t"}, k},
+		{"bare key in Authorization", "/", []string{"Authorization", k}, k},
+		{"x-api-key", "/", []string{"x-api-key", k}, k},
+		{"X-API-KEY", "/", []string{"X-API-KEY", " " + k + " "}, k},
+		{"api-key", "/", []string{"api-key", k}, k},
+		{"x-goog-api-key", "/", []string{"x-goog-api-key", "AIzaSyA-key"}, "AIzaSyA-key"},
+		{"query key", "/v1beta/models/gemini:generateContent?alt=sse&key=AIzaSyA-key", nil, "AIzaSyA-key"},
+		{"query KEY", "/?KEY=AIzaSyA-key", nil, "AIzaSyA-key"},
+		{"query key percent-encoded", "/?key=AIzaSyA%2Dkey", nil, "AIzaSyA-key"},
+		{"query name percent-encoded", "/?k%65y=AIzaSyA-key", nil, "AIzaSyA-key"},
+		{"query key repeated", "/?key=AIzaSyA-key&key=AIzaSyA%2dkey", nil, "AIzaSyA-key"},
+		{"query key malformed escape", "/?key=AIza%zz", nil, "AIza%zz"},
+		{"query other names", "/?keys=a&api_key=b&monkey=c&key", nil, ""},
+		{"basic keeps its scheme", "/", []string{"Authorization", "Basic dXNlcjpwdw=="}, "basic dXNlcjpwdw=="},
+		{"BASIC and two spaces", "/", []string{"Authorization", "BASIC  dXNlcjpwdw=="}, "basic dXNlcjpwdw=="},
+		{"scheme alone", "/", []string{"Authorization", "Bearer "}, ""},
+		{"BEARER alone", "/", []string{"Authorization", "BEARER"}, ""},
+		{"empty values", "/?key=", []string{"Authorization", "", "X-Api-Key", " ", "Api-Key", "\t"}, ""},
+		{"same key twice in one header", "/", []string{"Authorization", "Bearer " + k, "Authorization", "bearer  " + k}, k},
+		{"same key in every place", "/?key=" + k, []string{"Authorization", "Bearer " + k, "X-Api-Key", k, "Api-Key", k, "X-Goog-Api-Key", k}, k},
+		{"an empty one beside a key", "/", []string{"Authorization", "Bearer", "X-Api-Key", k}, k},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Credential(credentialRequest(tt.target, tt.header...))
+			if err != nil || got != tt.want {
+				t.Fatalf("Credential = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestCredentialConflicts: two different keys in one request are refused,
+// wherever the second one is: varying it must not make a new caller.
+func TestCredentialConflicts(t *testing.T) {
+	const a, b = "sk-proj-aaa", "sk-proj-bbb"
+	tests := []struct {
+		name   string
+		target string
+		header []string
+	}{
+		{"two Authorization values", "/", []string{"Authorization", "Bearer " + a, "Authorization", "Bearer " + b}},
+		{"keys differing in case", "/", []string{"Authorization", "Bearer " + a, "Authorization", "Bearer SK-PROJ-AAA"}},
+		{"two x-api-key values", "/", []string{"X-Api-Key", a, "x-api-key", b}},
+		{"Authorization and x-api-key", "/", []string{"Authorization", "Bearer " + a, "X-Api-Key", b}},
+		{"Authorization and api-key", "/", []string{"Authorization", "Bearer " + a, "Api-Key", b}},
+		{"Authorization and x-goog-api-key", "/", []string{"Authorization", "Bearer " + a, "X-Goog-Api-Key", b}},
+		{"Authorization and ?key=", "/?key=" + b, []string{"Authorization", "Bearer " + a}},
+		{"two ?key= values", "/?key=" + a + "&KEY=" + b, nil},
+		{"Bearer and Basic of one string", "/", []string{"Authorization", "Bearer " + a, "Authorization", "Basic " + a}},
+		{"two schemes", "/", []string{"Authorization", "Basic " + a, "Authorization", "Token " + a}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Credential(credentialRequest(tt.target, tt.header...))
+			if err != ErrConflictingCredentials || got != "" {
+				t.Fatalf("Credential = %q, %v; want ErrConflictingCredentials", got, err)
+			}
+		})
+	}
+}
+
+func TestConflictAnswer(t *testing.T) {
+	rec := httptest.NewRecorder()
+	ErrConflictingCredentials.Write(rec)
+	want := `{"error":{"message":"llmgate: the request carries two different credentials (Authorization, x-api-key, api-key, x-goog-api-key, ?key=); send one","type":"invalid_request_error","param":null,"code":"conflicting_credentials"}}`
+	if rec.Code != http.StatusBadRequest || rec.Body.String() != want || rec.Header().Get("Content-Type") != "application/json" {
+		t.Fatalf("got %d %q %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+}
+
+// BenchmarkCredential: the credential is read on every request that a
+// cache with scope key or a zone with the default key sees.
+func BenchmarkCredential(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		target string
+		header []string
+	}{
+		{"bearer", "/v1/chat/completions", []string{"Authorization", "Bearer sk-proj-0123456789abcdefghij"}},
+		{"x-api-key", "/v1/messages", []string{"X-Api-Key", "sk-ant-api03-0123456789abcdefghij", "Anthropic-Version", "2023-06-01"}},
+		{"basic", "/v1/chat/completions", []string{"Authorization", "Basic dXNlcjpwYXNzd29yZA=="}},
+		{"query", "/v1beta/models/gemini-2.0-flash:generateContent?alt=sse&key=AIzaSyA0123456789abcdefghij", nil},
+		{"query percent-encoded", "/v1beta/models/gemini-2.0-flash:generateContent?key=AIzaSyA%2D0123456789abcdefghij", nil},
+		{"none", "/v1/chat/completions", []string{"Content-Type", "application/json"}},
+	} {
+		r := credentialRequest(bc.target, bc.header...)
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Credential(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
