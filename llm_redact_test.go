@@ -192,3 +192,71 @@ func TestRedactFieldFilter(t *testing.T) {
 		t.Errorf("a key leaks: %s", line)
 	}
 }
+
+// TestRedactLoadWarning: a config whose llm handlers run beside a log
+// that does not scrub keys gets one warning at load per such logger, the
+// first time and on a reload; with every log wrapped in llm_redact, none.
+func TestRedactLoadWarning(t *testing.T) {
+	const warning = "run beside a logger that does not redact API keys"
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	// load loads a config of two sites with llm handlers, then the same
+	// with another limit (a real reload), and returns the default log.
+	load := func(defaultFormat string) string {
+		t.Helper()
+		file := filepath.Join(t.TempDir(), "default.log")
+		sites := []string{testcaddy.Site(t), testcaddy.Site(t)}
+		for _, limit := range []string{"10/s", "20/s"} {
+			cfg := testcaddy.GlobalLog(fmt.Sprintf("output file %s\n\t\tformat %s\n\t\tlevel WARN", file, defaultFormat), "")
+			for _, site := range sites {
+				cfg += fmt.Sprintf(`
+%s {
+	log {
+		output file %s
+		format llm_redact
+	}
+	llm_ratelimit {
+		zone z {
+			requests %s
+		}
+	}
+	llm_cache
+	reverse_proxy %s
+}
+`, site, filepath.Join(t.TempDir(), "access.log"), limit, up.URL())
+			}
+			testcaddy.Load(t, cfg)
+		}
+		testcaddy.Load(t, testcaddy.Global("")+testcaddy.Site(t)+" {\n\trespond ok\n}\n")
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+
+	plain := load("json")
+	var loggers []string
+	for _, line := range strings.Split(plain, "\n") {
+		if strings.Contains(line, warning) {
+			var entry struct {
+				RequestLogger string `json:"request_logger"`
+			}
+			if err := json.Unmarshal([]byte(line), &entry); err != nil {
+				t.Fatal(err)
+			}
+			loggers = append(loggers, entry.RequestLogger)
+		}
+	}
+	// Per load: both sites' error loggers, reverse_proxy's, and the bare
+	// error and access loggers, which take requests for hosts the sites
+	// do not name.
+	want := []string{"http.handlers.reverse_proxy", "http.log.access", "http.log.error", "http.log.error.log0", "http.log.error.log1"}
+	if got, want := strings.Join(loggers, " "), strings.Join(append(want, want...), " "); got != want {
+		t.Errorf("warnings for\n%s\nwant (one load and one reload)\n%s\n%s", got, want, plain)
+	}
+
+	if wrapped := load("llm_redact"); strings.Contains(wrapped, warning) {
+		t.Errorf("warning with every log wrapped:\n%s", wrapped)
+	}
+}

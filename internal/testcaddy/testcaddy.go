@@ -46,9 +46,17 @@ func FreePort(t testing.TB) int {
 }
 
 // Global is the global options block every config gets: the admin API on
-// a free loopback port, no config persisted, no automatic HTTPS, and a
-// short grace period so reloads in tests do not wait on open streams.
+// a free loopback port, no config persisted, no automatic HTTPS, a short
+// grace period so reloads in tests do not wait on open streams, and the
+// default log at level ERROR.
 func Global(extra string) string {
+	return GlobalLog("level ERROR", extra)
+}
+
+// GlobalLog is Global with defaultLog as the body of the default log's
+// global `log { … }` block, for tests that look at what Caddy's default
+// log writes.
+func GlobalLog(defaultLog, extra string) string {
 	start()
 	return fmt.Sprintf(`{
 	admin %s
@@ -57,11 +65,11 @@ func Global(extra string) string {
 	skip_install_trust
 	grace_period 2s
 	log {
-		level ERROR
+		%s
 	}
 	%s
 }
-`, adminAddr, extra)
+`, adminAddr, defaultLog, extra)
 }
 
 // Load adapts a Caddyfile and makes it Caddy's running config, starting
@@ -83,6 +91,33 @@ func LoadErr(caddyfile string) error {
 	if err != nil {
 		return err
 	}
+	return load(cfg)
+}
+
+// LoadJSON makes a JSON config (such as an adapted example) Caddy's running
+// config, its admin settings replaced by those Global gives.
+func LoadJSON(t testing.TB, cfg []byte) {
+	t.Helper()
+	start()
+	if startErr != nil {
+		t.Fatal(startErr)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(cfg, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["admin"] = map[string]any{"listen": adminAddr, "config": map[string]any{"persist": false}}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := load(b); err != nil {
+		t.Fatalf("loading config: %v\n%s", err, b)
+	}
+}
+
+// load posts a JSON config to the admin API's /load.
+func load(cfg []byte) error {
 	req, _ := http.NewRequest(http.MethodPost, "http://"+adminAddr+"/load", bytes.NewReader(cfg))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
