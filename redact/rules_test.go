@@ -196,15 +196,20 @@ func TestNoAllocsWithoutSecret(t *testing.T) {
 // ordinary text when the scan is linear.
 func adversarialInputs(n int) map[string]string {
 	return map[string]string{
-		"sk-chain":     strings.Repeat("xsk-", n/4),
-		"aiza-chain":   strings.Repeat("xAIza", n/5),
-		"name-chain":   strings.Repeat("api-key=", n/8),
-		"bearer-chain": strings.Repeat("bearer ", n/7),
-		"key-chain":    strings.Repeat("-key=", n/5),
-		"quoted-chain": `"X-Api-Key":["` + strings.Repeat(`a","`, n/4),
-		"authz-chain":  strings.Repeat("authorization: Bearer ", n/22),
-		"json-chain":   `{"a":"` + strings.Repeat(`api_key: \"x\" `, n/16) + `"}`,
-		"backslashes":  `{"a":"` + strings.Repeat(`\\`, n/2) + `"}`,
+		"sk-chain":      strings.Repeat("xsk-", n/4),
+		"aiza-chain":    strings.Repeat("xAIza", n/5),
+		"name-chain":    strings.Repeat("api-key=", n/8),
+		"bearer-chain":  strings.Repeat("bearer ", n/7),
+		"key-chain":     strings.Repeat("-key=", n/5),
+		"quoted-chain":  `"X-Api-Key":["` + strings.Repeat(`a","`, n/4),
+		"authz-chain":   strings.Repeat("authorization: Bearer ", n/22),
+		"json-chain":    `{"a":"` + strings.Repeat(`api_key: \"x\" `, n/16) + `"}`,
+		"backslashes":   `{"a":"` + strings.Repeat(`\\`, n/2) + `"}`,
+		"percent-chain": strings.Repeat("sk%2D%", n/6),
+		"percent-25":    "%" + strings.Repeat("25", n/2),
+		"unicode-chain": `{"a":"` + strings.Repeat(`\\\u002dx`, n/8) + `"}`,
+		"backslash-u":   `{"a":"` + strings.Repeat(`\\`, n/2) + `u002"}`,
+		"escaped-names": strings.Repeat("api%5Fkey=tok%2Den12345678 ", n/28),
 	}
 }
 
