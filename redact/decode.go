@@ -87,10 +87,19 @@ func hasKeyEscape(src []byte) bool {
 	return false
 }
 
+// escapeMarks are the bytes an escape starts with.
+const escapeMarks = `%\`
+
 // decodeKeyEscapes appends to dst the view of src: src with the escapes
 // of key bytes decoded.
 func decodeKeyEscapes(dst, src []byte) []byte {
 	for i := 0; i < len(src); {
+		k := bytes.IndexAny(src[i:], escapeMarks)
+		if k < 0 {
+			return append(dst, src[i:]...)
+		}
+		dst = append(dst, src[i:i+k]...)
+		i += k
 		n, c, ok := escapeAt(src, i)
 		if ok {
 			dst = append(dst, c)
@@ -106,24 +115,43 @@ func decodeKeyEscapes(dst, src []byte) []byte {
 // src: each covers the escapes its bytes came from, and its fingerprint is
 // that of the decoded secret, the same as where the key is written plainly.
 func mapSpans(spans []span, text, src []byte) []span {
-	at := make([]int, 0, len(text)+1) // at[j]: where text[j] starts in src
-	for i := 0; i < len(src); {
-		n, _, ok := escapeAt(src, i)
-		if ok {
-			at = append(at, i)
-		} else {
-			for k := range n {
-				at = append(at, i+k)
-			}
-		}
-		i += n
-	}
-	at = append(at, len(src))
+	w := walker{src: src}
 	for k, sp := range spans {
 		sp.digest, sp.digested = digest(text[sp.start:sp.end]), true
-		sp.keep = at[sp.start+sp.keep] - at[sp.start]
-		sp.start, sp.end = at[sp.start], at[sp.end]
+		start := w.at(sp.start)
+		sp.keep = w.at(sp.start+sp.keep) - start
+		sp.start, sp.end = start, w.at(sp.end)
 		spans[k] = sp
 	}
 	return spans
+}
+
+// walker finds where a byte of the view text starts in src: text[j]
+// starts at src[i]. It moves forward, and starts over for an earlier
+// byte, which the secrets of one rule, in increasing order, never ask.
+type walker struct {
+	src  []byte
+	i, j int
+}
+
+func (w *walker) at(p int) int {
+	if p < w.j {
+		w.i, w.j = 0, 0
+	}
+	for w.j < p {
+		k := bytes.IndexAny(w.src[w.i:], escapeMarks)
+		if k < 0 || w.j+k >= p {
+			w.i, w.j = w.i+p-w.j, p
+			break
+		}
+		w.i, w.j = w.i+k, w.j+k
+		n, _, ok := escapeAt(w.src, w.i)
+		if ok {
+			w.i, w.j = w.i+n, w.j+1
+		} else {
+			n = min(n, p-w.j) // a run of backslashes taken as it is
+			w.i, w.j = w.i+n, w.j+n
+		}
+	}
+	return w.i
 }

@@ -111,3 +111,19 @@ func TestNoAllocsWithEscapesWithoutSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestEscapedWithPatterns: extra patterns see the decoded view too, and
+// their secrets and the built-in ones, found in both the text and its
+// view, are each replaced once.
+func TestEscapedWithPatterns(t *testing.T) {
+	s, err := New(`hf_[A-Za-z0-9]{30,}`, `(?i)password=([^&\s]+)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hf := "hf_" + fake("hf", 34, alnum)
+	in := "/x?a=hf%5F" + hf[3:] + "&password=hunter%32&m=" + strings.ReplaceAll(keyProj, "-", "%2D") + " " + keyProj
+	want := "/x?a=hf%5F" + red(hf, "") + "&password=" + red("hunter2", "") + "&m=sk%2Dproj%2D" + red(keyProj, "") + " " + red(keyProj, "sk-proj-")
+	if got := s.String(in); got != want {
+		t.Fatalf("\n in: %s\ngot: %s\nwant: %s", in, got, want)
+	}
+}

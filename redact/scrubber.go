@@ -163,8 +163,9 @@ func merge(spans []span) []span {
 			last.keep = min(last.keep, sp.start-last.start) // the second secret starts inside it
 		}
 		switch {
-		case sp.start == last.start && sp.end >= last.end:
-			last.digest, last.digested = sp.digest, sp.digested // sp's secret is the whole
+		case sp.start == last.start && (sp.end > last.end || sp.end == last.end && sp.digested):
+			// sp's secret is the whole; the decoded one, when both are
+			last.digest, last.digested = sp.digest, sp.digested
 		case sp.end > last.end:
 			last.digested = false // neither one is the whole secret
 		}
