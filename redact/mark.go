@@ -90,6 +90,11 @@ func redacted(src []byte, start, end int) bool {
 // plainly or with escapes ("sk%2Dproj%2D"), and then the marker: the
 // visible part of a secret replaced by an earlier pass.
 func keptPrefix(src []byte, start int) bool {
+	if bytes.IndexAny(src[start:min(len(src), start+64)], escapeMarks) < 0 {
+		// Written plainly (every known prefix is shorter than 64 bytes).
+		n := prefixLen(src[start:])
+		return n > 0 && bytes.HasPrefix(src[start+n:], []byte(marker))
+	}
 	var buf [16]byte // longer than every known prefix
 	d := buf[:0]
 	for i := start; i < len(src) && len(d) < len(buf); {
@@ -98,11 +103,39 @@ func keptPrefix(src []byte, start int) bool {
 			n, c = 1, src[i]
 		}
 		d, i = append(d, c), i+n
-		if prefixLen(d) == len(d) && bytes.HasPrefix(src[i:], []byte(marker)) {
-			return true
+		switch startsKnownPrefix(d) {
+		case prefixNone:
+			return false
+		case prefixWhole:
+			if bytes.HasPrefix(src[i:], []byte(marker)) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// How text starts a known prefix.
+const (
+	prefixNone  = iota // it starts none
+	prefixPart         // it is the beginning of one
+	prefixWhole        // it is one
+)
+
+// startsKnownPrefix tells whether d is a known prefix or the beginning of
+// one.
+func startsKnownPrefix(d []byte) int {
+	part := prefixNone
+	for _, p := range knownPrefixes {
+		switch {
+		case len(d) > len(p) || string(d) != p[:len(d)]:
+		case len(d) == len(p):
+			return prefixWhole
+		default:
+			part = prefixPart
+		}
+	}
+	return part
 }
 
 // digest returns the first two bytes of the SHA-256 of secret: the
