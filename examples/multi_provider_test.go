@@ -33,7 +33,7 @@ func TestMultiProviderGateway(t *testing.T) {
 	t.Setenv("GATEWAY_KEY_TEAM_B", "gw-team-b-secret")
 	t.Setenv("OPENAI_API_KEY", "sk-proj-operator")
 	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-api03-operator")
-	testcaddy.Load(t, testcaddy.Global("")+cfg)
+	testcaddy.Load(t, testcaddy.Example(cfg))
 
 	// answer sends body with header pairs; a name given twice is sent
 	// with both values.

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -70,6 +71,46 @@ func GlobalLog(defaultLog, extra string) string {
 	%s
 }
 `, adminAddr, defaultLog, extra)
+}
+
+// Example returns an example Caddyfile ready for Load: Global's options
+// in place of its own global block, with that block's options kept, and
+// its default log's options (but for the level, which stays ERROR unless
+// it sets one) in place of Global's. The block is the first one, at the
+// start of a line, before any site; its `log {` and closing braces stand
+// on lines of their own, as `caddy fmt` writes them.
+func Example(caddyfile string) string {
+	lines := strings.Split(caddyfile, "\n")
+	open := 0
+	for open < len(lines) && (lines[open] == "" || strings.HasPrefix(lines[open], "#")) {
+		open++
+	}
+	if open == len(lines) || lines[open] != "{" {
+		return Global("") + caddyfile
+	}
+	end := open + 1
+	for end < len(lines) && lines[end] != "}" {
+		end++
+	}
+	var extra, log []string
+	inLog := false
+	for _, l := range lines[open+1 : end] {
+		switch t := strings.TrimSpace(l); {
+		case t == "log {":
+			inLog = true
+		case inLog && l == "\t}":
+			inLog = false
+		case inLog:
+			log = append(log, t)
+		default:
+			extra = append(extra, l)
+		}
+	}
+	if !slices.ContainsFunc(log, func(l string) bool { return strings.HasPrefix(l, "level ") }) {
+		log = append(log, "level ERROR")
+	}
+	rest := append(slices.Clone(lines[:open]), lines[end+1:]...)
+	return GlobalLog(strings.Join(log, "\n\t\t"), strings.Join(extra, "\n")) + strings.Join(rest, "\n")
 }
 
 // Load adapts a Caddyfile and makes it Caddy's running config, starting
