@@ -1,6 +1,7 @@
 package llmgate
 
 import (
+	"context"
 	"slices"
 	"sync"
 
@@ -32,7 +33,9 @@ func warnUnredactedLogs(ctx caddy.Context) {
 	if _, seen := checkedApps.LoadOrStore(app, struct{}{}); seen {
 		return
 	}
-	ctx.OnCancel(func() { checkedApps.Delete(app) })
+	// Forget the app with its config (ctx.OnCancel would register on a
+	// copy of the context, never to run).
+	context.AfterFunc(ctx, func() { checkedApps.Delete(app) })
 	for _, name := range requestLoggers(app) {
 		// The deprecated Logger(module) form is the one way to get the
 		// cores Caddy gives a logger of this name.
