@@ -43,6 +43,7 @@ func (Cache) CaddyModule() caddy.ModuleInfo {
 // Provision sets up the cache and its storage.
 func (h *Cache) Provision(ctx caddy.Context) error {
 	registerMetrics(ctx)
+	warnUnredactedLogs(ctx)
 	if h.StorageRaw == nil {
 		h.StorageRaw = json.RawMessage(`{"backend":"memory"}`)
 	}

@@ -70,6 +70,7 @@ func (RateLimit) CaddyModule() caddy.ModuleInfo {
 // Provision sets up the zones, their matchers and their stores.
 func (h *RateLimit) Provision(ctx caddy.Context) error {
 	registerMetrics(ctx)
+	warnUnredactedLogs(ctx)
 	h.debug = ctx.Logger()
 	// A store outage fails every request; one line a second says so.
 	h.logger = ctx.Logger().WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {

@@ -10,8 +10,8 @@ import (
 	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
 )
 
-// loadExample runs the Caddyfile of the example in dir after the test
-// harness's global options, with pairs of strings replaced (old, new, …;
+// loadExample runs the Caddyfile of the example in dir with the test
+// harness's global options merged into its own, with pairs of strings replaced (old, new, …;
 // each old must be in it, so an example that changes fails its test
 // rather than passing untested) and its access log in a temporary
 // directory.
@@ -28,7 +28,7 @@ func loadExample(t *testing.T, dir string, oldnew ...string) {
 		}
 	}
 	oldnew = append(oldnew, "/var/log/caddy/llm-access.log", filepath.Join(t.TempDir(), "access.log"))
-	testcaddy.Load(t, testcaddy.Global("")+strings.NewReplacer(oldnew...).Replace(example))
+	testcaddy.Load(t, testcaddy.Example(strings.NewReplacer(oldnew...).Replace(example)))
 }
 
 // post sends body to url with header pairs, a name given twice sent with

@@ -25,6 +25,8 @@ func BenchmarkBytes(b *testing.B) {
 		{"clean+pattern", extra, accessLine("")},
 		{"query-key", Default(), strings.Replace(accessLine(""), "/v1/chat/completions", "/v1beta/models?key="+keyGoogle, 1)},
 		{"prose-4KB", Default(), prose},
+		{"escapes-clean", Default(), strings.Replace(accessLine(""), "/v1/chat/completions", "/v1/files?path=%2Ftmp%2Fa%20b&q=%41", 1)},
+		{"escaped-key", Default(), strings.Replace(accessLine(""), "/v1/chat/completions", "/v1?m="+strings.ReplaceAll(keyProj, "-", "%2D"), 1)},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

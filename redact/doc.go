@@ -5,9 +5,15 @@
 // gateway — OpenAI (sk-, sk-proj-, sk-svcacct-, sk-admin-), Anthropic
 // (sk-ant-api03-, sk-ant-admin01-, sk-ant-oat01-, sk-ant-ort01-), gateway
 // keys (any sk- followed by 20 or more key characters), Google (AIza…),
-// "Bearer <token>", the values of the Authorization, X-Api-Key, Api-Key and
-// X-Goog-Api-Key headers and of key=, api_key= and api-key= parameters — plus
-// any extra RE2 patterns the operator adds.
+// Groq (gsk_…), "Bearer <token>" — and the names whose values are
+// credentials: the headers Authorization, Proxy-Authorization, X-Api-Key,
+// Api-Key, X-Goog-Api-Key (any name ending in api-key, api_key or apikey),
+// Ocp-Apim-Subscription-Key (…subscription-key), X-Auth-Token and the like
+// (auth, access, refresh, id, api, private or session, then -token or
+// _token), and the parameters key=, token= and any …_key= or …_token= —
+// plus any extra RE2 patterns the operator adds. Keys and names written
+// with percent-encoding or JSON \u escapes of key characters ("sk%2Dproj",
+// "sk\u002dproj", each once or more) are found too.
 //
 // A secret is replaced by "[REDACTED:xxxx]", where xxxx is the first four hex
 // digits of the SHA-256 of the secret, so operators can tell keys apart (and
@@ -30,8 +36,12 @@
 //   - A credential name's quoted value ("X-Api-Key":["…"], api_key="…") is
 //     replaced whatever it holds; an unquoted one ("x-api-key: missing")
 //     only when it looks like a token in the same way.
-//   - The bare name "key" counts only in "key=" (query strings, forms):
-//     a JSON field "key" is often a cache or record key, not a credential.
+//   - The bare names "key" and "token" count only in "key=" and "token="
+//     (query strings, forms): a JSON field "key" is often a cache or record
+//     key, and "token" a word of a tokenizer, not a credential.
+//   - A value that runs over a name and its separator ("key= X-Auth-Token:
+//     v", "Bearer access_token=v") ends at the name, and the name's value
+//     is looked at as well.
 //
 // Scrubbing works on text, not on a parsed document, and keeps the text valid
 // for its container: a replaced value ends at a quote or at a backslash, so an

@@ -28,6 +28,16 @@ func (e *encoder) Clone() zapcore.Encoder {
 	return &encoder{Encoder: e.Encoder.Clone(), s: e.s}
 }
 
+// AddObject adds a field to the encoder, as logger.With does; a probe of
+// CountEncoders is counted instead, as reaching a scrubbing encoder.
+func (e *encoder) AddObject(key string, m zapcore.ObjectMarshaler) error {
+	if p, ok := m.(*probe); ok {
+		p.scrubbing++
+		return nil
+	}
+	return e.Encoder.AddObject(key, m)
+}
+
 // EncodeEntry encodes with the inner encoder, then scrubs the result.
 func (e *encoder) EncodeEntry(ent zapcore.Entry, fields []zapcore.Field) (*buffer.Buffer, error) {
 	buf, err := e.Encoder.EncodeEntry(ent, fields)

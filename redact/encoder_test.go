@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/buffer"
@@ -115,4 +116,43 @@ func splitLines(t *testing.T, b []byte) [][]byte {
 		lines = append(lines, append([]byte(nil), sc.Bytes()...))
 	}
 	return lines
+}
+
+func TestCountEncoders(t *testing.T) {
+	json := func() zapcore.Encoder { return zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()) }
+	core := func(enc zapcore.Encoder) zapcore.Core {
+		return zapcore.NewCore(enc, zapcore.AddSync(&bytes.Buffer{}), zapcore.DebugLevel)
+	}
+	scrubbing, plain := core(NewEncoder(json(), nil)), core(json())
+	cases := []struct {
+		name             string
+		core             zapcore.Core
+		scrubbing, plain int
+	}{
+		{"scrubbing", scrubbing, 1, 0},
+		{"plain", plain, 0, 1},
+		{"console", core(zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())), 0, 1},
+		{"scrubbing twice", core(NewEncoder(NewEncoder(json(), nil), nil)), 1, 0},
+		{"tee", zapcore.NewTee(scrubbing, plain, scrubbing), 2, 1},
+		{"sampled", zapcore.NewSamplerWithOptions(zapcore.NewTee(scrubbing, plain), time.Second, 1, 0), 1, 1},
+		{"cloned", core(NewEncoder(json(), nil).Clone()), 1, 0},
+		{"after With", scrubbing.With([]zapcore.Field{zap.String("a", "b")}), 1, 0},
+		{"nop", zapcore.NewNopCore(), 0, 0},
+	}
+	for _, c := range cases {
+		s, p := CountEncoders(c.core)
+		if s != c.scrubbing || p != c.plain {
+			t.Errorf("%s: %d scrubbing, %d plain; want %d, %d", c.name, s, p, c.scrubbing, c.plain)
+		}
+	}
+
+	// The probe leaves the core as it was: a line written afterwards
+	// holds no trace of it.
+	var out bytes.Buffer
+	c := zapcore.NewCore(NewEncoder(json(), nil), zapcore.AddSync(&out), zapcore.DebugLevel)
+	CountEncoders(c)
+	zap.New(c).Info("after")
+	if strings.Contains(out.String(), "probe") {
+		t.Fatalf("probe reached the log: %s", out.String())
+	}
 }

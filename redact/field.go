@@ -15,7 +15,8 @@ var fieldEncoder = zapcore.NewJSONEncoder(zapcore.EncoderConfig{})
 // filter field by field (Caddy's filter encoder calls such a function with
 // the header "X-Api-Key" or the field "uri"). The field's key is context, as
 // in a JSON log line: every string under a credential name (Authorization,
-// X-Api-Key, Api-Key, X-Goog-Api-Key, api_key) is replaced whole; under other
+// X-Api-Key, Api-Key, Ocp-Apim-Subscription-Key, X-Auth-Token, api_key, …)
+// is replaced whole; under other
 // names, the secrets the rules find. A field with no secret, a number or a
 // time, is returned unchanged. A scrubbed string, byte string, error or
 // Stringer becomes a string field; an array, object or reflected value

@@ -1,5 +1,27 @@
 package redact
 
+import "testing"
+
+// scrubCase is a text and what a scrubber must make of it.
+type scrubCase struct{ name, in, want string }
+
+// checkScrubCases scrubs the text of each case with s, and checks the
+// result and that a second pass leaves it as it is.
+func checkScrubCases(t *testing.T, s *Scrubber, cases []scrubCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := s.String(c.in)
+			if got != c.want {
+				t.Fatalf("\n in: %s\ngot: %s\nwant: %s", c.in, got, c.want)
+			}
+			if again := s.String(got); again != got {
+				t.Fatalf("second pass changed %s to %s", got, again)
+			}
+		})
+	}
+}
+
 // accessLine is a Caddy access-log line of about 400 bytes; extraHeader, when
 // given, is spliced into the request headers (e.g. `"X-Api-Key":["…"],`).
 func accessLine(extraHeader string) string {

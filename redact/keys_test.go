@@ -40,6 +40,7 @@ var (
 	keyBifrost  = "sk-bf-" + fake("bifrost", 32, alnum)
 	keyGoogle   = "AIza" + fake("google", 35, keyChars)
 	keyAzure    = fake("azure", 32, "0123456789abcdef")
+	keyGroq     = "gsk_" + fake("groq", 52, alnum)
 	tokenJWT    = "eyJhbGciOiJIUzI1NiJ9." + fake("jwt1", 40, keyChars) + "." + fake("jwt2", 43, keyChars)
 	tokenOpaque = fake("opaque", 40, alnum)
 )
@@ -59,6 +60,7 @@ var allKeys = []struct {
 	{"litellm", keyLiteLLM, "sk-"},
 	{"bifrost", keyBifrost, "sk-"},
 	{"google", keyGoogle, "AIza"},
+	{"groq", keyGroq, "gsk_"},
 }
 
 // fp is the fingerprint the scrubber gives secret.

@@ -13,6 +13,11 @@ type scanner struct {
 	authz   bool
 	quote   quoteMark
 
+	// Where a secret just returned ended as a name with a value after it
+	// ("Bearer X-Api-Key: v"): the value is looked at next.
+	valueOf    int
+	hasValueOf bool
+
 	// Where strings are on JSON lines, to tell an opening quote from the
 	// closing quote of the string a name stands in.
 	js jsonState
@@ -30,6 +35,15 @@ func newScanner(src []byte) scanner {
 
 // next returns the next secret, or false when there is none left.
 func (sc *scanner) next() (span, bool) {
+	if sc.hasValueOf {
+		sc.hasValueOf = false
+		if sp, ok := sc.header(sc.valueOf, false, false); ok {
+			if !sc.inArray {
+				sc.pos = sp.end
+			}
+			return sp, true
+		}
+	}
 	if sc.inArray {
 		if sp, ok := sc.arrayValues(); ok {
 			return sp, true
@@ -58,23 +72,50 @@ func (sc *scanner) next() (span, bool) {
 	return span{}, false
 }
 
-// atK tries the rules anchored on a k: "sk-" keys and the names api-key,
-// api_key, apikey and key.
+// atK tries the rules anchored on a k: "sk-" and "gsk_" keys, the names
+// api-key, api_key, apikey, subscription-key and key, and the names
+// x-auth-token, access_token and the like, and token.
 func (sc *scanner) atK(i int) (span, bool) {
 	src := sc.src
-	if i > 0 && src[i-1] == 's' && i+1 < len(src) && src[i+1] == '-' {
-		return sc.openAIKey(i - 1)
-	}
-	if !hasFold(src, i, "key") {
-		return span{}, false
+	if i > 0 && src[i-1] == 's' && i+1 < len(src) {
+		switch {
+		case src[i+1] == '-':
+			return sc.openAIKey(i - 1)
+		case src[i+1] == '_' && i > 1 && src[i-2] == 'g':
+			return sc.groqKey(i - 2)
+		}
 	}
 	switch {
-	case hasFold(src, i-4, "api-") || hasFold(src, i-4, "api_") || hasFold(src, i-3, "api"):
-		return sc.header(i+3, false, false)
-	case i > 0 && src[i-1] == '_' || boundaryBefore(src, i, classWord):
-		return sc.header(i+3, false, true)
+	case hasFold(src, i, "key"):
+		switch {
+		case hasNamePrefix(src, i, "api") || hasFold(src, i-3, "api") || hasNamePrefix(src, i, "subscription"):
+			return sc.header(i+3, false, false)
+		case i > 0 && src[i-1] == '_' || boundaryBefore(src, i, classWord):
+			return sc.header(i+3, false, true)
+		}
+	case hasFold(src, i-2, "token"):
+		i -= 2
+		for _, p := range tokenNamePrefixes {
+			if hasNamePrefix(src, i, p) {
+				return sc.header(i+5, false, false)
+			}
+		}
+		if i > 0 && src[i-1] == '_' || boundaryBefore(src, i, classWord) {
+			return sc.header(i+5, false, true)
+		}
 	}
 	return span{}, false
+}
+
+// tokenNamePrefixes make "token" a credential name whatever its value's
+// form (x-auth-token, access_token, …); alone, "token" counts only in
+// "token=", as a JSON field "token" is as often a word of a tokenizer.
+var tokenNamePrefixes = []string{"auth", "access", "refresh", "id", "api", "private", "session"}
+
+// hasNamePrefix reports whether the name part at i is preceded by word and
+// a '-' or '_' ("api-" before "key").
+func hasNamePrefix(src []byte, i int, word string) bool {
+	return i > len(word) && (src[i-1] == '-' || src[i-1] == '_') && hasFold(src, i-1-len(word), word)
 }
 
 // atZ tries the rules anchored on a z: "AIza" keys and the authorization name.
@@ -107,6 +148,7 @@ func (sc *scanner) atB(i int) (span, bool) {
 	if !credentialLike(src[start:end]) || redacted(src, start, end) {
 		return span{}, false
 	}
+	end = sc.nameEnd(start, end)
 	return span{start: start, end: end, keep: keepLen(src[start:end])}, true
 }
 
@@ -139,6 +181,16 @@ func (sc *scanner) openAIKey(s int) (span, bool) {
 		return span{}, false
 	}
 	return span{start: s, end: end, keep: keepLen(key)}, true
+}
+
+// groqKey reads "gsk_" and 40 or more key bytes at s, not glued to other
+// key bytes.
+func (sc *scanner) groqKey(s int) (span, bool) {
+	end := sc.keyRunEnd(s + 4)
+	if end-(s+4) < 40 || !boundaryBefore(sc.src, s, classKey) {
+		return span{}, false
+	}
+	return span{start: s, end: end, keep: 4}, true
 }
 
 // googleKey reads "AIza" and 35 or more key bytes at s, not glued to other
@@ -274,7 +326,38 @@ func (sc *scanner) unquoted(v int, authz bool) (span, bool) {
 	if !credentialLike(src[v:end]) || redacted(src, v, end) {
 		return span{}, false
 	}
+	end = sc.nameEnd(v, end)
 	return span{start: v, end: end, keep: keepLen(src[v:end])}, true
+}
+
+// nameEnd looks at the token src[start:end], a secret, for a name: when
+// it is followed by, or ends with, ':' or '=' and then a value
+// ("Bearer X-Api-Key: v", "key= X-Auth-Token: v"), the value may be a
+// secret too, and would be passed over with the token: next looks at it
+// before going on, and nameEnd returns where the name ends. Else (an '='
+// that pads a token, or nothing after it) it returns end.
+func (sc *scanner) nameEnd(start, end int) int {
+	src := sc.src
+	name := end
+	for name > start+1 && (src[name-1] == ':' || src[name-1] == '=') {
+		name--
+	}
+	k := skipBlanks(src, name)
+	switch {
+	case k == len(src):
+		return end
+	case src[k] == ':':
+		k = skipBlanks(src, k+1)
+	case src[k] == '=':
+		k++ // "name=value"; "token= x" is padding then other text
+	default:
+		return end
+	}
+	if k == len(src) || src[k] == '=' || is(src[k], classStop) && src[k] != '"' && src[k] != '\'' && src[k] != '[' && src[k] != '\\' {
+		return end
+	}
+	sc.valueOf, sc.hasValueOf = name, true
+	return name
 }
 
 // arrayValues walks the quoted values of a header-value array from sc.pos

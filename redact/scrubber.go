@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"bytes"
 	"slices"
 	"unsafe"
 )
@@ -49,6 +50,9 @@ func New(extra ...string) (*Scrubber, error) {
 // replaced any. When src holds no secret it returns src itself, leaves dst
 // alone and allocates nothing. dst must not overlap src.
 func (s *Scrubber) Bytes(dst, src []byte) (out []byte, changed bool) {
+	if hasKeyEscape(src) {
+		return s.bytesEscaped(dst, src)
+	}
 	sc := newScanner(src)
 	sp, found := sc.next()
 	if s == nil || len(s.patterns) == 0 {
@@ -69,22 +73,67 @@ func (s *Scrubber) Bytes(dst, src []byte) (out []byte, changed bool) {
 		spans = append(spans, sp)
 	}
 	builtin := len(spans)
-	for i := range s.patterns {
-		if p := &s.patterns[i]; p.mayMatch(src) {
-			spans = p.appendSpans(spans, src)
-		}
-	}
+	spans = s.appendPatternSpans(spans, src)
 	if len(spans) == 0 {
 		return src, false
 	}
 	if len(spans) > builtin {
 		spans = merge(spans)
 	}
+	return write(dst, src, spans), true
+}
+
+// bytesEscaped is Bytes for a src that holds escapes of key bytes: it
+// finds the secrets of src and of its view with those escapes decoded.
+// The view of a line of usual length stays on the stack; it is copied
+// for the extra patterns only when they may match it, as the regexp
+// package keeps what it is given.
+func (s *Scrubber) bytesEscaped(dst, src []byte) ([]byte, bool) {
+	var buf [4096]byte
+	text := decodeKeyEscapes(buf[:0], src)
+	spans := appendBuiltinSpans(nil, text)
+	if s != nil && s.mayMatch(text) {
+		spans = s.appendPatternSpans(spans, bytes.Clone(text))
+	}
+	if len(spans) > 0 {
+		spans = mapSpans(spans, text, src)
+	}
+	spans = s.appendPatternSpans(appendBuiltinSpans(spans, src), src)
+	if len(spans) == 0 {
+		return src, false
+	}
+	return write(dst, src, merge(spans)), true
+}
+
+// appendBuiltinSpans appends the secrets the built-in rules find in src.
+func appendBuiltinSpans(spans []span, src []byte) []span {
+	sc := newScanner(src)
+	for sp, found := sc.next(); found; sp, found = sc.next() {
+		spans = append(spans, sp)
+	}
+	return spans
+}
+
+// appendPatternSpans appends the secrets the extra patterns find in src.
+func (s *Scrubber) appendPatternSpans(spans []span, src []byte) []span {
+	if s == nil {
+		return spans
+	}
+	for i := range s.patterns {
+		if p := &s.patterns[i]; p.mayMatch(src) {
+			spans = p.appendSpans(spans, src)
+		}
+	}
+	return spans
+}
+
+// write appends src to dst with the spans, in increasing order, replaced.
+func write(dst, src []byte, spans []span) []byte {
 	w := newWriter(dst, src)
 	for _, sp := range spans {
 		w.put(sp)
 	}
-	return w.finish(), true
+	return w.finish()
 }
 
 // mayMatch reports whether any extra pattern could match src.
@@ -112,6 +161,13 @@ func merge(spans []span) []span {
 			last.keep = max(last.keep, sp.keep) // a rule that knows the prefix
 		} else {
 			last.keep = min(last.keep, sp.start-last.start) // the second secret starts inside it
+		}
+		switch {
+		case sp.start == last.start && (sp.end > last.end || sp.end == last.end && sp.digested):
+			// sp's secret is the whole; the decoded one, when both are
+			last.digest, last.digested = sp.digest, sp.digested
+		case sp.end > last.end:
+			last.digested = false // neither one is the whole secret
 		}
 		last.end = max(last.end, sp.end)
 		if sp.quote {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -46,9 +47,17 @@ func FreePort(t testing.TB) int {
 }
 
 // Global is the global options block every config gets: the admin API on
-// a free loopback port, no config persisted, no automatic HTTPS, and a
-// short grace period so reloads in tests do not wait on open streams.
+// a free loopback port, no config persisted, no automatic HTTPS, a short
+// grace period so reloads in tests do not wait on open streams, and the
+// default log at level ERROR.
 func Global(extra string) string {
+	return GlobalLog("level ERROR", extra)
+}
+
+// GlobalLog is Global with defaultLog as the body of the default log's
+// global `log { … }` block, for tests that look at what Caddy's default
+// log writes.
+func GlobalLog(defaultLog, extra string) string {
 	start()
 	return fmt.Sprintf(`{
 	admin %s
@@ -57,11 +66,51 @@ func Global(extra string) string {
 	skip_install_trust
 	grace_period 2s
 	log {
-		level ERROR
+		%s
 	}
 	%s
 }
-`, adminAddr, extra)
+`, adminAddr, defaultLog, extra)
+}
+
+// Example returns an example Caddyfile ready for Load: Global's options
+// in place of its own global block, with that block's options kept, and
+// its default log's options (but for the level, which stays ERROR unless
+// it sets one) in place of Global's. The block is the first one, at the
+// start of a line, before any site; its `log {` and closing braces stand
+// on lines of their own, as `caddy fmt` writes them.
+func Example(caddyfile string) string {
+	lines := strings.Split(caddyfile, "\n")
+	open := 0
+	for open < len(lines) && (lines[open] == "" || strings.HasPrefix(lines[open], "#")) {
+		open++
+	}
+	if open == len(lines) || lines[open] != "{" {
+		return Global("") + caddyfile
+	}
+	end := open + 1
+	for end < len(lines) && lines[end] != "}" {
+		end++
+	}
+	var extra, log []string
+	inLog := false
+	for _, l := range lines[open+1 : end] {
+		switch t := strings.TrimSpace(l); {
+		case t == "log {":
+			inLog = true
+		case inLog && l == "\t}":
+			inLog = false
+		case inLog:
+			log = append(log, t)
+		default:
+			extra = append(extra, l)
+		}
+	}
+	if !slices.ContainsFunc(log, func(l string) bool { return strings.HasPrefix(l, "level ") }) {
+		log = append(log, "level ERROR")
+	}
+	rest := append(slices.Clone(lines[:open]), lines[end+1:]...)
+	return GlobalLog(strings.Join(log, "\n\t\t"), strings.Join(extra, "\n")) + strings.Join(rest, "\n")
 }
 
 // Load adapts a Caddyfile and makes it Caddy's running config, starting
@@ -83,6 +132,33 @@ func LoadErr(caddyfile string) error {
 	if err != nil {
 		return err
 	}
+	return load(cfg)
+}
+
+// LoadJSON makes a JSON config (such as an adapted example) Caddy's running
+// config, its admin settings replaced by those Global gives.
+func LoadJSON(t testing.TB, cfg []byte) {
+	t.Helper()
+	start()
+	if startErr != nil {
+		t.Fatal(startErr)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(cfg, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["admin"] = map[string]any{"listen": adminAddr, "config": map[string]any{"persist": false}}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := load(b); err != nil {
+		t.Fatalf("loading config: %v\n%s", err, b)
+	}
+}
+
+// load posts a JSON config to the admin API's /load.
+func load(cfg []byte) error {
 	req, _ := http.NewRequest(http.MethodPost, "http://"+adminAddr+"/load", bytes.NewReader(cfg))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
