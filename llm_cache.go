@@ -89,7 +89,7 @@ func (h *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 	}
 	err := h.cache.Serve(w, r, next)
 	result := cacheResult(w.Header().Get("Cache-Status"))
-	cacheRequests.WithLabelValues(result).Inc()
+	counter(cacheRequests, result).Inc()
 	if result == "hit" || result == "coalesced" {
 		cacheSaved.Inc()
 	}
