@@ -209,7 +209,9 @@ func TestRateLimitConcurrencyPerKey(t *testing.T) {
 	slow := func(ctx context.Context, key string) (int, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, site+"/v1/chat/completions", strings.NewReader(chatBody))
 		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("x-fake-delay", "3s")
+		// Held until the client leaves: however slow the machine, they
+		// are in flight while the others are decided.
+		req.Header.Set("x-fake-delay", "10m")
 		resp, err := client.Do(req)
 		if err != nil {
 			return 0, err

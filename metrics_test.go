@@ -230,7 +230,7 @@ func TestMetricsModelNotUTF8(t *testing.T) {
 	// An upstream that names its model with a byte that is not UTF-8.
 	raw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"id":"x","object":"chat.completion","model":"raw-model\xff","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`)
+		_, _ = io.WriteString(w, `{"id":"x","object":"chat.completion","model":"raw-model`+"\xff"+`","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`)
 	}))
 	t.Cleanup(raw.Close)
 	for _, upstream := range []string{up.URL(), raw.URL} {
