@@ -21,7 +21,8 @@ type RedisStorage struct {
 	// rediss:// for TLS, or unix:///path/to/socket?db=N. Query options
 	// tune the client: pool_size, dial_timeout, read_timeout,
 	// write_timeout, pool_timeout, command_timeout (default 500ms: the
-	// longest a request waits on Redis), key_prefix (default "llmgate:").
+	// longest a request waits on Redis, its llm_ratelimit and llm_cache
+	// together), key_prefix (default "llmgate:").
 	// Placeholders such as {env.REDIS_URL} are expanded at load, which
 	// keeps a password out of the config.
 	URL string `json:"url,omitempty"`
