@@ -24,6 +24,8 @@ type Cache struct {
 	StorageRaw json.RawMessage `json:"storage,omitempty" caddy:"namespace=http.llm_cache.storage inline_key=backend"`
 
 	cache *cache.Cache
+	// redis is set when the entries are in Redis.
+	redis bool
 }
 
 // CacheStorage is implemented by the modules of the http.llm_cache.storage
@@ -52,7 +54,8 @@ func (h *Cache) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("loading llm_cache storage: %v", err)
 	}
 	h.Store = mod.(CacheStorage).CacheStore()
-	h.Logger = ctx.Logger()
+	_, h.redis = mod.(redisBacked)
+	h.Logger = sampled(ctx.Logger())
 	switch scope := h.Scope; scope {
 	case "", cache.ScopeKey, cache.ScopeShared:
 	default:
@@ -81,9 +84,13 @@ func (h *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp
 			return result, true
 		}
 	})
-	err := h.cache.Serve(w, withBodyMemo(r), next)
+	r = withBodyMemo(r)
+	if h.redis {
+		r = withRedisBudget(r)
+	}
+	err := h.cache.Serve(w, r, next)
 	result := cacheResult(w.Header().Get("Cache-Status"))
-	cacheRequests.WithLabelValues(result).Inc()
+	counter(cacheRequests, result).Inc()
 	if result == "hit" || result == "coalesced" {
 		cacheSaved.Inc()
 	}

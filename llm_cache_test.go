@@ -362,3 +362,43 @@ func TestCacheEntriesSurviveReload(t *testing.T) {
 		t.Fatalf("after reload: calls %d, Cache-Status %q", up.Calls(), resp.Header.Get("Cache-Status"))
 	}
 }
+
+// TestCacheAnswerLargerThanTheStoreIsNotClaimedStored: an answer the
+// memory store cannot hold (100 KB into max_size 64KiB) is passed on
+// without "stored" in its Cache-Status or the metric, and the next
+// identical request goes upstream; an answer that fits is stored as usual.
+func TestCacheAnswerLargerThanTheStoreIsNotClaimedStored(t *testing.T) {
+	const maxSize = 64<<10 + 7 // a size of its own, for relStore
+	site, up := cacheSite(t, fmt.Sprintf("max_size %d", maxSize))
+	big := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"big %s"}]}`, site)
+	stored := func() float64 { return relMetric(t, `llmgate_cache_requests_total{result="stored"}`) }
+	before := stored()
+	for i := range 2 {
+		resp, body := post(t, site+"/v1/chat/completions", big, "x-fake-size", "100000")
+		if resp.StatusCode != 200 || len(body) < 100000 {
+			t.Fatalf("big answer %d: %d, %d bytes", i, resp.StatusCode, len(body))
+		}
+		if cs := resp.Header.Get("Cache-Status"); cs != "llmgate; fwd=miss" {
+			t.Errorf("big answer %d: Cache-Status %q, want %q: the store cannot hold it", i, cs, "llmgate; fwd=miss")
+		}
+	}
+	if up.Calls() != 2 {
+		t.Errorf("upstream calls %d, want 2", up.Calls())
+	}
+	if got := stored() - before; got != 0 {
+		t.Errorf("stored counter rose by %v for answers that were not stored", got)
+	}
+	if entries, _ := relStore(t, maxSize); entries != 0 {
+		t.Errorf("store holds %d entries, want 0", entries)
+	}
+	small := strings.Replace(big, "big", "small", 1)
+	if resp, _ := post(t, site+"/v1/chat/completions", small); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss; stored" {
+		t.Fatalf("small answer: Cache-Status %q", resp.Header.Get("Cache-Status"))
+	}
+	if resp, _ := post(t, site+"/v1/chat/completions", small); !strings.HasPrefix(resp.Header.Get("Cache-Status"), "llmgate; hit") {
+		t.Fatalf("small answer again: Cache-Status %q, want a hit", resp.Header.Get("Cache-Status"))
+	}
+	if got := stored() - before; got != 1 {
+		t.Errorf("stored counter rose by %v, want 1", got)
+	}
+}

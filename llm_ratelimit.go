@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -37,7 +36,9 @@ type RateLimit struct {
 	style limiter.HeaderStyle
 	// tokens is set when a zone limits tokens: the limiter then reads the
 	// body, through the request's shared memo.
-	tokens   bool
+	tokens bool
+	// redis is set when the zones' state is in Redis.
+	redis    bool
 	inflight []string
 	logger   *zap.Logger // sampled: store failures
 	debug    *zap.Logger // every request, at debug level only
@@ -72,10 +73,7 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 	registerMetrics(ctx)
 	warnUnredactedLogs(ctx)
 	h.debug = ctx.Logger()
-	// A store outage fails every request; one line a second says so.
-	h.logger = ctx.Logger().WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
-		return zapcore.NewSamplerWithOptions(c, time.Second, 1, 0)
-	}))
+	h.logger = sampled(ctx.Logger())
 	failClosed, err := h.FailClosed()
 	if err != nil {
 		return fmt.Errorf("on_storage_error: %v", err)
@@ -94,6 +92,7 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("loading llm_ratelimit storage: %v", err)
 	}
 	storage := mod.(RateLimitStorage)
+	_, h.redis = mod.(redisBacked)
 
 	names := make([]string, 0, len(h.Zones))
 	for name := range h.Zones {
@@ -198,6 +197,9 @@ func (h *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	withPlaceholders(r)
 	if h.tokens {
 		r = withBodyMemo(r)
+	}
+	if h.redis {
+		r = withRedisBudget(r)
 	}
 	return h.limiter.Serve(w, r, keys, h.style, next)
 }

@@ -36,7 +36,8 @@ func limitConfig(site, block string, up *fakeai.Server) string {
 const chatBody = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
 
 func TestRateLimitRequestsPerKey(t *testing.T) {
-	site, up := limitSite(t, "zone per_key { \n requests 3/m \n }")
+	// Per hour: the bucket does not refill while the test runs.
+	site, up := limitSite(t, "zone per_key { \n requests 3/h \n }")
 	for i := range 3 {
 		resp, body := post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-alice-"+site)
 		if resp.StatusCode != 200 {
@@ -54,7 +55,7 @@ func TestRateLimitRequestsPerKey(t *testing.T) {
 		t.Fatalf("4th request: %d %s", resp.StatusCode, body)
 	}
 	e := parseOpenAIError(t, resp, body)
-	if e.Type != "requests" || e.Code != "rate_limit_exceeded" || !strings.Contains(e.Message, "zone per_key: 3 requests per 1m0s") {
+	if e.Type != "requests" || e.Code != "rate_limit_exceeded" || !strings.Contains(e.Message, "zone per_key: 3 requests per 1h0m0s") {
 		t.Errorf("refusal body %s", body)
 	}
 	ra, ms := resp.Header.Get("Retry-After"), resp.Header.Get("Retry-After-Ms")
@@ -117,37 +118,71 @@ func TestRateLimitLeakyBucketSpreadsABurst(t *testing.T) {
 }
 
 func TestRateLimitRefusingZoneLeavesTheOthersUncharged(t *testing.T) {
-	// per_key (3/m, the tighter) is charged first; shared (4/m) then
-	// refuses bob's second request, and per_key must give his charge back.
+	// per_key (3/h, the tighter) is charged first; shared (4/h, for the
+	// requests marked X-Shared) then refuses bob's second request, and
+	// per_key must give his charge back. Rates per hour: no bucket refills
+	// while the test runs, however slow the machine.
 	name := "shared_" + strings.NewReplacer(":", "_", "/", "_", ".", "_").Replace(site0(t))
-	site, up := limitSite(t, "zone per_key { \n requests 3/m \n }\n zone "+name+" { \n key static \n requests 4/m \n }\n headers ietf")
+	site, _ := limitSite(t, "zone per_key { \n requests 3/h \n }\n zone "+name+" { \n key static \n match header X-Shared yes \n requests 4/h \n }\n headers ietf")
 	for i := range 3 {
-		if resp, body := post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-alice-"+site); resp.StatusCode != 200 {
+		if resp, body := post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-alice-"+site, "X-Shared", "yes"); resp.StatusCode != 200 {
 			t.Fatalf("alice %d: %d %s", i, resp.StatusCode, body)
 		}
 	}
-	resp, body := post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-bob-"+site)
+	resp, body := post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-bob-"+site, "X-Shared", "yes")
 	if resp.StatusCode != 200 {
 		t.Fatalf("bob 1: %d %s", resp.StatusCode, body)
 	}
 	if got := resp.Header.Get("Ratelimit"); !strings.Contains(got, `"per_key";r=2`) {
 		t.Fatalf("bob 1 RateLimit %q", got)
 	}
-	resp, _ = post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-bob-"+site)
+	resp, _ = post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-bob-"+site, "X-Shared", "yes")
 	if resp.StatusCode != 429 {
 		t.Fatalf("bob 2: %d, want 429 from the shared zone", resp.StatusCode)
 	}
 	if got := resp.Header.Get("Ratelimit"); !strings.Contains(got, `"per_key";r=2`) || !strings.Contains(got, `"`+name+`";r=0`) {
 		t.Fatalf("bob 2 RateLimit %q: per_key must still have 2 left", got)
 	}
-	// The header could be computed; the store must agree. Without the
-	// shared zone (per_key keeps its state across the reload), bob's next
-	// request leaves 1, not 0.
-	testcaddy.Load(t, testcaddy.Global("")+limitConfig(site, "zone per_key { \n requests 3/m \n }\n headers ietf", up))
-	client.CloseIdleConnections() // the reload closed them
+	// The header could be computed; the store must agree. Outside the
+	// shared zone, bob's next request leaves 1, not 0.
 	resp, _ = post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-bob-"+site)
-	if got := resp.Header.Get("Ratelimit"); resp.StatusCode != 200 || !strings.Contains(got, `"per_key";r=1`) {
+	if got := resp.Header.Get("Ratelimit"); resp.StatusCode != 200 || strings.Contains(got, name) || !strings.Contains(got, `"per_key";r=1`) {
 		t.Fatalf("bob 3 (per_key alone): %d, RateLimit %q, want r=1: the refused request's charge stayed in the store", resp.StatusCode, got)
+	}
+}
+
+// reload loads site's new config (without the global block) and returns
+// once the site answers from it. Caddy's reload returns when the old
+// servers have begun to shut down, not when they stop accepting (see
+// caddyhttp.App.Stop): a connection made at once may still be served by
+// the old config, which, on a loaded machine, can hold the listener for a
+// while. reload marks the new config with a header, X-Config-Generation,
+// and probes, on connections of their own and with keys of their own (so
+// no bucket the test watches is charged), until the mark comes back.
+func reload(t *testing.T, site, config string) {
+	t.Helper()
+	generation := fmt.Sprint(time.Now().UnixNano())
+	marked := strings.Replace(config, site+" {\n", site+" {\n\theader X-Config-Generation "+generation+"\n", 1)
+	if marked == config {
+		t.Fatalf("reload: no site block %q in\n%s", site, config)
+	}
+	testcaddy.Load(t, testcaddy.Global("")+marked)
+	client.CloseIdleConnections() // the old servers closed them
+	for i := 0; ; i++ {
+		req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions", strings.NewReader(chatBody))
+		req.Header.Set("Authorization", fmt.Sprintf("Bearer sk-probe-%d-%s", i, site))
+		req.Close = true // a new connection each time: the old server's keeps it
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.Header.Get("X-Config-Generation") == generation {
+				return
+			}
+		}
+		if i == 500 {
+			t.Fatalf("reload: the site never answered from its new config (last error %v)", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -159,7 +194,9 @@ func TestRateLimitConcurrencyPerKey(t *testing.T) {
 	slow := func(ctx context.Context, key string) (int, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, site+"/v1/chat/completions", strings.NewReader(chatBody))
 		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("x-fake-delay", "3s")
+		// Held until the client leaves: however slow the machine, they
+		// are in flight while the others are decided.
+		req.Header.Set("x-fake-delay", "10m")
 		resp, err := client.Do(req)
 		if err != nil {
 			return 0, err
@@ -203,7 +240,7 @@ func TestRateLimitConcurrencyPerKey(t *testing.T) {
 }
 
 func TestRateLimitKeepsCountsAcrossReload(t *testing.T) {
-	site, up := limitSite(t, "zone reload { \n requests 5/m \n }")
+	site, up := limitSite(t, "zone reload { \n requests 5/h \n }")
 	send := func() int {
 		resp, _ := post(t, site+"/v1/chat/completions", chatBody)
 		return resp.StatusCode
@@ -214,8 +251,7 @@ func TestRateLimitKeepsCountsAcrossReload(t *testing.T) {
 		}
 	}
 	// A different config (a header added) with the same zone.
-	testcaddy.Load(t, testcaddy.Global("")+strings.Replace(limitConfig(site, "zone reload { \n requests 5/m \n }", up), "\tllm_ratelimit", "\theader X-Reloaded yes\n\tllm_ratelimit", 1))
-	client.CloseIdleConnections()
+	reload(t, site, strings.Replace(limitConfig(site, "zone reload { \n requests 5/h \n }", up), "\tllm_ratelimit", "\theader X-Reloaded yes\n\tllm_ratelimit", 1))
 	for range 2 {
 		if s := send(); s != 200 {
 			t.Fatalf("after reload: %d", s)

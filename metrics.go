@@ -3,7 +3,9 @@ package llmgate
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/llmgate/caddy-llmgate/cache"
@@ -14,8 +16,9 @@ import (
 
 // llmgate's collectors live as long as the process and are registered in
 // each loaded config's registry (what Caddy's /metrics shows): a reload
-// neither resets nor duplicates them. No label holds a credential; models
-// are bounded (see modelLabel).
+// neither resets nor duplicates them. No label holds a credential; every
+// label value goes through labelValue; models are bounded (see
+// modelLabel).
 var (
 	cacheRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "llmgate", Subsystem: "cache", Name: "requests_total",
@@ -67,7 +70,7 @@ func (heldCollector) Collect(ch chan<- prometheus.Metric) {
 		l.Waiting(func(zone string, n int64) { depth[zone] += n })
 	}
 	for zone, n := range depth {
-		ch <- prometheus.MustNewConstMetric(queueDepth, prometheus.GaugeValue, float64(n), zone)
+		ch <- prometheus.MustNewConstMetric(queueDepth, prometheus.GaugeValue, float64(n), labelValue(zone))
 	}
 }
 
@@ -91,8 +94,9 @@ func registerMetrics(ctx caddy.Context) {
 }
 
 // maxModels bounds the model label: the first models seen get their own
-// value, later ones count as "other". Only answers an upstream accepted
-// (with usage) are counted, so made-up model names do not fill the set.
+// value, later ones count as "other". Only models upstreams answered with
+// are counted (see usage.Usage.Model), so a caller's made-up names cannot
+// fill the set and push the real models into "other".
 const maxModels = 100
 
 var models = struct {
@@ -105,6 +109,7 @@ func modelLabel(model string) string {
 	if model == "" {
 		return "unknown"
 	}
+	model = labelValue(model)
 	models.Lock()
 	defer models.Unlock()
 	if models.seen[model] {
@@ -115,4 +120,32 @@ func modelLabel(model string) string {
 	}
 	models.seen[model] = true
 	return model
+}
+
+// maxLabel bounds a label value, in bytes.
+const maxLabel = 128
+
+// labelValue makes s fit to be a label value: Prometheus refuses (with a
+// panic, from WithLabelValues) a value that is not valid UTF-8, and a
+// model name is whatever bytes a request or an answer held. Invalid bytes
+// become U+FFFD; a value is cut to maxLabel bytes, on a rune boundary.
+func labelValue(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= maxLabel {
+		return s
+	}
+	cut := maxLabel
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// counter returns vec's counter of the label values, each made fit by
+// labelValue: every counter llmgate counts is found through it.
+func counter(vec *prometheus.CounterVec, values ...string) prometheus.Counter {
+	for i, v := range values {
+		values[i] = labelValue(v)
+	}
+	return vec.WithLabelValues(values...)
 }

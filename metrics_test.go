@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/llmgate/caddy-llmgate/internal/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
@@ -207,5 +209,83 @@ func TestCacheAdminAPI(t *testing.T) {
 	}
 	if status, _ := admin(http.MethodGet, "/llm/cache"); status != http.StatusMethodNotAllowed {
 		t.Errorf("GET /llm/cache: %d, want 405", status)
+	}
+}
+
+// tokenMetricsSite loads a site with a token zone in front of upstream.
+func tokenMetricsSite(t *testing.T, upstream string) string {
+	t.Helper()
+	site := testcaddy.Site(t)
+	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf("%s {\n\tllm_ratelimit {\n\t\tzone %s {\n\t\t\ttokens 100000000/m\n\t\t}\n\t}\n\treverse_proxy %s\n}\n",
+		site, relName(t, "labels"), upstream))
+	return site
+}
+
+// TestMetricsModelNotUTF8: a model name that is not UTF-8, in the request
+// or in the upstream's answer, is counted under a valid label: the
+// request is answered and /metrics stays readable.
+func TestMetricsModelNotUTF8(t *testing.T) {
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	// An upstream that names its model with a byte that is not UTF-8.
+	raw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"x","object":"chat.completion","model":"raw-model`+"\xff"+`","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`)
+	}))
+	t.Cleanup(raw.Close)
+	for _, upstream := range []string{up.URL(), raw.URL} {
+		site := tokenMetricsSite(t, upstream)
+		resp, body, err := send(t, site+"/v1/chat/completions", "{\"model\":\"gpt-4o\xff\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+		if err != nil || resp.StatusCode != 200 || !strings.Contains(body, `"total_tokens"`) {
+			t.Fatalf("upstream %s: %d %q %v, want the whole answer", upstream, resp.StatusCode, body, err)
+		}
+	}
+	resp, err := http.Get(testcaddy.AdminURL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !utf8.Valid(b) {
+		t.Fatalf("/metrics: %d, valid UTF-8 %v", resp.StatusCode, utf8.Valid(b))
+	}
+	for _, model := range []string{"gpt-4o\uFFFD", "raw-model\uFFFD"} {
+		if !strings.Contains(string(b), `llmgate_tokens_total{kind="prompt",model="`+model+`",source="reported"}`) {
+			t.Errorf("no prompt tokens counted for model %q", model)
+		}
+	}
+}
+
+// TestMetricsMadeUpModelsDoNotCrowdOutRealOnes: the model label holds the
+// models upstreams answered with. A caller who sends more made-up model
+// names than the label set holds (here to an upstream that serves them
+// all as one model, as providers serve aliases) fills nothing: a model
+// the upstream answers with afterwards still gets its own label.
+func TestMetricsMadeUpModelsDoNotCrowdOutRealOnes(t *testing.T) {
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	site := tokenMetricsSite(t, up.URL())
+	port := strings.TrimPrefix(site, "http://127.0.0.1:")
+	chatOf := func(model string) string {
+		return `{"model":"` + model + `","messages":[{"role":"user","content":"hi"}]}`
+	}
+	for i := range 101 {
+		if resp, body := post(t, site+"/v1/chat/completions", chatOf(fmt.Sprintf("made-up-%d-%s", i, port)), "x-fake-model", "served-"+port); resp.StatusCode != 200 {
+			t.Fatalf("made-up model %d: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	if resp, body := post(t, site+"/v1/chat/completions", chatOf("real-"+port)); resp.StatusCode != 200 {
+		t.Fatalf("real model: %d %s", resp.StatusCode, body)
+	}
+	m := scrape(t)
+	for series := range m {
+		if strings.Contains(series, "made-up-") {
+			t.Fatalf("a made-up model has a label: %s", series)
+		}
+	}
+	for _, model := range []string{"served-" + port, "real-" + port} {
+		if m[`llmgate_tokens_total{kind="prompt",model="`+model+`",source="reported"}`] == 0 {
+			t.Errorf("model %s, which the upstream answered with, has no label of its own", model)
+		}
 	}
 }

@@ -52,7 +52,6 @@ func replacer(r *http.Request) *caddy.Replacer {
 	return r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 }
 
-// reportLimit sets the placeholders of a rate-limit decision.
 // reportLimit sets the placeholders and counts the metrics of a rate-limit
 // decision.
 func reportLimit(r *http.Request, rep limiter.Report) {
@@ -60,13 +59,13 @@ func reportLimit(r *http.Request, rep limiter.Report) {
 	if t := rep.Ticket; t != nil {
 		if !t.Allowed {
 			repl.Set(phZone, t.Zone)
-			limitDecisions.WithLabelValues(t.Zone, "refused").Inc()
+			counter(limitDecisions, t.Zone, "refused").Inc()
 		} else {
 			sts := t.Statuses()
 			for i, st := range sts {
 				// A zone has a status per limit: count it once.
 				if !slices.ContainsFunc(sts[:i], func(o limiter.Status) bool { return o.Zone == st.Zone }) {
-					limitDecisions.WithLabelValues(st.Zone, "allowed").Inc()
+					counter(limitDecisions, st.Zone, "allowed").Inc()
 				}
 			}
 		}
@@ -75,15 +74,15 @@ func reportLimit(r *http.Request, rep limiter.Report) {
 		repl.Set(phUsage+"prompt_tokens", u.Input)
 		repl.Set(phUsage+"completion_tokens", u.Output)
 		repl.Set(phUsage+"total_tokens", u.Total)
-		model, source := "", "estimated"
-		if q := bodyMemo(r).Parsed(); q != nil {
-			model = q.Model
-		}
+		source := "estimated"
 		if rep.Exact {
 			source = "reported"
 		}
-		label := modelLabel(model)
-		tokensTotal.WithLabelValues(label, "prompt", source).Add(float64(u.Input))
-		tokensTotal.WithLabelValues(label, "completion", source).Add(float64(u.Output))
+		// The model the upstream says served the answer: a caller can
+		// name any model it likes, but not make the upstream answer
+		// with it.
+		model := modelLabel(u.Model)
+		counter(tokensTotal, model, "prompt", source).Add(float64(u.Input))
+		counter(tokensTotal, model, "completion", source).Add(float64(u.Output))
 	}
 }

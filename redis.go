@@ -3,16 +3,15 @@ package llmgate
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 )
 
 // RedisStorage is the configuration the Redis storage modules of
@@ -22,13 +21,32 @@ type RedisStorage struct {
 	// rediss:// for TLS, or unix:///path/to/socket?db=N. Query options
 	// tune the client: pool_size, dial_timeout, read_timeout,
 	// write_timeout, pool_timeout, command_timeout (default 500ms: the
-	// longest a request waits on Redis), key_prefix (default "llmgate:").
+	// longest a request waits on Redis, its llm_ratelimit and llm_cache
+	// together), key_prefix (default "llmgate:").
 	// Placeholders such as {env.REDIS_URL} are expanded at load, which
 	// keeps a password out of the config.
 	URL string `json:"url,omitempty"`
 
 	client  *redisclient.Client
 	poolKey string
+}
+
+// redisBacked is implemented by the storage modules that keep their
+// state in Redis: their handlers give each request one Redis budget.
+type redisBacked interface{ redisBacked() }
+
+func (*RedisStorage) redisBacked() {}
+
+// withRedisBudget gives r the Redis time budget that every handler's
+// stores share (see redisclient.WithBudget): with llm_ratelimit and
+// llm_cache both on a stalled Redis, a request waits command_timeout in
+// all, not command_timeout in each.
+func withRedisBudget(r *http.Request) *http.Request {
+	ctx := redisclient.WithBudget(r.Context())
+	if ctx == r.Context() {
+		return r
+	}
+	return r.WithContext(ctx)
 }
 
 // redisClients shares one connection pool per server among every module
@@ -92,14 +110,6 @@ func (s *RedisStorage) unmarshal(d *caddyfile.Dispenser) error {
 }
 
 func hasPlaceholder(s string) bool { return strings.Contains(s, "{") }
-
-// sampled returns a logger that writes one line a second per message: an
-// outage of a store fails every request, and one line says so.
-func sampled(l *zap.Logger) *zap.Logger {
-	return l.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
-		return zapcore.NewSamplerWithOptions(c, time.Second, 1, 0)
-	}))
-}
 
 // routeRedisLogs sends go-redis's own messages (such as failed dials) to
 // Caddy's log, sampled, instead of stderr. go-redis has one logger for the

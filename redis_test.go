@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -271,5 +273,105 @@ func TestRedisTokensAcrossInstances(t *testing.T) {
 	}
 	if fmt.Sprint(statuses) != "[200 200 429]" {
 		t.Fatalf("207-token answers against 300/m shared by two instances: %v, want [200 200 429]", statuses)
+	}
+}
+
+// TestRedisOutageLogsOncePerSecond: with Redis down every request fails
+// its lookups and stores; each handler says so once a second per message,
+// not once a request.
+func TestRedisOutageLogsOncePerSecond(t *testing.T) {
+	rs := testredis.Start(t)
+	rs.Stop()
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	site := testcaddy.Site(t)
+	logFile := filepath.Join(t.TempDir(), "warn.log")
+	global := fmt.Sprintf("log llm {\n\t\toutput file %s\n\t\tlevel WARN\n\t\tinclude http.handlers.llm_ratelimit http.handlers.llm_cache\n\t}", logFile)
+	testcaddy.Load(t, testcaddy.Global(global)+fmt.Sprintf(`%s {
+	llm_ratelimit {
+		zone %s {
+			requests 1000/m
+		}
+		storage redis %s
+	}
+	llm_cache {
+		storage redis %s
+	}
+	reverse_proxy %s
+}
+`, site, relName(t, "logs"), rs.URL(), rs.URL(), up.URL()))
+	const n = 50
+	start := time.Now()
+	for i := range n {
+		resp, body := post(t, site+"/v1/chat/completions", fmt.Sprintf(`{"model":"m","messages":[{"role":"user","content":"outage %d"}]}`, i))
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d with Redis down: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	// The sampler lets one line of a message through per second from its
+	// first: at most one more than the seconds the requests took.
+	bound := int(time.Since(start)/time.Second) + 1
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, msg := range []string{"rate limit store failed", "cache lookup failed", "cache store failed"} {
+		if got := strings.Count(string(b), msg); got == 0 || got > bound {
+			t.Errorf("%q logged %d times for %d requests in %d s, want 1 to %d", msg, got, n, bound-1, bound)
+		}
+	}
+}
+
+// TestRedisFrozenOneBudgetPerRequest: llm_ratelimit and llm_cache on a
+// frozen Redis share one command_timeout per request. Each handler alone
+// would wait its own (the limiter's charge, the cache's lookup: twice the
+// budget before the answer); together they wait one, then the request goes
+// on as on_storage_error open says.
+func TestRedisFrozenOneBudgetPerRequest(t *testing.T) {
+	rs := testredis.Start(t)
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	site := testcaddy.Site(t)
+	// A budget long enough that scheduling delays on a loaded machine are
+	// small beside it; the read timeout no shorter, so that only the
+	// budget ends a command.
+	const budget = 2 * time.Second
+	url := rs.URL() + "?command_timeout=2s&read_timeout=2s&write_timeout=2s&dial_timeout=2s"
+	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`%s {
+	llm_ratelimit {
+		zone %s {
+			requests 1000/m
+		}
+		storage redis %s
+		on_storage_error open
+	}
+	llm_cache {
+		storage redis %s
+	}
+	reverse_proxy %s
+}
+`, site, relName(t, "budget"), url, url, up.URL()))
+	ask := func(prompt string) (*http.Response, time.Duration) {
+		start := time.Now()
+		resp, body := post(t, site+"/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"`+prompt+`"}]}`)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", prompt, resp.StatusCode, body)
+		}
+		return resp, time.Since(start)
+	}
+	// Both handlers hold connections to the server before it freezes.
+	if resp, _ := ask("warm " + site); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss; stored" {
+		t.Fatalf("with Redis up: Cache-Status %q", resp.Header.Get("Cache-Status"))
+	}
+	rs.Freeze()
+	defer rs.Thaw()
+	for i := range 2 {
+		resp, took := ask(fmt.Sprintf("frozen %d %s", i, site))
+		t.Logf("request %d on a frozen Redis: %s, Cache-Status %q", i, took, resp.Header.Get("Cache-Status"))
+		// Not a performance bound: one budget per handler takes at least
+		// 2 × budget; one per request ends within budget and scheduling.
+		if took >= budget+budget/2 {
+			t.Errorf("request %d took %s on a frozen Redis: more than one budget of %s (+50%%) spent on Redis", i, took, budget)
+		}
 	}
 }

@@ -26,14 +26,17 @@ type Cache struct {
 	modelTTL    []modelTTL
 	maxBody     int64
 	maxResponse int64
-	ignore      []string
-	paths       map[string]bool
-	partition   func(*http.Request) (string, error)
-	store       Store
-	ownStore    *MemoryStore
-	log         *zap.Logger
-	coalesce    bool
-	flights     flights
+	// maxEntry is what the store can hold of one entry (see Bounded); 0
+	// when it does not say.
+	maxEntry  int64
+	ignore    []string
+	paths     map[string]bool
+	partition func(*http.Request) (string, error)
+	store     Store
+	ownStore  *MemoryStore
+	log       *zap.Logger
+	coalesce  bool
+	flights   flights
 }
 
 type modelTTL struct {
@@ -91,6 +94,9 @@ func New(cfg Config) (*Cache, error) {
 			return nil, err
 		}
 		c.store, c.ownStore = m, m
+	}
+	if b, ok := c.store.(Bounded); ok {
+		c.maxEntry = b.MaxEntry()
 	}
 	return c, nil
 }
@@ -206,7 +212,10 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, f *fligh
 	// A stored answer must suit every client, so ask for it unencoded;
 	// Caddy's encode handler (or the transport) compresses per client.
 	r.Header.Del("Accept-Encoding")
-	cw := &capture{ResponseWriter: w, f: f, fwd: fwd, max: c.maxResponse}
+	cw := &capture{ResponseWriter: w, f: f, fwd: fwd, max: c.maxResponse, room: -1}
+	if c.maxEntry > 0 {
+		cw.room = c.maxEntry - int64(len(q.Model))
+	}
 	cw.ended = func() {
 		c.put(r.Context(), key, q, cw.Header().Get("Content-Type"), f.body())
 		// New requests find the entry now, not the flight.

@@ -21,6 +21,7 @@ type capture struct {
 	f     *flight
 	fwd   string
 	max   int64
+	room  int64  // what the store holds of an entry, less its model; -1: no bound
 	ended func() // called once a stream's clean end arrived, before it is passed on
 
 	wroteHeader bool
@@ -47,7 +48,12 @@ func (c *capture) WriteHeader(code int) {
 			c.length = n
 		}
 	}
-	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	ct := h.Get("Content-Type")
+	if c.room >= 0 {
+		// The entry holds the content type too.
+		c.max = max(min(c.max, c.room-int64(len(ct))), 0)
+	}
+	mt, _, _ := mime.ParseMediaType(ct)
 	c.stream = mt == "text/event-stream"
 	c.storing = code == http.StatusOK && (c.stream || isJSON(mt)) &&
 		identity(h.Get("Content-Encoding")) && c.length <= c.max

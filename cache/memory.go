@@ -77,6 +77,10 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 	return nil
 }
 
+// MaxEntry implements Bounded: an entry costs its bytes and a fixed
+// overhead, and ristretto drops one that costs more than the whole store.
+func (m *MemoryStore) MaxEntry() int64 { return m.c.MaxCost() - entryOverhead }
+
 // Stats returns the entries and bytes (as counted against max_size) the
 // store holds. Entries past their TTL count until ristretto's cleanup
 // drops them.
@@ -115,5 +119,8 @@ func (m *MemoryStore) Close() { m.c.Close() }
 // in the entry settles the rare collision.
 func shortKey(k Key) uint64 { return binary.LittleEndian.Uint64(k[:8]) }
 
-// Interface guard
-var _ Admin = (*MemoryStore)(nil)
+// Interface guards
+var (
+	_ Admin   = (*MemoryStore)(nil)
+	_ Bounded = (*MemoryStore)(nil)
+)

@@ -46,3 +46,13 @@ type Admin interface {
 	// PurgeModel drops the entries of one model.
 	PurgeModel(ctx context.Context, model string) error
 }
+
+// Bounded is implemented by stores that cannot hold an entry over a size,
+// such as a memory store smaller than an answer. The cache neither offers
+// to store (Cache-Status "stored") nor keeps a larger answer: it passes
+// it on, as one over max_response.
+type Bounded interface {
+	// MaxEntry returns the most bytes of body, content type and model
+	// together that one entry may hold.
+	MaxEntry() int64
+}

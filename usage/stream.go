@@ -18,6 +18,8 @@ type Stream struct {
 	start fields
 	// text is the bytes of generated text streamed.
 	text int64
+	// model is the model the events name.
+	model string
 }
 
 // Event feeds one event: its name (the "event" field; "" when it has none)
@@ -29,9 +31,13 @@ func (s *Stream) Event(name string, data []byte) {
 	if carriesText(name) {
 		counter = &text
 	}
-	f, ok := scanAnswer(data, counter)
+	f, model, ok := scanAnswer(data, counter)
 	if !ok {
 		return
+	}
+	// Every chunk of an OpenAI stream names the model: decode it once.
+	if model != nil && string(model) != s.model {
+		s.model = modelName(model)
 	}
 	s.text += text
 	if f.nested {
@@ -79,6 +85,6 @@ func (s *Stream) Usage() (u Usage, exact bool) {
 	if !outKnown {
 		out = max(s.start.n[fieldOutput], tokensOf(s.text))
 	}
-	u = Usage{Input: in, Output: out, Total: max(in+out, f.n[fieldTotal])}
+	u = Usage{Input: in, Output: out, Total: max(in+out, f.n[fieldTotal]), Model: s.model}
 	return u, inKnown && outKnown
 }

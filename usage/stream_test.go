@@ -63,25 +63,25 @@ func TestStream(t *testing.T) {
 		want   Usage
 		exact  bool
 	}{
-		{"openai with include_usage", []event{chatRole, chatHello, chatWorld, chatStop, chatUsage, chatDone}, Usage{9, 4, 13}, true},
-		{"openai without usage is estimated", []event{chatRole, chatHello, chatWorld, chatStop, chatDone}, Usage{prompt, 4, prompt + 4}, false},
-		{"openai tool call arguments count", []event{chatRole, chatTool, chatDone}, Usage{prompt, 4, prompt + 4}, false},
-		{"openai cut off", []event{chatRole, chatHello}, Usage{prompt, 2, prompt + 2}, false},
-		{"responses api", []event{respCreated, respDelta1, respDelta2, respDone, respItem, respDoneAll}, Usage{11, 5, 16}, true},
-		{"responses api cut off counts deltas once", []event{respCreated, respDelta1, respDelta2, respDone, respItem}, Usage{prompt, 4, prompt + 4}, false},
-		{"responses api audio is not text", []event{respCreated, respAudio}, Usage{prompt, 0, prompt}, false},
-		{"anthropic", []event{antStart, antBlock, antPing, antText1, antText2, antStop, antDelta, antEnd}, Usage{125, 15, 140}, true},
-		{"anthropic cut off keeps the input", []event{antStart, antBlock, antText1, antText2, antJSON}, Usage{125, 13, 138}, false},
-		{"anthropic cut off at the start", []event{antStart}, Usage{125, 1, 126}, false},
-		{"anthropic error", []event{antStart, antError}, Usage{125, 1, 126}, false},
-		{"anthropic delta with input", []event{antStart, {"message_delta", `{"type":"message_delta","usage":{"input_tokens":30,"output_tokens":7}}`}}, Usage{130, 7, 137}, true},
-		{"nothing", nil, Usage{prompt, 0, prompt}, false},
+		{"openai with include_usage", []event{chatRole, chatHello, chatWorld, chatStop, chatUsage, chatDone}, Usage{9, 4, 13, "gpt-4o-mini"}, true},
+		{"openai without usage is estimated", []event{chatRole, chatHello, chatWorld, chatStop, chatDone}, Usage{prompt, 4, prompt + 4, "gpt-4o-mini"}, false},
+		{"openai tool call arguments count", []event{chatRole, chatTool, chatDone}, Usage{prompt, 4, prompt + 4, "gpt-4o-mini"}, false},
+		{"openai cut off", []event{chatRole, chatHello}, Usage{prompt, 2, prompt + 2, "gpt-4o-mini"}, false},
+		{"responses api", []event{respCreated, respDelta1, respDelta2, respDone, respItem, respDoneAll}, Usage{11, 5, 16, ""}, true},
+		{"responses api cut off counts deltas once", []event{respCreated, respDelta1, respDelta2, respDone, respItem}, Usage{prompt, 4, prompt + 4, ""}, false},
+		{"responses api audio is not text", []event{respCreated, respAudio}, Usage{prompt, 0, prompt, ""}, false},
+		{"anthropic", []event{antStart, antBlock, antPing, antText1, antText2, antStop, antDelta, antEnd}, Usage{125, 15, 140, "claude-sonnet-4-5"}, true},
+		{"anthropic cut off keeps the input", []event{antStart, antBlock, antText1, antText2, antJSON}, Usage{125, 13, 138, "claude-sonnet-4-5"}, false},
+		{"anthropic cut off at the start", []event{antStart}, Usage{125, 1, 126, "claude-sonnet-4-5"}, false},
+		{"anthropic error", []event{antStart, antError}, Usage{125, 1, 126, "claude-sonnet-4-5"}, false},
+		{"anthropic delta with input", []event{antStart, {"message_delta", `{"type":"message_delta","usage":{"input_tokens":30,"output_tokens":7}}`}}, Usage{130, 7, 137, "claude-sonnet-4-5"}, true},
+		{"nothing", nil, Usage{prompt, 0, prompt, ""}, false},
 		{"junk is passed over", []event{
 			{"", ``}, {"", `not json`}, {"", `{"choices":[{"delta":{"content":"abcd"`}, {"", `{"usage":{"prompt_tokens":-4}}`},
 			{"", `{"usage":{"prompt_tokens":"4"}}`}, {"", `[1,2]`}, {"", `{"choices":[]}}`},
-		}, Usage{prompt, 0, prompt}, false},
+		}, Usage{prompt, 0, prompt, ""}, false},
 		{"usage in streamed text is text", []event{chatChunk(`{"content":"{\"usage\":{\"prompt_tokens\":999,\"completion_tokens\":999}}"}`)},
-			Usage{prompt, 14, prompt + 14}, false},
+			Usage{prompt, 14, prompt + 14, "gpt-4o-mini"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,7 +104,7 @@ func TestStreamKeepsNoData(t *testing.T) {
 	for i := range data {
 		data[i] = 'x' // the caller reuses its buffer
 	}
-	if got, exact := s.Usage(); got != (Usage{9, 4, 13}) || !exact {
+	if got, exact := s.Usage(); got != (Usage{9, 4, 13, ""}) || !exact {
 		t.Fatalf("after the buffer changed: %+v %v", got, exact)
 	}
 }

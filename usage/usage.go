@@ -1,5 +1,10 @@
 package usage
 
+import (
+	"bytes"
+	"encoding/json"
+)
+
 // Usage is the tokens one answer spent.
 type Usage struct {
 	// Input is the prompt's tokens: prompt_tokens, or input_tokens plus
@@ -13,6 +18,11 @@ type Usage struct {
 	// Total is what the answer cost in all: total_tokens when the answer
 	// gives more than Input and Output add up to, else their sum.
 	Total int64
+	// Model is the model the answer says served it (its "model", or that
+	// of the response or message an event carries), as the upstream
+	// spelt it; "" when it does not say. Unlike the request's model, a
+	// caller cannot make it up.
+	Model string
 }
 
 // FromJSON reads the usage of a whole JSON answer: the top-level "usage"
@@ -21,11 +31,24 @@ type Usage struct {
 // not one JSON object, has no usage, or has a count that is not a whole
 // number >= 0; the caller then charges its estimate.
 func FromJSON(body []byte) (u Usage, ok bool) {
-	f, ok := scanAnswer(body, nil)
+	f, model, ok := scanAnswer(body, nil)
 	if !ok || f.found&(1<<fieldInput|1<<fieldOutput|1<<fieldTotal) == 0 {
 		return Usage{}, false
 	}
-	return f.usage(), true
+	u = f.usage()
+	u.Model = modelName(model)
+	return u, true
+}
+
+// modelName decodes the contents of a JSON string, the model an answer
+// names; "" when they are not a valid string.
+func modelName(raw []byte) string {
+	if !bytes.ContainsRune(raw, '\\') {
+		return string(raw)
+	}
+	var s string
+	_ = json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &s)
+	return s
 }
 
 // The counts of a usage object, by index in fields.
@@ -114,13 +137,14 @@ func count(atom []byte) (n int64, isNull, ok bool) {
 // scanAnswer reads the usage objects of one JSON object: its "usage"
 // member, and the "usage" member of its "response" or "message" member.
 // When text is not nil it adds the decoded bytes of the strings that
-// carry generated text (see isTextMember). ok is false when b is not one
-// valid JSON object (nesting at most maxDepth deep) or a usage count is
-// malformed.
-func scanAnswer(b []byte, text *int64) (f fields, ok bool) {
+// carry generated text (see isTextMember). model is the raw contents of
+// the last model member that names the answer's model (see isModel). ok
+// is false when b is not one valid JSON object (nesting at most maxDepth
+// deep) or a usage count is malformed.
+func scanAnswer(b []byte, text *int64) (f fields, model []byte, ok bool) {
 	s := scanner{b: b}
 	if s.next() != tokOpen {
-		return f, false
+		return f, nil, false
 	}
 	// top and second are the names of the members being read at depths
 	// 1 and 2; key is the name of the member whose value comes next.
@@ -159,21 +183,24 @@ func scanAnswer(b []byte, text *int64) (f fields, ok bool) {
 			}
 		case tokString:
 			if s.depth == inUsage && fieldOf(key) >= 0 {
-				return f, false // a count given as a string
+				return f, nil, false // a count given as a string
+			}
+			if isModel(s.depth, top, key) {
+				model = s.text
 			}
 			if text != nil && isTextMember(key) {
 				*text += decodedLen(s.text)
 			}
 		case tokAtom:
 			if s.depth == inUsage && !f.set(fieldOf(key), s.text) {
-				return f, false
+				return f, nil, false
 			}
 		default:
-			return f, false
+			return f, nil, false
 		}
 		key = nil
 	}
-	return f, s.next() == tokEnd
+	return f, model, s.next() == tokEnd
 }
 
 // set reads atom as the count of field i (none when i < 0); false when it
@@ -212,4 +239,15 @@ func isUsage(depth int, top, second []byte) bool {
 		return string(second) == "usage" && (string(top) == "response" || string(top) == "message")
 	}
 	return false
+}
+
+// isModel reports whether a string member named key at depth, inside the
+// member named top, names the answer's model: the answer's own "model"
+// (OpenAI's answers and chunks), or that of the response or message an
+// event carries (the Responses API's, Anthropic's message_start).
+func isModel(depth int, top, key []byte) bool {
+	if string(key) != "model" {
+		return false
+	}
+	return depth == 1 || depth == 2 && (string(top) == "response" || string(top) == "message")
 }

@@ -30,6 +30,7 @@ type knobs struct {
 	gzip         bool          // x-fake-gzip: 1 = gzip the answer if accepted
 	echoKey      bool          // x-fake-echo-key: 1 = echo the credential on a 401
 	size         int           // x-fake-size: content of about this many bytes; 0 = natural
+	model        string        // x-fake-model: the model the answer names, as a provider names the version it served; "" = the request's
 }
 
 // usage is a token count pair as the providers report it.
@@ -65,6 +66,7 @@ func parseKnobs(h http.Header) (knobs, error) {
 	k.noUsage = h.Get("x-fake-no-usage") == "1"
 	k.gzip = h.Get("x-fake-gzip") == "1" && acceptsGzip(h.Get("Accept-Encoding"))
 	k.echoKey = h.Get("x-fake-echo-key") == "1"
+	k.model = h.Get("x-fake-model")
 	if v := h.Get("x-fake-delay"); v != "" {
 		d, err := time.ParseDuration(strings.TrimSpace(v))
 		if err != nil || d < 0 {

@@ -51,6 +51,9 @@ func (c *call) parse() bool {
 		c.fail(http.StatusBadRequest, msg)
 		return false
 	}
+	if c.k.model != "" {
+		c.req.Model = c.k.model
+	}
 	return true
 }
 

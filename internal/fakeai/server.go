@@ -11,8 +11,8 @@
 //
 // Request headers steer the answer (see knobs.go): x-fake-status,
 // x-fake-retry-after-ms, x-fake-usage, x-fake-no-usage, x-fake-delay,
-// x-fake-chunks, x-fake-die-after, x-fake-gzip, x-fake-echo-key and
-// x-fake-size.
+// x-fake-chunks, x-fake-die-after, x-fake-gzip, x-fake-echo-key,
+// x-fake-size and x-fake-model.
 package fakeai
 
 import (

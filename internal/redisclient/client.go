@@ -16,7 +16,8 @@ import (
 const DefaultKeyPrefix = "llmgate:"
 
 // Defaults of Options. A request to the gateway waits on Redis at most
-// DefaultCommandTimeout; the finer timeouts make a dead server fail faster.
+// DefaultCommandTimeout in all (see WithBudget); the finer timeouts make a
+// dead server fail faster.
 const (
 	DefaultPoolSize       = 16
 	DefaultDialTimeout    = 250 * time.Millisecond
@@ -41,7 +42,9 @@ type Options struct {
 	// PoolTimeout bounds waiting for a free connection when all are busy.
 	PoolTimeout time.Duration
 	// CommandTimeout bounds a command (or pipeline) from start to end,
-	// retry included; negative means no bound but the context's.
+	// retry included, and all the commands of a request whose context
+	// has a budget (see WithBudget) together; negative means no bound but
+	// the context's.
 	CommandTimeout time.Duration
 	// KeyPrefix starts every key the stores write.
 	KeyPrefix string
@@ -133,30 +136,6 @@ func applyDefaults(ro *redis.Options, opts Options) {
 	// the maintenance-notification handshake of managed clusters.
 	ro.DisableIdentity = true
 	ro.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-}
-
-// timeoutHook bounds every command and pipeline to budget.
-type timeoutHook time.Duration
-
-// DialHook implements redis.Hook.
-func (h timeoutHook) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-// ProcessHook implements redis.Hook.
-func (h timeoutHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		ctx, cancel := context.WithTimeout(ctx, time.Duration(h))
-		defer cancel()
-		return next(ctx, cmd)
-	}
-}
-
-// ProcessPipelineHook implements redis.Hook.
-func (h timeoutHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		ctx, cancel := context.WithTimeout(ctx, time.Duration(h))
-		defer cancel()
-		return next(ctx, cmds)
-	}
 }
 
 // Key is the Redis key of a hashed llmgate key: prefix then the hash in

@@ -2,11 +2,13 @@ package redisclient
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/internal/testredis"
+	"github.com/redis/go-redis/v9"
 )
 
 // hangGuard is far above any timeout of the client: a command that takes
@@ -93,5 +95,50 @@ func TestOutages(t *testing.T) {
 			tt.repair(s)
 			testredis.Eventually(t, "the client to recover", func() bool { return c.Ping(ctx) == nil })
 		})
+	}
+}
+
+// TestBudgetSharedByClients: commands made with one request's budget,
+// through two clients of a frozen server, wait one CommandTimeout in all:
+// the first spends it, the rest fail at once without being sent.
+func TestBudgetSharedByClients(t *testing.T) {
+	s := testredis.Start(t)
+	// Reads that outlast the budget: only the budget ends a command.
+	opts := Options{CommandTimeout: 300 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second}
+	a, err := New(s.URL(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := New(s.URL(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := a.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.Freeze()
+	defer s.Thaw()
+	ctx := WithBudget(context.Background())
+	if WithBudget(ctx) != ctx {
+		t.Fatal("a second WithBudget replaced the request's budget")
+	}
+	if err := a.Ping(ctx); err == nil || errors.Is(err, ErrBudgetSpent) {
+		t.Fatalf("first command on a frozen server: %v, want its timeout", err)
+	}
+	if err := b.Ping(ctx); !errors.Is(err, ErrBudgetSpent) {
+		t.Fatalf("second client, same request: %v, want ErrBudgetSpent", err)
+	}
+	_, err = b.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Get(ctx, "k")
+		return nil
+	})
+	if !errors.Is(err, ErrBudgetSpent) {
+		t.Fatalf("pipeline, same request: %v, want ErrBudgetSpent", err)
+	}
+	// Another request has a budget of its own.
+	if err := b.Ping(WithBudget(context.Background())); err == nil || errors.Is(err, ErrBudgetSpent) {
+		t.Fatalf("another request: %v, want its own timeout", err)
 	}
 }
