@@ -11,6 +11,10 @@ import (
 // caller gave.
 var ErrTooLarge = errors.New("llmreq: request body too large")
 
+// MaxParse is the largest body Parse takes: the offsets of its canonical
+// form, which writes a number such as 1e20 out in full, stay within 32 bits.
+const MaxParse = 64 << 20
+
 // ErrNotJSON is wrapped by the error Parse returns for a body that is not
 // exactly one valid JSON value; the wrapping error names the reason and the
 // byte offset.
@@ -75,8 +79,12 @@ func (q *Request) value(m member) []byte { return q.Canonical[m.keyEnd+1 : m.end
 // encoding/json, it accepts strings holding bytes that are not UTF-8 and
 // lone UTF-16 surrogate escapes.
 //
-// The returned Request keeps body as its Body.
+// The returned Request keeps body as its Body. A body over MaxParse bytes
+// is not parsed: Parse returns ErrTooLarge.
 func Parse(body []byte) (*Request, error) {
+	if len(body) > MaxParse {
+		return nil, ErrTooLarge
+	}
 	p := parsers.Get().(*parser)
 	p.in = body
 	if want := len(body) + len(body)/4 + 64; cap(p.buf) < want {

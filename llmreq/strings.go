@@ -190,9 +190,7 @@ func appendDecoded(dst, s []byte, lossy bool) []byte {
 			i = len(s)
 		}
 		if lossy && !utf8.Valid(s[:i]) {
-			for _, r := range string(s[:i]) {
-				dst = utf8.AppendRune(dst, r) // U+FFFD for each bad byte
-			}
+			dst = appendLossy(dst, s[:i])
 		} else {
 			dst = append(dst, s[:i]...)
 		}
@@ -215,4 +213,19 @@ func appendDecoded(dst, s []byte, lossy bool) []byte {
 		}
 		s = s[i+6:]
 	}
+}
+
+// appendLossy appends s with each byte that is not part of a UTF-8
+// sequence replaced by U+FFFD, as ranging over a string does.
+func appendLossy(dst, s []byte) []byte {
+	for len(s) > 0 {
+		r, n := utf8.DecodeRune(s)
+		if r == utf8.RuneError && n == 1 {
+			dst = append(dst, "\uFFFD"...)
+		} else {
+			dst = append(dst, s[:n]...)
+		}
+		s = s[n:]
+	}
+	return dst
 }
