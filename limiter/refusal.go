@@ -2,9 +2,12 @@ package limiter
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/llmreq"
 )
 
 // openAIError is OpenAI's error body, which its SDKs parse.
@@ -58,4 +61,24 @@ func (t *Ticket) limitText() string {
 		return count + " concurrent" + noun
 	}
 	return count + noun + " per " + st.Window.String()
+}
+
+// writeUnreadable answers a request whose body zone cannot count, in
+// OpenAI's error shape: 413 for a body over limit bytes, 400 for one that
+// could not be read.
+func writeUnreadable(w http.ResponseWriter, err error, zone string, limit int64) {
+	status, code := http.StatusRequestEntityTooLarge, "request_too_large"
+	msg := "llmgate: zone " + zone + ": the request body is over " + strconv.FormatInt(limit, 10) + " bytes, too large to count its tokens"
+	if !errors.Is(err, llmreq.ErrTooLarge) {
+		status, code = http.StatusBadRequest, "invalid_request_body"
+		msg = "llmgate: zone " + zone + ": the request body could not be read to count its tokens"
+	}
+	body, _ := json.Marshal(openAIError{Error: openAIErrorBody{
+		Message: msg,
+		Type:    "invalid_request_error",
+		Code:    code,
+	}})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
