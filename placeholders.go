@@ -41,7 +41,7 @@ func withPlaceholders(r *http.Request) {
 		if key != phModel {
 			return nil, false
 		}
-		if q := memo.Parsed(); q != nil {
+		if q := memo.Known(); q != nil {
 			return q.Model, true
 		}
 		return "", true
@@ -76,7 +76,7 @@ func reportLimit(r *http.Request, rep limiter.Report) {
 		repl.Set(phUsage+"completion_tokens", u.Output)
 		repl.Set(phUsage+"total_tokens", u.Total)
 		model, source := "", "estimated"
-		if q := bodyMemo(r).Parsed(); q != nil {
+		if q := bodyMemo(r).Known(); q != nil {
 			model = q.Model
 		}
 		if rep.Exact {
