@@ -3,12 +3,14 @@ package llmgate_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
+	llmgate "github.com/llmgate/caddy-llmgate"
 	"github.com/llmgate/caddy-llmgate/internal/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
 )
@@ -217,5 +219,30 @@ func TestModelUnknownIsRefused(t *testing.T) {
 	}
 	if anthropic.Calls() != 3 || openai.Calls() != 0 {
 		t.Errorf("anthropic %d calls, openai %d; want 3 and 0", anthropic.Calls(), openai.Calls())
+	}
+}
+
+// TestModelMatcherConfig: the Caddyfile forms adapt to the JSON they
+// mean; the list form of earlier versions still loads; bad options fail
+// at adapt time naming the line.
+func TestModelMatcherConfig(t *testing.T) {
+	out, err := testcaddy.Adapt(":8080 {\n\t@m llm_model claude-* unknown {\n\t\tmax_body 64MiB\n\t}\n\trespond @m 400\n}\n")
+	if err != nil || !bytes.Contains(out, []byte(`"llm_model":{"patterns":["claude-*"],"unknown":true,"max_body":67108864}`)) {
+		t.Errorf("adapted to %s (%v)", out, err)
+	}
+	for _, tc := range []struct{ cfg, want, line string }{
+		{"@m llm_model claude-* {\n\t\tmax_bodies 1MiB\n\t}", `llm_model: unknown option "max_bodies"`, "Caddyfile:3"},
+		{"@m llm_model claude-* {\n\t\tmax_body -1\n\t}", "llm_model: max_body", "Caddyfile:3"},
+		{"@m llm_model claude-* {\n\t\tmax_body 1MiB\n\t\tmax_body 2MiB\n\t}", "llm_model: max_body already specified", "Caddyfile:4"},
+		{"@m llm_model", "llm_model: missing model pattern", "Caddyfile:2"},
+	} {
+		_, err := testcaddy.Adapt(":8080 {\n\t" + tc.cfg + "\n\trespond @m 400\n}\n")
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.line) {
+			t.Errorf("%q: %v, want an error with %q at %s", tc.cfg, err, tc.want, tc.line)
+		}
+	}
+	var old llmgate.MatchModel
+	if err := json.Unmarshal([]byte(`["gpt-4*","o1*"]`), &old); err != nil || len(old.Patterns) != 2 || old.Unknown {
+		t.Errorf("the list form reads as %+v (%v)", old, err)
 	}
 }

@@ -1,6 +1,7 @@
 package examples_test
 
 import (
+	"crypto/sha256"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -91,6 +92,28 @@ func TestMultiProviderGateway(t *testing.T) {
 	}
 	if got := a[0].Header.Get("X-Api-Key"); got != "sk-ant-api03-operator" || a[0].Header.Get("Authorization") != "" {
 		t.Errorf("anthropic got X-Api-Key %q, Authorization %q", got, a[0].Header.Get("Authorization"))
+	}
+
+	// A multimodal request far over 1 MiB goes to its own provider, with
+	// that provider's key, byte for byte.
+	image := `{"model":"claude-3-5-sonnet-latest","max_tokens":5,"messages":[{"role":"user","content":[` +
+		`{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` + strings.Repeat("iVBORw0K", 1100<<7) + `"}}]}]}`
+	openai.Reset()
+	anthropic.Reset()
+	if s := send(image, "X-Api-Key", "gw-team-b-secret"); s != 200 || anthropic.Calls() != 1 || openai.Calls() != 0 {
+		t.Fatalf("1.1 MB claude request: %d; anthropic %d calls, openai %d", s, anthropic.Calls(), openai.Calls())
+	}
+	if got := anthropic.Requests()[0]; sha256.Sum256(got.Body) != sha256.Sum256([]byte(image)) || got.Header.Get("X-Api-Key") != "sk-ant-api03-operator" {
+		t.Errorf("anthropic got %d bytes with X-Api-Key %q", len(got.Body), got.Header.Get("X-Api-Key"))
+	}
+	// A request whose model cannot be read reaches no provider.
+	for _, body := range []string{"model=claude-3", `{"messages":[]}`, `{"model":"claude-3",`} {
+		if s := send(body, "Authorization", "Bearer gw-team-a-secret"); s != http.StatusBadRequest {
+			t.Errorf("%q: %d, want 400", body, s)
+		}
+	}
+	if openai.Calls()+anthropic.Calls() != 1 {
+		t.Errorf("a request without a readable model reached a provider")
 	}
 
 	// The limits count the team, whatever else its requests carry.
