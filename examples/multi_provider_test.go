@@ -94,6 +94,19 @@ func TestMultiProviderGateway(t *testing.T) {
 		t.Errorf("anthropic got X-Api-Key %q, Authorization %q", got, a[0].Header.Get("Authorization"))
 	}
 
+	// The limits count the team, whatever else its requests carry.
+	remaining := func(apiKey string) string {
+		t.Helper()
+		resp := answer(gpt, "Authorization", "Bearer gw-team-a-secret", "Api-Key", apiKey)
+		if resp.StatusCode != 200 {
+			t.Fatalf("team A with Api-Key %q: %d", apiKey, resp.StatusCode)
+		}
+		return resp.Header.Get("X-Ratelimit-Remaining-Requests")
+	}
+	if r1, r2 := remaining("one"), remaining("two"); r1 != "118" || r2 != "117" {
+		t.Errorf("team A's remaining requests %q then %q, want 118 then 117: one bucket for the team", r1, r2)
+	}
+
 	// A multimodal request far over 1 MiB goes to its own provider, with
 	// that provider's key, byte for byte.
 	image := `{"model":"claude-3-5-sonnet-latest","max_tokens":5,"messages":[{"role":"user","content":[` +
@@ -114,19 +127,6 @@ func TestMultiProviderGateway(t *testing.T) {
 	}
 	if openai.Calls()+anthropic.Calls() != 1 {
 		t.Errorf("a request without a readable model reached a provider")
-	}
-
-	// The limits count the team, whatever else its requests carry.
-	remaining := func(apiKey string) string {
-		t.Helper()
-		resp := answer(gpt, "Authorization", "Bearer gw-team-a-secret", "Api-Key", apiKey)
-		if resp.StatusCode != 200 {
-			t.Fatalf("team A with Api-Key %q: %d", apiKey, resp.StatusCode)
-		}
-		return resp.Header.Get("X-Ratelimit-Remaining-Requests")
-	}
-	if r1, r2 := remaining("one"), remaining("two"); r1 != "118" || r2 != "117" {
-		t.Errorf("team A's remaining requests %q then %q, want 118 then 117: one bucket for the team", r1, r2)
 	}
 
 	// Without every key configured, the gateway serves nobody.
