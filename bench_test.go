@@ -14,10 +14,10 @@ import (
 
 // BenchmarkModelMatcher matches a 2 KiB chat request by model, as Caddy
 // does for each request: fresh request variables, the body read and
-// parsed once.
+// scanned once.
 func BenchmarkModelMatcher(b *testing.B) {
 	body := []byte(`{"model":"claude-3-5-haiku-latest","max_tokens":256,"messages":[{"role":"user","content":"` + strings.Repeat("lorem ipsum ", 170) + `"}]}`)
-	m := llmgate.MatchModel{"gpt-4*", "o1*", "claude-*-haiku*"}
+	m := llmgate.MatchModel{Patterns: []string{"gpt-4*", "o1*", "claude-*-haiku*"}}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -2,11 +2,15 @@ package llmgate_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
+	llmgate "github.com/llmgate/caddy-llmgate"
 	"github.com/llmgate/caddy-llmgate/internal/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
 )
@@ -113,20 +117,132 @@ func TestModelZoneLimitsOnlyItsModels(t *testing.T) {
 	}
 }
 
-func TestModelMatcherPassesBodiesUntouched(t *testing.T) {
+// imageBody is a request for model with a base64 image of about size
+// bytes inline, as multimodal SDK requests carry them.
+func imageBody(model string, size int) string {
+	return `{"model":"` + model + `","max_tokens":5,"messages":[{"role":"user","content":[` +
+		`{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` + strings.Repeat("iVBORw0K", size/8) + `"}},` +
+		`{"type":"text","text":"What is in this image?"}]}]}`
+}
+
+// TestModelRoutesLargeBodies: the model of a body far over the cache's
+// 1 MiB is read, so a multimodal request reaches its own provider with
+// that provider's key, byte for byte; bodies whose model cannot be read
+// go where a site without llm_model unknown sends them.
+func TestModelRoutesLargeBodies(t *testing.T) {
 	site, openai, anthropic := modelSite(t, "llm_cache")
 	openai.SetRecordLimit(1)
-	// 10 MiB: over the matcher's 1 MiB read, so no match, and it must
-	// reach the upstream whole.
-	big := `{"model":"claude-3","messages":[{"role":"user","content":"` + strings.Repeat("x", 10<<20) + `"}]}`
-	for _, body := range []string{big, "\x00\x01 not json {", ""} {
-		openai.Reset()
-		resp, _ := post(t, site+"/v1/chat/completions", body)
-		if resp.StatusCode == 0 || openai.Calls() != 1 || anthropic.Calls() != 0 {
-			t.Fatalf("%d-byte body: openai %d calls, anthropic %d", len(body), openai.Calls(), anthropic.Calls())
+	anthropic.SetRecordLimit(1)
+	for _, tc := range []struct {
+		name, body string
+		want       *fakeai.Server
+	}{
+		{"claude with a 1.1 MB image", imageBody("claude-3-5-sonnet-latest", 1100<<10), anthropic},
+		{"claude, 10 MiB, model last", `{"messages":[{"role":"user","content":"` + strings.Repeat("x", 10<<20) + `"}],"model":"claude-3"}`, anthropic},
+		{"gpt with a 1.1 MB image", imageBody("gpt-4o", 1100<<10), openai},
+		{"not JSON", "\x00\x01 not json {", openai},
+		{"empty", "", openai},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			openai.Reset()
+			anthropic.Reset()
+			resp, _ := post(t, site+"/v1/messages", tc.body)
+			if resp.StatusCode == 0 || tc.want.Calls() != 1 || openai.Calls()+anthropic.Calls() != 1 {
+				t.Fatalf("%d-byte body: openai %d calls, anthropic %d", len(tc.body), openai.Calls(), anthropic.Calls())
+			}
+			got := tc.want.Requests()[0]
+			if sha256.Sum256(got.Body) != sha256.Sum256([]byte(tc.body)) {
+				t.Fatalf("%d-byte body arrived as %d other bytes", len(tc.body), len(got.Body))
+			}
+			if tc.want == anthropic && (got.Header.Get("X-Api-Key") != "sk-ant-api03-gateway" || got.Header.Get("Authorization") != "") {
+				t.Errorf("anthropic got Authorization %q, x-api-key %q", got.Header.Get("Authorization"), got.Header.Get("X-Api-Key"))
+			}
+		})
+	}
+}
+
+// TestModelZoneAppliesToLargeBodies: a per-model zone counts requests
+// whose body is over the cache's 1 MiB.
+func TestModelZoneAppliesToLargeBodies(t *testing.T) {
+	site, _, anthropic := modelSite(t, fmt.Sprintf(`llm_ratelimit {
+		zone claude_%d {
+			match llm_model claude-*
+			requests 1/m
 		}
-		if got := openai.Requests()[0].Body; !bytes.Equal(got, []byte(body)) {
-			t.Fatalf("%d-byte body arrived as %d bytes", len(body), len(got))
+	}`, testcaddy.FreePort(t)))
+	body := imageBody("claude-3-5-sonnet-latest", 1100<<10)
+	if resp, b := post(t, site+"/v1/messages", body); resp.StatusCode != 200 {
+		t.Fatalf("first: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := post(t, site+"/v1/messages", body); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("second: %d %.200s, want 429 from the claude zone", resp.StatusCode, b)
+	}
+	if anthropic.Calls() != 1 {
+		t.Errorf("anthropic calls %d, want 1", anthropic.Calls())
+	}
+}
+
+// TestModelUnknownIsRefused: `llm_model unknown` matches every request
+// whose model cannot be read, however it hides it, so a site refuses it
+// instead of routing it to a provider it was not meant for.
+func TestModelUnknownIsRefused(t *testing.T) {
+	site, openai, anthropic := modelSite(t, `@unknown llm_model unknown {
+		max_body 2MiB
+	}
+	respond @unknown `+"`"+`{"error":{"message":"the model cannot be read","type":"invalid_request_error","param":null,"code":"model_not_found"}}`+"`"+` 400`)
+	for _, body := range []string{
+		imageBody("claude-3-5-sonnet-latest", 3<<20), // over max_body
+		"model=claude-3",
+		`{"model":"claude-3",}`,
+		`{"model":"claude-3"`,
+		`{"messages":[{"model":"claude-3"}]}`,
+		`{"model":["claude-3"]}`,
+		`{"model":""}`,
+		`{"model":"claude-3","model":null}`,
+		`{"model":"` + strings.Repeat("claude-", 1000) + `"}`,
+		"",
+	} {
+		resp, b := post(t, site+"/v1/messages", body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(b, "model_not_found") {
+			t.Errorf("%.60q: %d %.100s, want the 400", body, resp.StatusCode, b)
 		}
+	}
+	if n := openai.Calls() + anthropic.Calls(); n != 0 {
+		t.Fatalf("%d requests whose model cannot be read reached a provider", n)
+	}
+	// A model spelt with escapes, or after a duplicate, is read as the
+	// provider reads it.
+	for _, body := range []string{`{"mod\u0065l":"\u0063laude-3"}`, `{"model":"gpt-4o","model":"claude-3"}`, imageBody("claude-3", 1900<<10)} {
+		if resp, b := post(t, site+"/v1/messages", body); resp.StatusCode != 200 {
+			t.Errorf("%.60q: %d %.100s", body, resp.StatusCode, b)
+		}
+	}
+	if anthropic.Calls() != 3 || openai.Calls() != 0 {
+		t.Errorf("anthropic %d calls, openai %d; want 3 and 0", anthropic.Calls(), openai.Calls())
+	}
+}
+
+// TestModelMatcherConfig: the Caddyfile forms adapt to the JSON they
+// mean; the list form of earlier versions still loads; bad options fail
+// at adapt time naming the line.
+func TestModelMatcherConfig(t *testing.T) {
+	out, err := testcaddy.Adapt(":8080 {\n\t@m llm_model claude-* unknown {\n\t\tmax_body 64MiB\n\t}\n\trespond @m 400\n}\n")
+	if err != nil || !bytes.Contains(out, []byte(`"llm_model":{"patterns":["claude-*"],"unknown":true,"max_body":67108864}`)) {
+		t.Errorf("adapted to %s (%v)", out, err)
+	}
+	for _, tc := range []struct{ cfg, want, line string }{
+		{"@m llm_model claude-* {\n\t\tmax_bodies 1MiB\n\t}", `llm_model: unknown option "max_bodies"`, "Caddyfile:3"},
+		{"@m llm_model claude-* {\n\t\tmax_body -1\n\t}", "llm_model: max_body", "Caddyfile:3"},
+		{"@m llm_model claude-* {\n\t\tmax_body 1MiB\n\t\tmax_body 2MiB\n\t}", "llm_model: max_body already specified", "Caddyfile:4"},
+		{"@m llm_model", "llm_model: missing model pattern", "Caddyfile:2"},
+	} {
+		_, err := testcaddy.Adapt(":8080 {\n\t" + tc.cfg + "\n\trespond @m 400\n}\n")
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.line) {
+			t.Errorf("%q: %v, want an error with %q at %s", tc.cfg, err, tc.want, tc.line)
+		}
+	}
+	var old llmgate.MatchModel
+	if err := json.Unmarshal([]byte(`["gpt-4*","o1*"]`), &old); err != nil || len(old.Patterns) != 2 || old.Unknown {
+		t.Errorf("the list form reads as %+v (%v)", old, err)
 	}
 }

@@ -214,7 +214,7 @@ func (h *RateLimit) report(r *http.Request, rep limiter.Report) {
 	}
 	if ce := h.debug.Check(zapcore.DebugLevel, "tokens charged by estimate: the answer reported no usage"); ce != nil {
 		model := ""
-		if q := bodyMemo(r).Parsed(); q != nil {
+		if q := bodyMemo(r).Known(); q != nil {
 			model = q.Model
 		}
 		ce.Write(zap.String("model", model), zap.String("path", r.URL.Path), zap.Int64("estimated_tokens", rep.Usage.Total))

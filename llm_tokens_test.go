@@ -3,6 +3,7 @@ package llmgate_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -267,5 +268,68 @@ func TestTokensCoalescedCallIsChargedInFull(t *testing.T) {
 	// bucket refills about 12 tokens a second.
 	if spent < 39000 || spent > 41000 {
 		t.Fatalf("the shared call cost %d tokens, want 40,000", spent)
+	}
+}
+
+// TestTokensLargeStreamChargedByItsText: a streamed request of over 1 MiB
+// whose answer reports no usage is charged its prompt, ~4 bytes a token,
+// not nothing.
+func TestTokensLargeStreamChargedByItsText(t *testing.T) {
+	// Per hour: the refill between requests stays small (2,778 a second).
+	site, _ := tokenSite(t, "10000000/h", "")
+	_, before, _ := ask(t, site, "/v1/chat/completions", "probe", false, "1,1")
+	// 1.6 MB of prompt: about 400,000 tokens.
+	if s, _, _ := ask(t, site, "/v1/chat/completions", strings.Repeat("word ", 320000), true, ""); s != 200 {
+		t.Fatalf("stream: %d", s)
+	}
+	_, after, _ := ask(t, site, "/v1/chat/completions", "probe again", false, "1,1")
+	if spent := before - after; spent < 370000 || spent > 410000 {
+		t.Errorf("spent %d tokens between the probes (%d → %d), want about 400,000: the large stream's prompt", spent, before, after)
+	}
+}
+
+// TestTokensLargeJSONAnswerSettles: the usage at the end of a JSON answer
+// of over 1 MiB is read as it passes, and settles the reservation exactly.
+func TestTokensLargeJSONAnswerSettles(t *testing.T) {
+	// Per hour: the refill between requests stays small.
+	site, _ := tokenSite(t, "100000/h", "")
+	s1, _, body := ask(t, site, "/v1/chat/completions", "long answer", false, "10,60000", "x-fake-size", fmt.Sprint(3<<20/2))
+	if s1 != 200 || len(body) < 1<<20 {
+		t.Fatalf("large answer: %d, %d bytes", s1, len(body))
+	}
+	// 60,010 spent: the next reservation finds 39,990 left, less its
+	// own few tokens, plus what the bucket refilled since (28 a second).
+	s2, rem, _ := ask(t, site, "/v1/chat/completions", "next", false, "1,1")
+	if s2 != 200 || rem < 39980 || rem > 39990+300 {
+		t.Errorf("after a 60,010-token answer of 1.5 MiB: %d, %d tokens left, want about 39,990", s2, rem)
+	}
+	s3, _, _ := ask(t, site, "/v1/chat/completions", "again", false, "10,60000", "x-fake-size", fmt.Sprint(3<<20/2))
+	if s3 != 200 {
+		t.Fatalf("second large answer: %d", s3)
+	}
+	if s4, _, _ := ask(t, site, "/v1/chat/completions", "over", false, "1,1"); s4 != 429 {
+		t.Errorf("after 120,000 tokens in a 100,000/h zone: %d, want 429", s4)
+	}
+}
+
+// TestTokensUnreadableBodyRefused: a body over the 32 MiB a token zone
+// reads is refused in OpenAI's error shape before it costs anything, and
+// never reaches the upstream; outside token zones it passes.
+func TestTokensUnreadableBodyRefused(t *testing.T) {
+	site, up := tokenSite(t, "1000000000/m", "")
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"` + strings.Repeat("x", 33<<20) + `"}]}`
+	resp, b := post(t, site+"/v1/chat/completions", body)
+	var e struct {
+		Error struct {
+			Message, Type, Code string
+			Param               *string
+		}
+	}
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || json.Unmarshal([]byte(b), &e) != nil ||
+		e.Error.Type != "invalid_request_error" || e.Error.Code != "request_too_large" || !strings.Contains(e.Error.Message, "zone tok_") {
+		t.Fatalf("%d %.300s", resp.StatusCode, b)
+	}
+	if up.Calls() != 0 {
+		t.Fatalf("the upstream got %d calls", up.Calls())
 	}
 }

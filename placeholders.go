@@ -41,7 +41,7 @@ func withPlaceholders(r *http.Request) {
 		if key != phModel {
 			return nil, false
 		}
-		if q := memo.Parsed(); q != nil {
+		if q := memo.Known(); q != nil {
 			return q.Model, true
 		}
 		return "", true

@@ -144,10 +144,11 @@ func (letters) Read(p []byte) (int, error) {
 }
 
 // TestReliabilityLargeBodyStreamsThrough sends a 100 MiB body through
-// llm_cache (max_body 1MiB) and llm_ratelimit with a token zone (both read
-// the body's first part): the upstream gets every byte, and the live heap
-// never holds more than a little of it. The upstream stops reading halfway
-// so the heap is measured while the body is in flight.
+// llm_cache (max_body 1MiB) and llm_ratelimit with a zone matched by
+// llm_model (max_body 32MiB): the upstream gets every byte, and the live
+// heap never holds more than a little of it. The upstream stops reading
+// halfway so the heap is measured while the body is in flight. (A token
+// zone refuses such a body: it cannot count it.)
 func TestReliabilityLargeBodyStreamsThrough(t *testing.T) {
 	const size = 100 << 20
 	paused, release := make(chan struct{}), make(chan struct{})
@@ -170,7 +171,8 @@ func TestReliabilityLargeBodyStreamsThrough(t *testing.T) {
 %s {
 	llm_ratelimit {
 		zone %s {
-			tokens 1000000000/m
+			match llm_model gpt-*
+			requests 1000/m
 		}
 	}
 	llm_cache {

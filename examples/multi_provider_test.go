@@ -1,7 +1,9 @@
 package examples_test
 
 import (
+	"crypto/sha256"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/llmgate/caddy-llmgate/internal/fakeai"
@@ -84,6 +86,28 @@ func TestMultiProviderGateway(t *testing.T) {
 	}
 	if r1, r2 := remaining("one"), remaining("two"); r1 != "118" || r2 != "117" {
 		t.Errorf("team A's remaining requests %q then %q, want 118 then 117: one bucket for the team", r1, r2)
+	}
+
+	// A multimodal request far over 1 MiB goes to its own provider, with
+	// that provider's key, byte for byte.
+	image := `{"model":"claude-3-5-sonnet-latest","max_tokens":5,"messages":[{"role":"user","content":[` +
+		`{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` + strings.Repeat("iVBORw0K", 1100<<7) + `"}}]}]}`
+	openai.Reset()
+	anthropic.Reset()
+	if s := send(image, "X-Api-Key", "gw-team-b-secret"); s != 200 || anthropic.Calls() != 1 || openai.Calls() != 0 {
+		t.Fatalf("1.1 MB claude request: %d; anthropic %d calls, openai %d", s, anthropic.Calls(), openai.Calls())
+	}
+	if got := anthropic.Requests()[0]; sha256.Sum256(got.Body) != sha256.Sum256([]byte(image)) || got.Header.Get("X-Api-Key") != "sk-ant-api03-operator" {
+		t.Errorf("anthropic got %d bytes with X-Api-Key %q", len(got.Body), got.Header.Get("X-Api-Key"))
+	}
+	// A request whose model cannot be read reaches no provider.
+	for _, body := range []string{"model=claude-3", `{"messages":[]}`, `{"model":"claude-3",`} {
+		if s := send(body, "Authorization", "Bearer gw-team-a-secret"); s != http.StatusBadRequest {
+			t.Errorf("%q: %d, want 400", body, s)
+		}
+	}
+	if openai.Calls()+anthropic.Calls() != 1 {
+		t.Errorf("a request without a readable model reached a provider")
 	}
 
 	// Without every key configured, the gateway serves nobody.

@@ -64,7 +64,7 @@ func ExampleLimiter_AdmitTokens() {
 		body, err := llmreq.Read(r, 1<<20)
 		var estimate int64
 		if err == nil {
-			req, _ := llmreq.Parse(body) // nil when not JSON: estimate 0
+			req, _ := llmreq.Scan(body) // a body that is not JSON counts every byte
 			estimate = usage.Estimate(req)
 		}
 		t, err := l.AdmitTokens(r.Context(), []string{r.Header.Get("Authorization")}, estimate)

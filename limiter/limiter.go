@@ -14,6 +14,10 @@ import (
 	ululemem "github.com/ulule/limiter/v3/drivers/store/memory"
 )
 
+// DefaultMaxBody is the default of Options.MaxBody: 32 MiB, room for a
+// long conversation with images inline.
+const DefaultMaxBody = 32 << 20
+
 // Options configures a Limiter.
 type Options struct {
 	// FailClosed makes Middleware answer 503 when a store fails; by default
@@ -24,12 +28,12 @@ type Options struct {
 	// that could not be given back). Errors never contain raw keys.
 	OnError func(error)
 	// MaxBody bounds the request body Serve reads to estimate its tokens,
-	// when a zone limits tokens; a larger body is estimated by its
-	// max_tokens alone. Default: 1 MiB.
+	// when a zone limits tokens: the body is kept (for the upstream) and
+	// scanned, never canonicalised. A larger body, or one that cannot be
+	// read, is refused when a token zone applies to it (413, or 400 when
+	// reading fails): tokens that cannot be counted are never free.
+	// Default: DefaultMaxBody.
 	MaxBody int64
-	// MaxUsageBody bounds the JSON answer Serve keeps to read its usage;
-	// a larger answer keeps its estimate. Default: 1 MiB.
-	MaxUsageBody int64
 	// Free reports answers that cost the upstream no tokens, such as a
 	// cache's hits: their reservation is given back. Nil: none.
 	Free func(status int, h http.Header) bool
@@ -93,10 +97,7 @@ func New(zones []Zone, opts Options) (*Limiter, error) {
 		l.tokens = l.tokens || !z.Tokens.IsZero()
 	}
 	if l.opts.MaxBody <= 0 {
-		l.opts.MaxBody = 1 << 20
-	}
-	if l.opts.MaxUsageBody <= 0 {
-		l.opts.MaxUsageBody = 1 << 20
+		l.opts.MaxBody = DefaultMaxBody
 	}
 	// Tightest first: the longest interval between requests. Zones with no
 	// request rate go last, in their order.

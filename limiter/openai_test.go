@@ -113,7 +113,7 @@ func tokenAPI(t *testing.T, l *Limiter) string {
 			t.Error(err)
 			return
 		}
-		req, _ := llmreq.Parse(body)
+		req, _ := llmreq.Scan(body)
 		tk, err := l.AdmitTokens(r.Context(), []string{r.Header.Get("Authorization")}, usage.Estimate(req))
 		if err != nil {
 			t.Error(err)

@@ -1,6 +1,7 @@
 package limiter
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -45,4 +46,22 @@ func (t *Ticket) limitText() string {
 		return count + " concurrent" + noun
 	}
 	return count + noun + " per " + st.Window.String()
+}
+
+// writeUnreadable answers a request whose body zone cannot count, in
+// OpenAI's error shape: 413 for a body over limit bytes, 400 for one that
+// could not be read.
+func writeUnreadable(w http.ResponseWriter, err error, zone string, limit int64) {
+	status, code := http.StatusRequestEntityTooLarge, "request_too_large"
+	msg := "llmgate: zone " + zone + ": the request body is over " + strconv.FormatInt(limit, 10) + " bytes, too large to count its tokens"
+	if !errors.Is(err, llmreq.ErrTooLarge) {
+		status, code = http.StatusBadRequest, "invalid_request_body"
+		msg = "llmgate: zone " + zone + ": the request body could not be read to count its tokens"
+	}
+	(&llmreq.APIError{
+		Status:  status,
+		Type:    "invalid_request_error",
+		Code:    code,
+		Message: msg,
+	}).Write(w)
 }

@@ -2,6 +2,7 @@ package limiter
 
 import (
 	"context"
+	"errors"
 	"mime"
 	"net/http"
 
@@ -37,18 +38,32 @@ type Report struct {
 // FailClosed. The error is next's.
 //
 // With token zones, the request reserves an estimate of its tokens (the
-// text of its JSON body at about 4 bytes a token, plus its max_tokens)
-// and, once its answer is done, settles it to the usage the answer
-// reports: from a JSON body (kept up to MaxUsageBody) or from the events
-// of a stream as they pass, never delaying a byte. A stream without usage
-// is charged by its text. An upstream error, an answer without output or
-// a Free answer gives the reservation back.
+// text of its body at about 4 bytes a token, plus its max_tokens) and,
+// once its answer is done, settles it to the usage the answer reports:
+// from a JSON answer or from the events of a stream as they pass, never
+// delaying a byte nor keeping more of the answer than its usage. A stream
+// without usage is charged by its text. An upstream error, an answer
+// without output or a Free answer gives the reservation back. A body over
+// MaxBody, or one that cannot be read, is refused when a token zone
+// applies to it.
 func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, style HeaderStyle, next Next) error {
-	var q *llmreq.Request
+	var f *llmreq.Fields
 	var estimate int64
 	if l.tokens {
-		q, _ = llmreq.Inspect(r, l.opts.MaxBody)
-		estimate = usage.Estimate(q)
+		var err error
+		f, err = llmreq.InspectFields(r, l.opts.MaxBody)
+		if err != nil && !errors.Is(err, llmreq.ErrNotJSON) {
+			if zone := l.tokenZone(keys); zone != "" {
+				if r.Context().Err() == nil {
+					writeUnreadable(w, err, zone, l.opts.MaxBody)
+				}
+				if l.opts.Report != nil {
+					l.opts.Report(r, Report{})
+				}
+				return nil
+			}
+		}
+		estimate = usage.Estimate(f)
 	}
 	beforeWait := func() { watchClient(r, l.opts.MaxBody) }
 	if l.queues(keys) {
@@ -87,10 +102,10 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		return nil
 	}
 	defer t.Done()
-	mw := &meterWriter{ResponseWriter: w, ticket: t, style: style, maxJSON: l.opts.MaxUsageBody}
+	mw := &meterWriter{ResponseWriter: w, ticket: t, style: style}
 	if l.tokens {
 		mw.metering = true
-		mw.stream.Prompt = usage.Prompt(q)
+		mw.stream.Prompt = usage.Prompt(f)
 	}
 	// Deferred, so that an answer next abandons by panicking (a reverse
 	// proxy does, with http.ErrAbortHandler, when a stream breaks off) is
@@ -113,6 +128,17 @@ func (l *Limiter) finish(w http.ResponseWriter, r *http.Request, mw *meterWriter
 	if l.opts.Report != nil {
 		l.opts.Report(r, rep)
 	}
+}
+
+// tokenZone returns the name of a zone that limits tokens and applies to
+// the request with keys, "" when there is none.
+func (l *Limiter) tokenZone(keys []string) string {
+	for _, z := range l.zones {
+		if !z.Tokens.IsZero() && keys[z.index] != "" {
+			return z.Name
+		}
+	}
+	return ""
 }
 
 // watchClient reads r's body (at most limit bytes), when nothing has yet,
@@ -157,14 +183,13 @@ func (l *Limiter) settle(ctx context.Context, mw *meterWriter) Report {
 		mw.drain()
 		rep.Usage, rep.Exact = mw.stream.Usage()
 		err = t.Settle(ctx, rep.Usage.Total)
-	case mw.kind == answerJSON && !mw.overflow:
-		if u, ok := usage.FromJSON(mw.body); ok {
+	case mw.kind == answerJSON:
+		if u, ok := mw.answer.Usage(); ok {
 			rep.Usage, rep.Exact = u, true
 			err = t.Settle(ctx, u.Total)
 		}
 	}
-	// Otherwise (an answer too large to keep, or without usage) the
-	// estimate stays charged.
+	// Otherwise (an answer without usage) the estimate stays charged.
 	if err != nil && l.opts.OnError != nil {
 		l.opts.OnError(err)
 	}
@@ -194,9 +219,7 @@ type meterWriter struct {
 	status   int
 	wrote    bool
 	kind     answerKind
-	body     []byte // a JSON answer, up to maxJSON
-	maxJSON  int64
-	overflow bool
+	answer   *usage.Answer // a JSON answer's usage, read as it passes
 	events   sse.Parser
 	stream   usage.Stream
 }
@@ -210,6 +233,9 @@ func (w *meterWriter) WriteHeader(code int) {
 		w.ticket.SetHeaders(w.Header(), w.style)
 		if w.metering && code < http.StatusBadRequest {
 			w.kind = kindOf(w.Header().Get("Content-Type"))
+			if w.kind == answerJSON {
+				w.answer = usage.NewAnswer()
+			}
 		}
 	}
 	w.ResponseWriter.WriteHeader(code)
@@ -247,14 +273,7 @@ func (w *meterWriter) Write(b []byte) (int, error) {
 func (w *meterWriter) meter(b []byte) {
 	switch w.kind {
 	case answerJSON:
-		if w.overflow {
-			return
-		}
-		if int64(len(w.body)+len(b)) > w.maxJSON {
-			w.overflow, w.body = true, nil
-			return
-		}
-		w.body = append(w.body, b...)
+		_, _ = w.answer.Write(b)
 	case answerStream:
 		w.events.Feed(b)
 		w.drain()

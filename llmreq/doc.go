@@ -8,8 +8,11 @@
 // fitted, was too large, or failed half way. Parse checks that the bytes are
 // exactly one strict JSON value and computes its canonical form, in which two
 // bodies that mean the same (member order, whitespace, escapes, number
-// spelling) are byte for byte equal. Memo and Inspect let several handlers of
-// one request share one read and one parse.
+// spelling) are byte for byte equal. Scan reads the same Fields (model,
+// stream, token caps, amount of text) as Parse without the canonical form,
+// in one pass and bounded memory, for bodies far larger than a cache keys
+// on. Memo, Inspect and InspectFields let several handlers of one request
+// share one read, one scan and one parse.
 //
 // Credential gives the handlers one identity of the caller, the API key it
 // sent, however spelt; APIError is the shape of the answers llmgate gives

@@ -2,8 +2,9 @@ package llmreq
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/binary"
 	"slices"
-	"unicode/utf8"
 )
 
 // emitRoot writes the canonical form of the scanned value and, when it is an
@@ -26,18 +27,18 @@ func (p *parser) emit(out []byte, i int) ([]byte, int) {
 	n := &p.nodes[i]
 	switch {
 	case n.kind == kindScalar || n.sorted:
-		return append(out, p.buf[n.start:n.end]...), n.next
+		return append(out, p.buf[n.start:n.end]...), int(n.next)
 	case n.kind == kindObject:
-		return p.emitObject(out, i, nil), n.next
+		return p.emitObject(out, i, nil), int(n.next)
 	}
 	out = append(out, '[')
-	for j := i + 1; j < n.next; {
+	for j := i + 1; j < int(n.next); {
 		if j > i+1 {
 			out = append(out, ',')
 		}
 		out, j = p.emit(out, j)
 	}
-	return append(out, ']'), n.next
+	return append(out, ']'), int(n.next)
 }
 
 // emitObject appends object i with its members sorted by name. When tops is
@@ -45,12 +46,12 @@ func (p *parser) emit(out []byte, i int) ([]byte, int) {
 func (p *parser) emitObject(out []byte, i int, tops *[]member) []byte {
 	n := p.nodes[i]
 	base := len(p.idx)
-	for j := i + 1; j < n.next; j = p.nodes[j+1].next {
+	for j := i + 1; j < int(n.next); j = int(p.nodes[j+1].next) {
 		p.idx = append(p.idx, j)
 	}
 	end := len(p.idx)
 	if !n.sorted {
-		slices.SortStableFunc(p.idx[base:end], p.compareKeys)
+		p.sortMembers(p.idx[base:end])
 	}
 	if tops != nil {
 		*tops = make([]member, 0, end-base)
@@ -67,11 +68,69 @@ func (p *parser) emitObject(out []byte, i int, tops *[]member) []byte {
 		out = append(out, p.buf[key.start:key.end+1]...) // the name and its ':'
 		out, _ = p.emit(out, p.idx[k]+1)
 		if tops != nil {
-			*tops = append(*tops, member{start: start, keyEnd: start + key.end - key.start, end: len(out), esc: key.esc})
+			*tops = append(*tops, member{start: start, keyEnd: start + int(key.end-key.start), end: len(out), esc: key.esc})
 		}
 	}
 	p.idx = p.idx[:base]
 	return append(out, '}')
+}
+
+// sortMembers sorts the member name nodes idx by name, as compareKeys
+// orders them. Each name is decoded once, before the sort, so that no
+// comparison decodes; node indices break ties, which makes the sort stable
+// (pdqsort makes fewer comparisons than a stable sort).
+func (p *parser) sortMembers(idx []int) {
+	p.keys, p.dec = p.keys[:0], p.dec[:0]
+	for _, k := range idx {
+		n := &p.nodes[k]
+		name := p.buf[n.start+1 : n.end-1]
+		if n.plain {
+			p.keys = append(p.keys, sortKey{prefix: prefixOf(name), node: k, start: -1})
+			continue
+		}
+		start := len(p.dec)
+		p.dec = appendDecoded(p.dec, name, true)
+		p.keys = append(p.keys, sortKey{prefix: prefixOf(p.dec[start:]), node: k, start: start, end: len(p.dec)})
+	}
+	slices.SortFunc(p.keys, func(a, b sortKey) int {
+		if a.prefix != b.prefix {
+			return cmp.Compare(a.prefix, b.prefix)
+		}
+		if c := bytes.Compare(p.sortName(a), p.sortName(b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.node, b.node)
+	})
+	for i, k := range p.keys {
+		idx[i] = k.node
+	}
+}
+
+// sortKey is a member name being sorted: its first bytes, its node, and
+// where its decoded form is in parser.dec (start is -1 when the canonical
+// text is that form).
+type sortKey struct {
+	prefix           uint64
+	node, start, end int
+}
+
+// prefixOf is the first eight bytes of name, big-endian and padded with
+// zeros: prefixes compare as the names do, or equal when the names share
+// them (a name padded with zeros and one with real zero bytes then differ
+// in length, and the full comparison tells them apart).
+func prefixOf(name []byte) uint64 {
+	var b [8]byte
+	copy(b[:], name)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// sortName is the text a sortKey sorts by.
+func (p *parser) sortName(k sortKey) []byte {
+	if k.start < 0 {
+		n := &p.nodes[k.node]
+		return p.buf[n.start+1 : n.end-1]
+	}
+	return p.dec[k.start:k.end]
 }
 
 // compareKeys orders the member names at node indices a and b by their
@@ -84,7 +143,7 @@ func (p *parser) emitObject(out []byte, i int, tops *[]member) []byte {
 func (p *parser) compareKeys(a, b int) int {
 	na, nb := &p.nodes[a], &p.nodes[b]
 	ka, kb := p.buf[na.start+1:na.end-1], p.buf[nb.start+1:nb.end-1]
-	if !na.esc && !nb.esc && utf8.Valid(ka) && utf8.Valid(kb) {
+	if na.plain && nb.plain {
 		return bytes.Compare(ka, kb) // canonical text is the decoded text
 	}
 	p.ka = appendDecoded(p.ka[:0], ka, true)

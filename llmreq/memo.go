@@ -5,57 +5,105 @@ import (
 	"net/http"
 )
 
-// Memo remembers the outcome of reading and parsing one request's body, so
-// that a matcher, a rate limiter and a cache looking at the same request read
-// and parse the body once. A Memo belongs to one request; that request's
-// handlers run one after another, so it needs no locking. The zero Memo is
-// ready to use.
+// Memo remembers the outcome of reading one request's body, parsing it
+// and scanning it, so that a matcher, a rate limiter and a cache looking
+// at the same request read the body once, scan it at most once and parse
+// it at most once. A Memo belongs to one request; that request's handlers
+// run one after another, so it needs no locking. The zero Memo is ready to
+// use.
 type Memo struct {
-	read     bool     // the whole body was read, into body
-	body     []byte   //
-	tooLarge bool     // the body is larger than below
-	below    int64    // the largest limit found too small
-	readErr  error    // reading failed
-	req      *Request // Parse's result once read
+	read     bool   // the whole body was read, into body
+	body     []byte //
+	tooLarge bool   // the body is larger than below
+	below    int64  // the largest limit found too small
+	readErr  error  // reading failed
+
+	parsed   bool     // Parse ran
+	req      *Request // its result
 	parseErr error    //
+
+	fields  *Fields // Scan's result, when Scan ran
+	scanErr error   //
 }
 
-// Inspect reads r's body (at most limit bytes, as Read does) and parses it the
-// first time, and returns the same result on later calls. A later call with a
-// limit smaller than the body returns ErrTooLarge; one with a limit larger
-// than an earlier call found too small reads on from where that call stopped
-// (r.Body replays what was read, so nothing is lost). Errors are ErrTooLarge,
-// an error wrapping ErrNotJSON, or the read error.
-func (m *Memo) Inspect(r *http.Request, limit int64) (*Request, error) {
+// load reads r's body (at most limit bytes, as Read does) the first time
+// the body fits a limit. A later call with a limit smaller than the body
+// returns ErrTooLarge; one with a limit larger than an earlier call found
+// too small reads on from where that call stopped (r.Body replays what
+// was read, so nothing is lost).
+func (m *Memo) load(r *http.Request, limit int64) error {
 	limit = max(limit, 0)
 	switch {
 	case m.readErr != nil:
-		return nil, m.readErr
+		return m.readErr
 	case !m.read:
 		if m.tooLarge && limit <= m.below {
-			return nil, ErrTooLarge
+			return ErrTooLarge
 		}
 		body, err := Read(r, limit)
 		switch {
 		case err == ErrTooLarge:
 			m.tooLarge, m.below = true, limit
-			return nil, err
+			return err
 		case err != nil:
 			m.readErr = err
-			return nil, err
+			return err
 		}
 		m.read, m.body = true, body
-		m.req, m.parseErr = Parse(body)
 	}
 	if int64(len(m.body)) > limit {
-		return nil, ErrTooLarge
+		return ErrTooLarge
+	}
+	return nil
+}
+
+// Inspect reads r's body (at most limit bytes, as Read does) and parses it
+// the first time, and returns the same result on later calls. Errors are
+// ErrTooLarge, an error wrapping ErrNotJSON, or the read error.
+func (m *Memo) Inspect(r *http.Request, limit int64) (*Request, error) {
+	if err := m.load(r, limit); err != nil {
+		return nil, err
+	}
+	if !m.parsed {
+		m.parsed = true
+		m.req, m.parseErr = Parse(m.body)
 	}
 	return m.req, m.parseErr
+}
+
+// Fields reads r's body (at most limit bytes, as Read does) and returns
+// its Fields: those Inspect parsed, or else those Scan reads, without the
+// canonical form, so limit may be far larger than what a cache keys on.
+// Errors are ErrTooLarge, the read error, or an error wrapping ErrNotJSON
+// that comes with Fields counting every byte as text.
+func (m *Memo) Fields(r *http.Request, limit int64) (*Fields, error) {
+	if err := m.load(r, limit); err != nil {
+		return nil, err
+	}
+	if m.req != nil {
+		return &m.req.Fields, nil
+	}
+	if m.fields == nil {
+		m.fields, m.scanErr = Scan(m.body)
+	}
+	return m.fields, m.scanErr
 }
 
 // Parsed returns the request Inspect parsed, or nil when the body was not
 // read, or was not valid JSON. It never reads.
 func (m *Memo) Parsed() *Request { return m.req }
+
+// Known returns the Fields that Inspect or Fields read of a JSON body, or
+// nil when neither did. It never reads.
+func (m *Memo) Known() *Fields {
+	switch {
+	case m.req != nil:
+		return &m.req.Fields
+	case m.fields != nil && m.scanErr == nil:
+		return m.fields
+	}
+	return nil
+}
 
 type memoKey struct{}
 
@@ -82,4 +130,18 @@ func Inspect(r *http.Request, limit int64) (*Request, error) {
 		return nil, err
 	}
 	return Parse(body)
+}
+
+// InspectFields is Inspect for Fields: through the Memo in r's context
+// when there is one, else reading (at most limit bytes) and scanning on
+// every call.
+func InspectFields(r *http.Request, limit int64) (*Fields, error) {
+	if m := FromContext(r.Context()); m != nil {
+		return m.Fields(r, limit)
+	}
+	body, err := Read(r, limit)
+	if err != nil {
+		return nil, err
+	}
+	return Scan(body)
 }

@@ -132,3 +132,33 @@ func TestMemoParsesOnce(t *testing.T) {
 		t.Fatal("Parsed differs from Inspect's result")
 	}
 }
+
+// TestMemoLargeBodyScannedNotParsed: a body over the cache's limit is read
+// once for its Fields, scanned once, never parsed, and replayed whole.
+func TestMemoLargeBodyScannedNotParsed(t *testing.T) {
+	body := `{"messages":[{"role":"user","content":"` + strings.Repeat("x", 2<<20) + `"}],"model":"claude-3","stream":true}`
+	cb := &countingBody{r: strings.NewReader(body)}
+	r := newRequest(cb, -1)
+	var m Memo
+	f, err := m.Fields(r, 32<<20)
+	if err != nil || f.Model != "claude-3" || !f.Stream || f.TextBytes != 2<<20+int64(len("user")+len("claude-3")) {
+		t.Fatalf("Fields = %+v, %v", f, err)
+	}
+	reads := cb.reads
+	if q, err := m.Inspect(r, 1<<20); q != nil || err != ErrTooLarge {
+		t.Fatalf("Inspect under 1 MiB = %v, %v; want ErrTooLarge", q, err)
+	}
+	if again, err := m.Fields(r, 32<<20); again != f || err != nil || cb.reads != reads || m.Parsed() != nil || m.Known() != f {
+		t.Fatalf("second Fields = %p, %v after %d more reads (parsed %v); want %p, none", again, err, cb.reads-reads, m.Parsed() != nil, f)
+	}
+	if got, err := io.ReadAll(r.Body); err != nil || string(got) != body {
+		t.Fatalf("body then gave %d bytes, %v", len(got), err)
+	}
+	// A small body is parsed once, and its Fields are the parse's.
+	r = newRequest(io.NopCloser(strings.NewReader(`{"model":"gpt-4o"}`)), -1)
+	m = Memo{}
+	q, err := m.Inspect(r, 1<<20)
+	if f, ferr := m.Fields(r, 32<<20); err != nil || ferr != nil || f != &q.Fields {
+		t.Fatalf("Fields after Inspect: %v, %v", err, ferr)
+	}
+}

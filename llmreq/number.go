@@ -1,7 +1,6 @@
 package llmreq
 
 import (
-	"math/big"
 	"strconv"
 )
 
@@ -113,12 +112,15 @@ func (p *parser) normalize(neg bool, intPart, frac []byte, expNeg bool, exp []by
 	adjust := int64(trail - len(frac))
 	if len(exp) > maxSmallExp {
 		// |exponent| >= 10^18 dwarfs any adjustment a body can hold, so
-		// the result is never in the plain range.
-		x, _ := new(big.Int).SetString(string(exp), 10)
+		// the result keeps the exponent's sign and is never in the plain
+		// range. The sum is worked out on the digits, in time linear in
+		// their number: an exponent of a million digits costs a copy.
+		p.buf = append(p.buf, 'e')
 		if expNeg {
-			x.Neg(x)
+			p.buf = append(p.buf, '-')
+			adjust = -adjust // -(|x| - adjust)
 		}
-		p.buf = x.Add(x, big.NewInt(adjust)).Append(append(p.buf, 'e'), 10)
+		p.buf = addDecimal(p.buf, exp, adjust)
 		return
 	}
 	var x int64
@@ -136,4 +138,45 @@ func (p *parser) normalize(neg bool, intPart, frac []byte, expNeg bool, exp []by
 		return
 	}
 	p.buf = strconv.AppendInt(append(p.buf, 'e'), x, 10)
+}
+
+// addDecimal appends the decimal digits of d + k, where d is a run of
+// digits without leading zeros and d + k > 0. |k| must be below the value
+// of d's first maxSmallExp digits. Only the digits a carry or borrow
+// reaches are touched, so the cost is one copy of d.
+func addDecimal(dst, d []byte, k int64) []byte {
+	start := len(dst)
+	dst = append(dst, d...)
+	digits := dst[start:]
+	neg := k < 0
+	if neg {
+		k = -k
+	}
+	carry := int64(0) // for a sum, the carry; for a difference, the borrow
+	for i := len(digits) - 1; i >= 0 && (k > 0 || carry > 0); i-- {
+		v := int64(digits[i]-'0') + carry
+		if neg {
+			v = int64(digits[i]-'0') - k%10 - carry
+			carry = 0
+			if v < 0 {
+				v, carry = v+10, 1
+			}
+		} else {
+			v += k % 10
+			carry = v / 10
+			v %= 10
+		}
+		digits[i] = byte('0' + v)
+		k /= 10
+	}
+	if carry > 0 { // a sum one digit longer: 999 + 1
+		dst = append(dst[:start+1], dst[start:]...)
+		dst[start] = '1'
+		return dst
+	}
+	lead := 0 // a difference may lose leading digits: 1000 - 1
+	for lead < len(digits)-1 && digits[lead] == '0' {
+		lead++
+	}
+	return dst[:start+copy(digits, digits[lead:])]
 }

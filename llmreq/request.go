@@ -1,7 +1,6 @@
 package llmreq
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -10,6 +9,10 @@ import (
 // ErrTooLarge is returned when a request body is larger than the limit a
 // caller gave.
 var ErrTooLarge = errors.New("llmreq: request body too large")
+
+// MaxParse is the largest body Parse takes: the offsets of its canonical
+// form, which writes a number such as 1e20 out in full, stay within 32 bits.
+const MaxParse = 64 << 20
 
 // ErrNotJSON is wrapped by the error Parse returns for a body that is not
 // exactly one valid JSON value; the wrapping error names the reason and the
@@ -29,25 +32,8 @@ type Request struct {
 	// mean the same have equal Canonical bytes.
 	Canonical []byte
 
-	// Model is the top-level "model" member when it is a JSON string (the
-	// last one when the name repeats, as upstream parsers read it), else "".
-	// It is the decoded string; bytes that are not UTF-8 are kept as they
-	// came.
-	Model string
-
-	// Stream reports whether the top-level "stream" member is true.
-	Stream bool
-
-	// MaxOutputTokens is the largest of the top-level max_tokens,
-	// max_completion_tokens and max_output_tokens members that are integers
-	// >= 0 (0 when there is none). A value beyond int64 saturates at
-	// math.MaxInt64, so callers that add to it must guard against overflow.
-	MaxOutputTokens int64
-
-	// TextBytes is the total number of decoded bytes of every string value
-	// in the body (member names excluded). At about 4 bytes a token it
-	// estimates the prompt's size in tokens.
-	TextBytes int64
+	// Fields are the members llmgate routes and limits on.
+	Fields
 
 	// tops lists the members of a top-level object in canonical order.
 	tops []member
@@ -75,8 +61,12 @@ func (q *Request) value(m member) []byte { return q.Canonical[m.keyEnd+1 : m.end
 // encoding/json, it accepts strings holding bytes that are not UTF-8 and
 // lone UTF-16 surrogate escapes.
 //
-// The returned Request keeps body as its Body.
+// The returned Request keeps body as its Body. A body over MaxParse bytes
+// is not parsed: Parse returns ErrTooLarge.
 func Parse(body []byte) (*Request, error) {
+	if len(body) > MaxParse {
+		return nil, ErrTooLarge
+	}
 	p := parsers.Get().(*parser)
 	p.in = body
 	if want := len(body) + len(body)/4 + 64; cap(p.buf) < want {
@@ -85,7 +75,7 @@ func Parse(body []byte) (*Request, error) {
 	var q *Request
 	err := p.scan()
 	if err == nil {
-		q = &Request{Body: body, TextBytes: p.text}
+		q = &Request{Body: body, Fields: Fields{TextBytes: p.text}}
 		q.Canonical, q.tops = p.emitRoot()
 		q.extract()
 	}
@@ -93,38 +83,17 @@ func Parse(body []byte) (*Request, error) {
 	return q, err
 }
 
-// extract fills Model, Stream and MaxOutputTokens from the top-level members.
-// Members come in canonical order, where repeated names keep their order, so
-// the last assignment wins as it does in upstream parsers.
+// extract fills Fields from the top-level members. Members come in
+// canonical order, where repeated names keep their order, so the last
+// assignment wins as it does in upstream parsers.
 func (q *Request) extract() {
-	var model []byte
-	var maxTokens, maxCompletion, maxOutput int64
+	var t topFields
 	for _, m := range q.tops {
-		if m.esc {
-			continue // none of the names below needs an escape
-		}
-		v := q.value(m)
-		switch string(q.name(m)) {
-		case "model":
-			model = nil
-			if v[0] == '"' {
-				model = v[1 : len(v)-1]
-			}
-		case "stream":
-			q.Stream = string(v) == "true"
-		case "max_tokens":
-			maxTokens = tokenCount(v)
-		case "max_completion_tokens":
-			maxCompletion = tokenCount(v)
-		case "max_output_tokens":
-			maxOutput = tokenCount(v)
+		if !m.esc { // none of the names Fields reads needs an escape
+			t.set(string(q.name(m)), q.value(m))
 		}
 	}
-	if bytes.IndexByte(model, '\\') >= 0 {
-		model = appendDecoded(nil, model, false)
-	}
-	q.Model = string(model)
-	q.MaxOutputTokens = max(maxTokens, maxCompletion, maxOutput)
+	q.Fields = t.fields(q.TextBytes)
 }
 
 // tokenCount returns the value of a canonical number that is an integer >= 0,

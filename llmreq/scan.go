@@ -2,7 +2,9 @@ package llmreq
 
 import (
 	"fmt"
+	"slices"
 	"sync"
+	"unicode/utf8"
 )
 
 // maxDepth is the deepest nesting of arrays and objects Parse accepts, the
@@ -27,11 +29,12 @@ const (
 
 // node is one value or member name recorded by scan.
 type node struct {
-	start, end int  // canonical text in parser.buf (quotes and brackets included)
-	next       int  // index of the first node after this one's subtree
-	kind       kind //
-	sorted     bool // arrays and objects: no object in the subtree needs reordering
-	esc        bool // member names: the canonical name contains an escape sequence
+	start, end int32 // canonical text in parser.buf (quotes and brackets included)
+	next       int32 // index of the first node after this one's subtree
+	kind       kind  //
+	sorted     bool  // arrays and objects: no object in the subtree needs reordering
+	esc        bool  // member names: the canonical name contains an escape sequence
+	plain      bool  // member names: no escape and valid UTF-8, so bytes compare as decoded
 }
 
 // frame is an array or object scan has opened and not yet closed.
@@ -46,9 +49,11 @@ type parser struct {
 	buf    []byte
 	nodes  []node
 	stack  []frame
-	idx    []int  // node indices of the object members being emitted
-	ka, kb []byte // decoded names being compared
-	text   int64  // decoded bytes of string values
+	idx    []int     // node indices of the object members being emitted
+	ka, kb []byte    // decoded names being compared
+	keys   []sortKey // member names being sorted
+	dec    []byte    // their decoded forms
+	text   int64     // decoded bytes of string values
 }
 
 var parsers = sync.Pool{New: func() any { return new(parser) }}
@@ -57,7 +62,7 @@ var parsers = sync.Pool{New: func() any { return new(parser) }}
 // reuse, so that one huge body does not pin its buffers forever.
 const (
 	maxPooledBytes = 4 << 20
-	maxPooledNodes = 1 << 17
+	maxPooledNodes = 1 << 18
 )
 
 // putParser empties p and returns it to the pool.
@@ -67,6 +72,7 @@ func putParser(p *parser) {
 	p.nodes = p.nodes[:0]
 	p.stack = p.stack[:0]
 	p.idx = p.idx[:0]
+	p.keys, p.dec = p.keys[:0], p.dec[:0]
 	p.text = 0
 	if cap(p.buf) > maxPooledBytes || cap(p.nodes) > maxPooledNodes {
 		return
@@ -117,7 +123,7 @@ func (p *parser) scan() error {
 				k = kindObject
 			}
 			p.stack = append(p.stack, frame{node: len(p.nodes), lastKey: -1})
-			p.nodes = append(p.nodes, node{start: len(p.buf), kind: k, sorted: true})
+			p.addNode(node{start: int32(len(p.buf)), kind: k, sorted: true})
 			p.buf = append(p.buf, c)
 			i = skipSpace(in, i+1)
 			if i < len(in) && in[i] == c+2 { // '}' and ']' follow '{' and '[' by two
@@ -186,7 +192,7 @@ func (p *parser) scan() error {
 			}
 			p.buf = append(p.buf, c)
 			i++
-			n.end, n.next = len(p.buf), len(p.nodes)
+			n.end, n.next = int32(len(p.buf)), int32(len(p.nodes))
 			p.stack = p.stack[:len(p.stack)-1]
 			if !n.sorted && len(p.stack) > 0 {
 				p.nodes[p.stack[len(p.stack)-1].node].sorted = false
@@ -197,7 +203,17 @@ func (p *parser) scan() error {
 
 // scalar records the scalar whose canonical text starts at p.buf[start].
 func (p *parser) scalar(start int) {
-	p.nodes = append(p.nodes, node{start: start, end: len(p.buf), next: len(p.nodes) + 1})
+	p.addNode(node{start: int32(start), end: int32(len(p.buf)), next: int32(len(p.nodes) + 1)})
+}
+
+// addNode records n. The node list doubles when full: append grows large
+// slices by a quarter, which copies each node about four times over, and
+// bodies made of tiny values have close to a node a byte.
+func (p *parser) addNode(n node) {
+	if len(p.nodes) == cap(p.nodes) {
+		p.nodes = slices.Grow(p.nodes, max(len(p.nodes), 64))
+	}
+	p.nodes = append(p.nodes, n)
 }
 
 func (p *parser) literal(i int, lit string) (int, error) {
@@ -220,7 +236,8 @@ func (p *parser) key(i int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	p.nodes = append(p.nodes, node{start: start, end: len(p.buf), next: k + 1, kind: kindKey, esc: esc})
+	name := p.buf[start+1 : len(p.buf)-1]
+	p.addNode(node{start: int32(start), end: int32(len(p.buf)), next: int32(k + 1), kind: kindKey, esc: esc, plain: !esc && utf8.Valid(name)})
 	f := &p.stack[len(p.stack)-1]
 	if f.lastKey >= 0 && p.compareKeys(f.lastKey, k) > 0 {
 		p.nodes[f.node].sorted = false

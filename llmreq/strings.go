@@ -2,10 +2,10 @@ package llmreq
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/llmgate/caddy-llmgate/jsonscan"
 )
 
 // The canonical string form escapes only what JSON requires: '"' as \",
@@ -14,57 +14,6 @@ import (
 // UTF-8, or the raw bytes of the body where they are not UTF-8.
 
 const hexDigits = "0123456789abcdef"
-
-// special marks the bytes that end a plain run inside a JSON string.
-var special = func() (t [256]bool) {
-	for c := range 0x20 {
-		t[c] = true
-	}
-	t['"'], t['\\'] = true, true
-	return t
-}()
-
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
-// specials flags the high bit of each byte lane of x holding '"', '\' or a
-// byte below 0x20; lanes above the first flagged one may be flagged wrongly.
-func specials(x uint64) uint64 {
-	q := x ^ (ones * '"')
-	b := x ^ (ones * '\\')
-	return ((x-ones*0x20)&^x | (q-ones)&^q | (b-ones)&^b) & highs
-}
-
-// findSpecial returns the index of the first byte at or after i that is '"',
-// '\' or below 0x20, or len(s). It tests words of eight bytes: a lane of
-// x - 0x01.. borrows into its high bit exactly when it was zero (or, for the
-// "below 0x20" test, below the subtrahend), and a borrow only ever spreads to
-// higher lanes, so the lowest flagged lane is the first match.
-func findSpecial(s []byte, i int) int {
-	for ; i+16 <= len(s); i += 16 {
-		// Two words a turn: the loads and tests of both overlap.
-		x, y := binary.LittleEndian.Uint64(s[i:]), binary.LittleEndian.Uint64(s[i+8:])
-		if m := specials(x); m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-		if m := specials(y); m != 0 {
-			return i + 8 + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i+8 <= len(s); i += 8 {
-		if m := specials(binary.LittleEndian.Uint64(s[i:])); m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(s); i++ {
-		if special[s[i]] {
-			return i
-		}
-	}
-	return len(s)
-}
 
 // str scans the JSON string starting at p.in[i] == '"' and appends its
 // canonical form to p.buf. It returns the index after the closing quote, the
@@ -77,7 +26,7 @@ func (p *parser) str(i int) (next, decoded int, esc bool, err error) {
 	buf := append(p.buf, '"')
 	i++
 	for {
-		j := findSpecial(in, i)
+		j := jsonscan.IndexSpecial(in, i)
 		buf = append(buf, in[i:j]...) // copy plain runs whole
 		decoded += j - i
 		if j == len(in) {
@@ -190,9 +139,7 @@ func appendDecoded(dst, s []byte, lossy bool) []byte {
 			i = len(s)
 		}
 		if lossy && !utf8.Valid(s[:i]) {
-			for _, r := range string(s[:i]) {
-				dst = utf8.AppendRune(dst, r) // U+FFFD for each bad byte
-			}
+			dst = appendLossy(dst, s[:i])
 		} else {
 			dst = append(dst, s[:i]...)
 		}
@@ -215,4 +162,19 @@ func appendDecoded(dst, s []byte, lossy bool) []byte {
 		}
 		s = s[i+6:]
 	}
+}
+
+// appendLossy appends s with each byte that is not part of a UTF-8
+// sequence replaced by U+FFFD, as ranging over a string does.
+func appendLossy(dst, s []byte) []byte {
+	for len(s) > 0 {
+		r, n := utf8.DecodeRune(s)
+		if r == utf8.RuneError && n == 1 {
+			dst = append(dst, "\uFFFD"...)
+		} else {
+			dst = append(dst, s[:n]...)
+		}
+		s = s[n:]
+	}
+	return dst
 }

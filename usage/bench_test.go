@@ -64,3 +64,23 @@ func BenchmarkStream(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAnswer reads the usage at the end of a 1 MiB answer fed in
+// pieces of 32 KiB, as a proxy copies it.
+func BenchmarkAnswer(b *testing.B) {
+	answer := []byte(`{"id":"chatcmpl-1","choices":[{"index":0,"message":{"role":"assistant","content":"` +
+		strings.Repeat(`word \"quoted\" `, 1<<20/16) + `"}}],"usage":{"prompt_tokens":12,"completion_tokens":3,"total_tokens":15}}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(answer)))
+	for b.Loop() {
+		a := NewAnswer()
+		for p := answer; len(p) > 0; {
+			k := min(32<<10, len(p))
+			_, _ = a.Write(p[:k])
+			p = p[k:]
+		}
+		if _, ok := a.Usage(); !ok {
+			b.Fatal("no usage")
+		}
+	}
+}

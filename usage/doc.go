@@ -2,9 +2,11 @@
 // itself, for token rate limits and metrics, and estimates them where the
 // answer does not say.
 //
-// FromJSON reads a whole JSON answer: OpenAI chat completions, completions
-// and embeddings (prompt_tokens, completion_tokens, total_tokens), the
-// Responses API and Anthropic messages (input_tokens, output_tokens). A
+// FromJSON reads a whole JSON answer, and an Answer one of any size fed
+// in pieces as it passes, keeping only its usage object: OpenAI chat
+// completions, completions and embeddings (prompt_tokens,
+// completion_tokens, total_tokens), the Responses API and Anthropic
+// messages (input_tokens, output_tokens). A
 // Stream is fed a streamed answer one server-sent event at a time and reads
 // OpenAI's final usage chunk, the Responses API's response.completed event
 // and Anthropic's message_start and message_delta; a stream that never

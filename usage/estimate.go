@@ -16,9 +16,9 @@ func tokensOf(n int64) int64 {
 }
 
 // Prompt estimates the prompt tokens of a request: the bytes of text in
-// its body's strings at about four bytes a token. A nil request (a body
-// that could not be read or parsed) estimates 0.
-func Prompt(req *llmreq.Request) int64 {
+// its body's strings (all of a body that is not JSON) at about four bytes
+// a token. A nil request (a body that could not be read) estimates 0.
+func Prompt(req *llmreq.Fields) int64 {
 	if req == nil {
 		return 0
 	}
@@ -29,7 +29,7 @@ func Prompt(req *llmreq.Request) int64 {
 // sent: its prompt (see Prompt) plus the most output it allows, the
 // largest of max_tokens, max_completion_tokens and max_output_tokens (none
 // when it sets no cap). It saturates at math.MaxInt64.
-func Estimate(req *llmreq.Request) int64 {
+func Estimate(req *llmreq.Fields) int64 {
 	if req == nil {
 		return 0
 	}

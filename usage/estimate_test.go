@@ -25,7 +25,7 @@ func TestEstimate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := llmreq.Parse([]byte(tt.body))
+			req, err := llmreq.Scan([]byte(tt.body))
 			if err != nil {
 				t.Fatal(err)
 			}

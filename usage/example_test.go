@@ -18,7 +18,7 @@ func ExampleFromJSON() {
 
 // Read the usage of an Anthropic stream, event by event.
 func ExampleStream() {
-	req, _ := llmreq.Parse([]byte(`{"model":"claude-sonnet-4-5","max_tokens":1024,"stream":true,` +
+	req, _ := llmreq.Scan([]byte(`{"model":"claude-sonnet-4-5","max_tokens":1024,"stream":true,` +
 		`"messages":[{"role":"user","content":"Hello, Claude"}]}`))
 	s := usage.Stream{Prompt: usage.Prompt(req)}
 	events := []struct{ name, data string }{

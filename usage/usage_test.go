@@ -134,3 +134,32 @@ func TestFromJSONModel(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswerReadsWhatFromJSONReads feeds answers in pieces of every size
+// and compares with FromJSON on the whole.
+func TestAnswerReadsWhatFromJSONReads(t *testing.T) {
+	for _, body := range []string{
+		`{"id":"x","choices":[{"message":{"content":"\"usage\":{\"total_tokens\":999}"}}],"usage":{"prompt_tokens":12,"completion_tokens":3,"total_tokens":15}}`,
+		`{"model":"gpt-4o-2024-08-06","choices":[{"message":{"content":"\"model\":\"made-up\""}}],"usage":{"prompt_tokens":1,"completion_tokens":1},"model":"gpt\u002d4o"}`,
+		`{"usage":{"input_tokens":5,"output_tokens":7,"cache_read_input_tokens":2},"type":"message"}`,
+		`{"usage":{"prompt_tokens":1},"usage":{"prompt_tokens":2,"completion_tokens":3}}`,
+		`{"usage":{"prompt_tokens":"1"}}`,
+		`{"usage":null}`,
+		`{"usage":{"prompt_tokens":1}`,
+		`{"choices":[]}`,
+		`[{"usage":{"prompt_tokens":1}}]`,
+	} {
+		want, wantOK := FromJSON([]byte(body))
+		for piece := 1; piece <= len(body); piece++ {
+			a := NewAnswer()
+			for b := []byte(body); len(b) > 0; {
+				k := min(piece, len(b))
+				_, _ = a.Write(b[:k])
+				b = b[k:]
+			}
+			if got, ok := a.Usage(); got != want || ok != wantOK {
+				t.Fatalf("pieces of %d: %+v %v, FromJSON %+v %v for %s", piece, got, ok, want, wantOK, body)
+			}
+		}
+	}
+}

@@ -1,0 +1,184 @@
+package jsonscan_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/llmgate/caddy-llmgate/jsonscan"
+)
+
+// names are the members the tests ask for.
+var names = []string{"model", "usage", "stream"}
+
+// feed scans body in pieces of n bytes (the whole when n <= 0).
+func feed(body []byte, n int, bound int) *jsonscan.Scanner {
+	s := jsonscan.New(bound, names...)
+	if n <= 0 {
+		n = len(body) + 1
+	}
+	for len(body) > 0 {
+		k := min(n, len(body))
+		_, _ = s.Write(body[:k])
+		body = body[k:]
+	}
+	return s
+}
+
+// reference reads the members with encoding/json: the last of each name,
+// names decoded.
+func reference(body []byte) (valid bool, got map[string]json.RawMessage) {
+	if !json.Valid(body) {
+		return false, nil
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return true, nil // valid, but not an object
+	}
+	return true, top
+}
+
+func check(t *testing.T, body []byte, piece int) {
+	t.Helper()
+	s := feed(body, piece, 1<<20)
+	valid, want := reference(body)
+	if s.Valid() != valid {
+		t.Fatalf("pieces of %d: Valid() = %v, encoding/json says %v for %q", piece, s.Valid(), valid, body)
+	}
+	if s.Size() != int64(len(body)) {
+		t.Fatalf("Size %d, want %d", s.Size(), len(body))
+	}
+	if !valid {
+		return
+	}
+	for _, m := range s.Members() {
+		w, ok := want[m.Name]
+		if m.Found != ok || m.TooLong || !bytes.Equal(m.Value, w) {
+			t.Fatalf("pieces of %d: %s = %q (found %v), encoding/json reads %q (found %v) in %q", piece, m.Name, m.Value, m.Found, w, ok, body)
+		}
+	}
+}
+
+func TestScanner(t *testing.T) {
+	for _, body := range []string{
+		`{"model":"gpt-4o","messages":[{"model":"inner","content":"\"model\":\"x\""}]}`,
+		`{"mod\u0065l":"a","model":"b"}`,
+		`{"model":"a","mod\u0065l":"b"}`,
+		`{"model" : { "a" : [1, 2.5e-3, true, null] } , "usage":{"prompt_tokens":12}}`,
+		`{"stream":true,"stream":false}`,
+		`{"model":"\ud83d\ude00\ud800x\udc00"}`,
+		`{"\ud800":1,"model":-0.0e+1}`,
+		`[{"model":"nested"}]`,
+		`"model"`,
+		`123`,
+		`{}`,
+		` { "model" : "x" } `,
+		`{"model":"x",}`,
+		`{"model":"x"`,
+		`{"model":01}`,
+		`{"model":1.}`,
+		`{"model":1.e5}`,
+		`{"model":-}`,
+		`{"model":tru}`,
+		`{"model":"x"}}`,
+		`{"model":"\x"}`,
+		`{"model":"\u12"}`,
+		"{\"model\":\"a\x01\"}",
+		"{\"model\":\"\xff\xfe\"}",
+		`{"model":[1,2}`,
+		`{"a":1 "b":2}`,
+		`{"a"}`,
+		`{1:2}`,
+		`{"model":"x"} 1`,
+		`1 2`,
+		`-`,
+		`12`,
+		``,
+	} {
+		for _, piece := range []int{0, 1, 2, 3, 7} {
+			check(t, []byte(body), piece)
+		}
+	}
+}
+
+func TestScannerDepth(t *testing.T) {
+	for _, depth := range []int{jsonscan.MaxDepth, jsonscan.MaxDepth + 1} {
+		body := strings.Repeat("[", depth) + strings.Repeat("]", depth)
+		check(t, []byte(body), 4096)
+	}
+}
+
+func TestScannerBound(t *testing.T) {
+	body := []byte(`{"model":"` + strings.Repeat("x", 100) + `","usage":{"a":1},"model":"` + strings.Repeat("y", 10) + `"}`)
+	s := feed(body, 5, 20)
+	m := s.Members()
+	if !s.Valid() || m[0].TooLong || string(m[0].Value) != `"yyyyyyyyyy"` || string(m[1].Value) != `{"a":1}` {
+		t.Fatalf("members %+v", m)
+	}
+	s = feed(append(body[:len(body)-1:len(body)-1], `,"model":"`+strings.Repeat("z", 30)+`"}`...), 3, 20)
+	if m := s.Members()[0]; !s.Valid() || !m.TooLong || m.Value != nil || !m.Found {
+		t.Fatalf("last model too long: %+v", m)
+	}
+}
+
+func TestScannerTextBytes(t *testing.T) {
+	for body, want := range map[string]int64{
+		`{"k":"abc","l":["\n","é","\u00e9","\ud83d\ude00","\ud800","\udc00x","\ud800\u0041"]}`: 3 + 1 + 2 + 2 + 4 + 3 + 4 + 4,
+		`{"longname":1}`: 0,
+		"[\"\xff\xfe\"]": 2,
+	} {
+		if s := feed([]byte(body), 1, 10); !s.Valid() || s.TextBytes() != want {
+			t.Errorf("%s: TextBytes %d (valid %v), want %d", body, s.TextBytes(), s.Valid(), want)
+		}
+	}
+}
+
+// FuzzScanner compares what a Scanner fed in pieces of every size reads
+// with what encoding/json reads of the whole.
+func FuzzScanner(f *testing.F) {
+	for _, s := range []string{
+		`{"model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":2},"stream":true}`,
+		`{"mod\u0065l":"\ud83d\ude00","model":[{"model":1}]}`,
+		`{"usage":null,"x":"\"usage\":{}"}`,
+		`[1,-2.5e+7,true,false,null,"s",{}]`,
+	} {
+		f.Add([]byte(s), uint8(0))
+		f.Add([]byte(s), uint8(1))
+	}
+	f.Fuzz(func(t *testing.T, body []byte, piece uint8) {
+		check(t, body, int(piece))
+	})
+}
+
+func BenchmarkScanner(b *testing.B) {
+	var content strings.Builder
+	for content.Len() < 1<<20 {
+		content.WriteString(`Résumé of the 第三 chapter, part \ud83d\ude00: keep it short.\n`)
+	}
+	for _, tc := range []struct {
+		name string
+		body []byte
+	}{
+		{"Chat1MiB", []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"` + content.String() + `"}],"stream":true}`)},
+		{"Numbers1MiB", []byte("[" + strings.Repeat("1.5e-7,", 1<<20/7) + "1]")},
+		{"Structure1MiB", []byte("[" + strings.Repeat(`{"a":[],"b":{}},`, 1<<20/16) + "1]")},
+		{"Escapes1MiB", []byte(`{"x":"` + strings.Repeat(`\u00e9\n`, 1<<20/8) + `"}`)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(tc.body)))
+			for b.Loop() {
+				s := jsonscan.New(1<<10, names...)
+				for p := tc.body; len(p) > 0; {
+					k := min(32<<10, len(p))
+					_, _ = s.Write(p[:k])
+					p = p[k:]
+				}
+				if !s.Valid() {
+					b.Fatal("not valid")
+				}
+			}
+		})
+	}
+}

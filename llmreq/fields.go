@@ -1,0 +1,125 @@
+package llmreq
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/llmgate/caddy-llmgate/jsonscan"
+)
+
+// Fields are what llmgate reads of a request body to route and limit it:
+// a few top-level members and the amount of text. Parse and Scan read the
+// same Fields from a JSON body; Scan does without the canonical form, so
+// it reads bodies far larger than a cache keys on.
+type Fields struct {
+	// Model is the top-level "model" member when it is a JSON string (the
+	// last one when the name repeats, as upstream parsers read it), else "".
+	// It is the decoded string; bytes that are not UTF-8 are kept as they
+	// came.
+	Model string
+
+	// Stream reports whether the top-level "stream" member is true.
+	Stream bool
+
+	// MaxOutputTokens is the largest of the top-level max_tokens,
+	// max_completion_tokens and max_output_tokens members that are integers
+	// >= 0 (0 when there is none). A value beyond int64 saturates at
+	// math.MaxInt64, so callers that add to it must guard against overflow.
+	MaxOutputTokens int64
+
+	// TextBytes is the total number of decoded bytes of every string value
+	// in the body (member names excluded). At about 4 bytes a token it
+	// estimates the prompt's size in tokens. For a body that is not JSON,
+	// every byte counts.
+	TextBytes int64
+}
+
+// fieldNames are the top-level members Fields reads.
+var fieldNames = []string{"model", "stream", "max_tokens", "max_completion_tokens", "max_output_tokens"}
+
+// maxFieldValue bounds the text of one member's value that Scan keeps.
+// Longer values are read as what they cannot be ruled out to be: a model
+// that cannot be read, a token cap beyond any bucket.
+const maxFieldValue = 4 << 10
+
+// Scan reads the Fields of body in one pass over it, in time linear in
+// its length, keeping nothing but the members' values (each at most 4
+// KiB of text): the way to read bodies too large to canonicalise. For the
+// same body it reads what Parse reads. A body that is not exactly one
+// valid JSON value (as Parse judges it) gives an error wrapping
+// ErrNotJSON, with Fields whose TextBytes is the body's length.
+func Scan(body []byte) (*Fields, error) {
+	s := jsonscan.New(maxFieldValue, fieldNames...)
+	_, _ = s.Write(body)
+	if !s.Valid() {
+		return &Fields{TextBytes: int64(len(body))}, fmt.Errorf("%w: not one valid JSON value", ErrNotJSON)
+	}
+	var t topFields
+	for _, m := range s.Members() {
+		switch {
+		case !m.Found:
+		case m.TooLong:
+			t.unreadable(m.Name)
+		default:
+			v, err := Parse(m.Value)
+			if err != nil { // cannot be: the scanner checked the value
+				return nil, err
+			}
+			t.set(m.Name, v.Canonical)
+		}
+	}
+	f := t.fields(s.TextBytes())
+	return &f, nil
+}
+
+// topFields collects the members Fields reads from their canonical
+// values, the last of a name winning.
+type topFields struct {
+	model                                []byte // canonical string without quotes, nil when none
+	stream                               bool
+	maxTokens, maxCompletion, maxOutputs int64
+}
+
+// set reads the member name with canonical value v.
+func (t *topFields) set(name string, v []byte) {
+	switch name {
+	case "model":
+		t.model = nil
+		if v[0] == '"' {
+			t.model = v[1 : len(v)-1]
+		}
+	case "stream":
+		t.stream = string(v) == "true"
+	case "max_tokens":
+		t.maxTokens = tokenCount(v)
+	case "max_completion_tokens":
+		t.maxCompletion = tokenCount(v)
+	case "max_output_tokens":
+		t.maxOutputs = tokenCount(v)
+	}
+}
+
+// unreadable reads a member whose value is too long to keep: no model,
+// and a token cap beyond any bucket.
+func (t *topFields) unreadable(name string) {
+	switch name {
+	case "model":
+		t.model = nil
+	case "max_tokens", "max_completion_tokens", "max_output_tokens":
+		t.set(name, []byte("1e999"))
+	}
+}
+
+// fields returns the Fields read, with text bytes of text.
+func (t *topFields) fields(text int64) Fields {
+	model := t.model
+	if bytes.IndexByte(model, '\\') >= 0 {
+		model = appendDecoded(nil, model, false)
+	}
+	return Fields{
+		Model:           string(model),
+		Stream:          t.stream,
+		MaxOutputTokens: max(t.maxTokens, t.maxCompletion, t.maxOutputs),
+		TextBytes:       text,
+	}
+}

@@ -1,0 +1,97 @@
+package llmreq
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+// checkScan compares what Scan reads of body with what Parse reads.
+func checkScan(t *testing.T, body []byte) {
+	t.Helper()
+	f, err := Scan(body)
+	q, perr := Parse(body)
+	if perr != nil {
+		if !errors.Is(err, ErrNotJSON) || f == nil || f.TextBytes != int64(len(body)) {
+			t.Fatalf("Parse: %v; Scan: %v, %+v for %q", perr, err, f, body)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("Scan: %v; Parse accepts %q", err, body)
+	}
+	if *f != q.Fields {
+		t.Fatalf("Scan reads %+v, Parse %+v in %q", *f, q.Fields, body)
+	}
+}
+
+func TestScanReadsWhatParseReads(t *testing.T) {
+	for _, body := range []string{
+		`{"model":"gpt-4o","stream":true,"max_tokens":100,"max_completion_tokens":1e3,"messages":[{"content":"héllo \ud83d\ude00"}]}`,
+		`{"mod\u0065l":"a\nb","model":"\u0063laude-3"}`,
+		`{"model":"claude","model":7}`,
+		`{"model":"\ud800\udc00\ud800","max_output_tokens":-1,"max_tokens":1.5,"stream":"true"}`,
+		`{"max_tokens":100000000000000000000000,"stream":true,"stream":false}`,
+		`{"model":{"model":"x"},"x":[{"model":"y"}]}`,
+		"{\"model\":\"a\xffb\"}",
+		`["model","x"]`,
+		`"just a string"`,
+		`{"model":"x",}`,
+		`model=claude`,
+		``,
+	} {
+		checkScan(t, []byte(body))
+	}
+}
+
+// TestScanLongValues: values longer than Scan keeps read as what they
+// cannot be ruled out to be.
+func TestScanLongValues(t *testing.T) {
+	long := strings.Repeat("x", maxFieldValue)
+	f, err := Scan([]byte(`{"model":"claude-3","model":"` + long + `","max_tokens":1` + strings.Repeat("0", maxFieldValue) + `}`))
+	if err != nil || f.Model != "" || f.MaxOutputTokens != math.MaxInt64 {
+		t.Fatalf("%+v, %v", f, err)
+	}
+}
+
+// FuzzScan checks that Scan, which never builds the canonical form, reads
+// the same Fields as Parse.
+func FuzzScan(f *testing.F) {
+	for _, s := range []string{
+		`{"model":"gpt-4o","stream":true,"max_tokens":100,"messages":[{"role":"user","content":"hi"}]}`,
+		`{"mod\u0065l":"\u00e9","max_output_tokens":1e2,"stream":true}`,
+		`{"model":"a","model":null,"max_completion_tokens":-0}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkScan(t, body)
+	})
+}
+
+// BenchmarkScanHostile scans each hostile body and a chat body; the limit
+// is 50 ms per MiB.
+func BenchmarkScanHostile(b *testing.B) {
+	for _, h := range hostileBodies {
+		b.Run(h.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(h.body)))
+			for b.Loop() {
+				if _, err := Scan(h.body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkScan1K(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body1K)))
+	for b.Loop() {
+		if _, err := Scan(body1K); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
