@@ -16,11 +16,10 @@ func TestOpenAIExampleKeysOnTheCaller(t *testing.T) {
 	up := fakeai.New()
 	t.Cleanup(up.Close)
 	site := testcaddy.Site(t)
-	// The example's own global options give way to the test harness's;
-	// its per-caller rate refills once a minute, so the burst of 10 is
-	// all a caller has while the test runs, however slow the machine.
+	// The example's per-caller rate refills once a minute, so the burst
+	// of 10 is all a caller has while the test runs, however slow the
+	// machine.
 	loadExample(t, "openai",
-		"{\n\temail ops@example.com\n}\n", "",
 		"requests 60/m", "requests 60/h",
 		"api.example.com", site,
 		"https://api.openai.com", up.URL(),
