@@ -41,8 +41,10 @@ type Report struct {
 // text of its body at about 4 bytes a token, plus its max_tokens) and,
 // once its answer is done, settles it to the usage the answer reports:
 // from a JSON answer or from the events of a stream as they pass, never
-// delaying a byte nor keeping more of the answer than its usage. A stream
-// without usage is charged by its text. An upstream error, an answer
+// delaying a byte nor keeping more of the answer than its usage; the
+// answer is asked for unencoded, so its usage can be read. An answer
+// without usage, a stream or a JSON answer its client left early, is
+// charged by its text. An upstream error, an answer
 // without output or a Free answer gives the reservation back. A body over
 // MaxBody, or one that cannot be read, is refused when a token zone
 // applies to it.
@@ -106,6 +108,9 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 	if l.tokens {
 		mw.metering = true
 		mw.stream.Prompt = usage.Prompt(f)
+		// The usage of an encoded answer cannot be read as it passes:
+		// ask for it unencoded (Caddy's encode compresses per client).
+		r.Header.Del("Accept-Encoding")
 	}
 	// Deferred, so that an answer next abandons by panicking (a reverse
 	// proxy does, with http.ErrAbortHandler, when a stream breaks off) is
@@ -183,13 +188,13 @@ func (l *Limiter) settle(ctx context.Context, mw *meterWriter) Report {
 		mw.drain()
 		rep.Usage, rep.Exact = mw.stream.Usage()
 		err = t.Settle(ctx, rep.Usage.Total)
+	// So did an answer whose client left before its usage.
 	case mw.kind == answerJSON:
-		if u, ok := mw.answer.Usage(); ok {
-			rep.Usage, rep.Exact = u, true
-			err = t.Settle(ctx, u.Total)
-		}
+		rep.Usage, rep.Exact = mw.answer.Usage()
+		err = t.Settle(ctx, rep.Usage.Total)
 	}
-	// Otherwise (an answer without usage) the estimate stays charged.
+	// Otherwise (an answer neither JSON nor a stream) the estimate stays
+	// charged.
 	if err != nil && l.opts.OnError != nil {
 		l.opts.OnError(err)
 	}
@@ -234,7 +239,7 @@ func (w *meterWriter) WriteHeader(code int) {
 		if w.metering && code < http.StatusBadRequest {
 			w.kind = kindOf(w.Header().Get("Content-Type"))
 			if w.kind == answerJSON {
-				w.answer = usage.NewAnswer()
+				w.answer = usage.NewAnswer(w.stream.Prompt)
 			}
 		}
 	}

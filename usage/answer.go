@@ -12,30 +12,39 @@ const maxUsageObject = 64 << 10
 // costs the same small memory. Text inside strings is never taken for a usage member.
 type Answer struct {
 	s *jsonscan.Scanner
+	// prompt is the prompt tokens to report when the answer does not say.
+	prompt int64
 }
 
-// NewAnswer returns an Answer ready to be fed.
-func NewAnswer() *Answer {
-	return &Answer{s: jsonscan.New(maxUsageObject, "usage", "model")}
+// NewAnswer returns an Answer ready to be fed, to an answer of a request
+// whose prompt is estimated at prompt tokens (see Prompt).
+func NewAnswer(prompt int64) *Answer {
+	return &Answer{s: jsonscan.New(maxUsageObject, "usage", "model"), prompt: prompt}
 }
 
 // Write feeds the next piece of the answer. It never fails.
 func (a *Answer) Write(p []byte) (int, error) { return a.s.Write(p) }
 
-// Usage returns the usage and model of the answer fed, read as FromJSON
-// reads the top-level usage object and model of a whole answer. ok is false when the answer is
-// not one JSON object (or ended early), has no usage object, or has a
-// count that is not a whole number >= 0.
-func (a *Answer) Usage() (u Usage, ok bool) {
+// Usage returns what the answer fed spent. exact reports that it gave its
+// usage, read as FromJSON reads the top-level usage object and model of a
+// whole answer. Otherwise (no usage object, a count that is not a whole
+// number >= 0, or an answer cut short before its usage: a client that
+// leaves a long answer early) the output is estimated from the text of the
+// answer fed, at about four bytes a token, as a stream's is, and the input
+// is the prompt NewAnswer was given.
+func (a *Answer) Usage() (u Usage, exact bool) {
 	ms := a.s.Members()
 	m, model := ms[0], ms[1]
-	if !a.s.Valid() || !m.Found || m.TooLong || m.Value[0] != '{' {
-		return Usage{}, false
+	if a.s.Valid() && m.Found && !m.TooLong && m.Value[0] == '{' {
+		wrapped := make([]byte, 0, len(m.Value)+len(model.Value)+len(`{"usage":,"model":}`))
+		wrapped = append(append(wrapped, `{"usage":`...), m.Value...)
+		if model.Found && !model.TooLong {
+			wrapped = append(append(wrapped, `,"model":`...), model.Value...)
+		}
+		if u, ok := FromJSON(append(wrapped, '}')); ok {
+			return u, true
+		}
 	}
-	wrapped := make([]byte, 0, len(m.Value)+len(model.Value)+len(`{"usage":,"model":}`))
-	wrapped = append(append(wrapped, `{"usage":`...), m.Value...)
-	if model.Found && !model.TooLong {
-		wrapped = append(append(wrapped, `,"model":`...), model.Value...)
-	}
-	return FromJSON(append(wrapped, '}'))
+	out := tokensOf(a.s.TextBytes())
+	return Usage{Input: a.prompt, Output: out, Total: a.prompt + out}, false
 }

@@ -73,7 +73,7 @@ func BenchmarkAnswer(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(answer)))
 	for b.Loop() {
-		a := NewAnswer()
+		a := NewAnswer(0)
 		for p := answer; len(p) > 0; {
 			k := min(32<<10, len(p))
 			_, _ = a.Write(p[:k])

@@ -151,15 +151,32 @@ func TestAnswerReadsWhatFromJSONReads(t *testing.T) {
 	} {
 		want, wantOK := FromJSON([]byte(body))
 		for piece := 1; piece <= len(body); piece++ {
-			a := NewAnswer()
+			a := NewAnswer(0)
 			for b := []byte(body); len(b) > 0; {
 				k := min(piece, len(b))
 				_, _ = a.Write(b[:k])
 				b = b[k:]
 			}
-			if got, ok := a.Usage(); got != want || ok != wantOK {
+			if got, ok := a.Usage(); ok != wantOK || ok && got != want {
 				t.Fatalf("pieces of %d: %+v %v, FromJSON %+v %v for %s", piece, got, ok, want, wantOK, body)
 			}
+		}
+	}
+}
+
+// TestAnswerWithoutUsageIsEstimated: an answer cut short before its usage
+// (its client left) or without one is charged its prompt and its text, as
+// a stream is, not nothing.
+func TestAnswerWithoutUsageIsEstimated(t *testing.T) {
+	for _, body := range []string{
+		`{"choices":[{"message":{"content":"` + strings.Repeat("abcd", 1000) + `"}}],"usage":{"prompt_tok`,
+		`{"choices":[{"message":{"content":"` + strings.Repeat("abcd", 1000) + `"}}]}`,
+	} {
+		a := NewAnswer(7)
+		_, _ = a.Write([]byte(body))
+		u, exact := a.Usage()
+		if exact || u.Input != 7 || u.Output < 1000 || u.Output > 1010 || u.Total != u.Input+u.Output {
+			t.Errorf("%.60s…: %+v exact %v, want 7 in and about 1,000 out, estimated", body, u, exact)
 		}
 	}
 }
