@@ -56,17 +56,15 @@ func TestInFlightWaiters(t *testing.T) {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			result := make(chan bool)
+			result, inLine := make(chan bool), make(chan struct{})
 			go func() {
-				ok, _ := f.acquire(ctx, key, 1, tt.maxWait, nil)
+				// beforeWait tells when the request is in line: a short
+				// MaxWait can run out, and the request leave the line,
+				// before a poll of the line would see it there.
+				ok, _ := f.acquire(ctx, key, 1, tt.maxWait, func() { close(inLine) })
 				result <- ok
 			}()
-			eventually(t, "the request to wait", func() bool {
-				sh := f.shard(key)
-				sh.mu.Lock()
-				defer sh.mu.Unlock()
-				return len(sh.lines[key].waiters) == 1
-			})
+			<-inLine
 			tt.end(f, key, cancel)
 			if got := <-result; got != tt.granted {
 				t.Fatalf("granted = %v, want %v", got, tt.granted)
