@@ -195,13 +195,24 @@ func TestReliabilityClientDisconnect(t *testing.T) {
 		header := []string{"Authorization", cred, "x-fake-chunks", "20", "x-fake-delay", "50ms"}
 		wg.Go(func() { relDoCtx(ctx, site+"/v1/chat/completions", body, header...) })
 		relEventually(t, "the leader's upstream call", func() bool { return up.Calls() > calls })
-		for range 2 {
-			wg.Go(func() { relDoCtx(ctx, site+"/v1/chat/completions", body, header...) })
+		// A follower of a stream gets the header once it has joined: the
+		// clients leave only when all three have. (Were the one that
+		// stays not in yet, the call would lose its last listener and
+		// end, and that one make a call of its own.)
+		var joined [3]chan struct{}
+		for i := range joined {
+			joined[i] = make(chan struct{})
+		}
+		for _, headed := range joined[:2] {
+			wg.Go(func() { relDoHeaded(ctx, headed, site+"/v1/chat/completions", body, header...) })
 		}
 		stayed := make(chan relAnswer, 1)
-		go func() { stayed <- relDo(site+"/v1/chat/completions", body, header...) }()
-		// The answer takes a second; the followers join well before.
-		time.Sleep(200 * time.Millisecond)
+		go func() {
+			stayed <- relDoHeaded(context.Background(), joined[2], site+"/v1/chat/completions", body, header...)
+		}()
+		for _, headed := range joined {
+			<-headed
+		}
 		cancel()
 		wg.Wait()
 		a := <-stayed

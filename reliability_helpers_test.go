@@ -150,6 +150,13 @@ func relDo(url, body string, header ...string) relAnswer {
 
 // relDoCtx is relDo with a context, for clients that leave.
 func relDoCtx(ctx context.Context, url, body string, header ...string) relAnswer {
+	return relDoHeaded(ctx, nil, url, body, header...)
+}
+
+// relDoHeaded is relDoCtx that closes headed, when not nil, once the
+// answer's header has come (or the request failed), before its body: for
+// a stream, a sign the request has joined or begun its upstream call.
+func relDoHeaded(ctx context.Context, headed chan<- struct{}, url, body string, header ...string) relAnswer {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		return relAnswer{err: err}
@@ -159,6 +166,9 @@ func relDoCtx(ctx context.Context, url, body string, header ...string) relAnswer
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := client.Do(req)
+	if headed != nil {
+		close(headed)
+	}
 	if err != nil {
 		return relAnswer{err: err}
 	}

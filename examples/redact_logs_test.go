@@ -123,13 +123,14 @@ func leakedRun(line, secret string) string {
 }
 
 // runExample loads the example config f with its upstream (and proxy,
-// and Redis) on a port where nothing listens, its servers on loopback
+// and Redis) on a port where nothing listens (testcaddy.DeadAddr, so no
+// other test's server is given it meanwhile), its servers on loopback
 // without HTTPS, and every log at level written to a file of its own; the
 // default log is added when the example leaves it out, as Caddy writes it
 // then. With plainDefault the default log's encoder is taken out. It sends
 // exampleRequests and returns each log's text by log name.
 func runExample(t *testing.T, f, level string, plainDefault bool) map[string]string {
-	down := fmt.Sprintf("127.0.0.1:%d", testcaddy.FreePort(t))
+	down := testcaddy.DeadAddr(t)
 	dir := t.TempDir()
 	t.Setenv("DEMO_PORT", "8080")
 	t.Setenv("DEMO_UPSTREAM", down)
