@@ -1,17 +1,12 @@
 package llmgate
 
 import (
-	"strconv"
-
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/llmgate/caddy-llmgate/cache"
+	llmcaddyfile "github.com/llmgate/caddy-llmgate/caddyfile"
 	"github.com/llmgate/caddy-llmgate/units"
 )
-
-// memoryStores keeps memory stores alive across config reloads: a reload
-// that keeps the same max_size keeps every entry.
-var memoryStores = caddy.NewUsagePool()
 
 // CacheMemory keeps llm_cache entries in process memory.
 type CacheMemory struct {
@@ -26,7 +21,7 @@ type CacheMemory struct {
 // CaddyModule returns the Caddy module information.
 func (CacheMemory) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{
-		ID:  "http.llm_cache.storage.memory",
+		ID:  llmcaddyfile.CacheStorageNamespace + ".memory",
 		New: func() caddy.Module { return new(CacheMemory) },
 	}
 }
@@ -37,15 +32,11 @@ func (m *CacheMemory) Provision(caddy.Context) error {
 	if size == 0 {
 		size = cache.DefaultMaxSize
 	}
-	m.poolKey = "llm_cache.memory." + strconv.FormatInt(size, 10)
-	v, _, err := memoryStores.LoadOrNew(m.poolKey, func() (caddy.Destructor, error) {
-		s, err := cache.NewMemoryStore(size)
-		return pooledMemory{s}, err
-	})
-	if err != nil {
+	// A reload that keeps the same max_size keeps every entry.
+	var err error
+	if m.store, m.poolKey, err = memoryCacheStore(size); err != nil {
 		return err
 	}
-	m.store = v.(pooledMemory).MemoryStore
 	liveMemory.add(m.store, m.store)
 	liveCaches.add(m.store, cacheInfo{Backend: "memory", MaxSize: size, store: m.store})
 	return nil
@@ -57,28 +48,15 @@ func (m *CacheMemory) Cleanup() error {
 		liveMemory.remove(m.store)
 		liveCaches.remove(m.store)
 	}
-	_, err := memoryStores.Delete(m.poolKey)
-	return err
+	return release(memoryPool, m.poolKey)
 }
 
 // CacheStore implements CacheStorage.
 func (m *CacheMemory) CacheStore() cache.Store { return m.store }
 
-// UnmarshalCaddyfile reads `storage memory` (the size is set with the
-// llm_cache option max_size).
+// UnmarshalCaddyfile reads `storage memory` (llmcaddyfile.ParseMemoryStorage).
 func (m *CacheMemory) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // module name
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	return nil
-}
-
-type pooledMemory struct{ *cache.MemoryStore }
-
-func (p pooledMemory) Destruct() error {
-	p.Close()
-	return nil
+	return llmcaddyfile.ParseMemoryStorage(d)
 }
 
 // Interface guards

@@ -5,6 +5,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/llmgate/caddy-llmgate/cache"
 	"github.com/llmgate/caddy-llmgate/cache/redisstore"
+	llmcaddyfile "github.com/llmgate/caddy-llmgate/caddyfile"
 )
 
 // CacheRedis keeps llm_cache entries in Redis, shared by every Caddy
@@ -21,7 +22,7 @@ type CacheRedis struct {
 // CaddyModule returns the Caddy module information.
 func (CacheRedis) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{
-		ID:  "http.llm_cache.storage.redis",
+		ID:  llmcaddyfile.CacheStorageNamespace + ".redis",
 		New: func() caddy.Module { return new(CacheRedis) },
 	}
 }
@@ -47,8 +48,11 @@ func (m *CacheRedis) Cleanup() error {
 // CacheStore implements CacheStorage.
 func (m *CacheRedis) CacheStore() cache.Store { return m.store }
 
-// UnmarshalCaddyfile reads `storage redis <url>`.
-func (m *CacheRedis) UnmarshalCaddyfile(d *caddyfile.Dispenser) error { return m.unmarshal(d) }
+// UnmarshalCaddyfile reads `storage redis <url>` (llmcaddyfile.ParseRedisStorage).
+func (m *CacheRedis) UnmarshalCaddyfile(d *caddyfile.Dispenser) (err error) {
+	m.URL, err = llmcaddyfile.ParseRedisStorage(d)
+	return err
+}
 
 // Interface guards
 var (

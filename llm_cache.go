@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -16,7 +15,15 @@ import (
 
 // Cache is the llm_cache handler: it answers repeated LLM API requests from
 // a cache keyed by the canonical JSON body, model and caller, and stores
-// complete 200 answers of the upstream behind it.
+// complete 200 answers of the upstream behind it. Its answers carry
+// Cache-Status (RFC 9211) and, on hits, Age.
+//
+// This handler sets these placeholders:
+//
+// Placeholder | Description
+// ------------|-------------
+// `{http.llm.cache}` | what the cache did: `hit`, `miss` (the request went upstream, alone or sharing an identical request's call) or `bypass` (not a request the cache handles); set before the answer starts, so deferred headers can use it
+// `{http.llm.model}` | the `model` of the JSON body, once a handler or matcher read it
 type Cache struct {
 	cache.Config
 
@@ -44,6 +51,9 @@ func (Cache) CaddyModule() caddy.ModuleInfo {
 
 // Provision sets up the cache and its storage.
 func (h *Cache) Provision(ctx caddy.Context) error {
+	if err := h.Validate(); err != nil {
+		return err
+	}
 	registerMetrics(ctx)
 	warnUnredactedLogs(ctx)
 	if h.StorageRaw == nil {
@@ -56,61 +66,54 @@ func (h *Cache) Provision(ctx caddy.Context) error {
 	h.Store = mod.(CacheStorage).CacheStore()
 	_, h.redis = mod.(redisBacked)
 	h.Logger = sampled(ctx.Logger())
-	switch scope := h.Scope; scope {
-	case "", cache.ScopeKey, cache.ScopeShared:
-	default:
-		h.Partition = func(r *http.Request) string {
-			repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-			return repl.ReplaceAll(scope, "")
-		}
+	h.Report = h.report
+	if h.placeholderScope() {
+		h.Partition = h.partition
 	}
 	h.cache, err = cache.New(h.Config)
 	return err
 }
 
+// Validate checks the options. Provision checks them first, so nothing is
+// set up from a bad config.
+func (h *Cache) Validate() error {
+	cfg := h.Config
+	if h.placeholderScope() {
+		cfg.Partition = h.partition
+	}
+	return cfg.Validate()
+}
+
 // ServeHTTP answers from the cache or passes the request on.
 func (h *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	withPlaceholders(r)
-	// Read when used, from the answer's Cache-Status: a deferred header
-	// is set as the answer starts, before Serve returns.
-	replacer(r).Map(func(key string) (any, bool) {
-		if key != phCache {
-			return nil, false
-		}
-		switch result := cacheResult(w.Header().Get("Cache-Status")); result {
-		case "stored", "coalesced":
-			return "miss", true
-		default:
-			return result, true
-		}
-	})
 	r = withBodyMemo(r)
 	if h.redis {
 		r = withRedisBudget(r)
 	}
-	err := h.cache.Serve(w, r, next)
-	result := cacheResult(w.Header().Get("Cache-Status"))
-	counter(cacheRequests, result).Inc()
-	if result == "hit" || result == "coalesced" {
-		cacheSaved.Inc()
-	}
-	return err
+	return h.cache.Serve(w, r, next)
 }
 
-// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
-//
-//	llm_cache [<matcher>] {
-//	    ttl           <duration>              # default 1h
-//	    ttl_model     <model|glob> <duration> # repeatable
-//	    max_size      <size>                  # memory storage bound, default 256MiB
-//	    max_body      <size>                  # larger requests bypass, default 1MiB
-//	    max_response  <size>                  # larger answers are not stored, default 8MiB
-//	    scope         key|shared|<placeholder>
-//	    ignore_fields <field...>
-//	    paths         <path...>
-//	    storage       <module> [<args...>]    # default memory
-//	    coalesce      on|off                  # share one upstream call among identical requests, default on
-//	}
+// report keeps what the cache did with r in the request's state, where
+// {http.llm.cache} and llm_ratelimit read it, and counts it once done.
+func (h *Cache) report(r *http.Request, res cache.Result) {
+	state(r).cache = res
+	if res.Done {
+		countCache(res)
+	}
+}
+
+// placeholderScope reports whether Scope is a placeholder, whose value
+// per request partitions the entries.
+func (h *Cache) placeholderScope() bool {
+	return h.Scope != "" && h.Scope != cache.ScopeKey && h.Scope != cache.ScopeShared
+}
+
+// partition is the value of a placeholder Scope for r.
+func (h *Cache) partition(r *http.Request) string { return replacer(r).ReplaceAll(h.Scope, "") }
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens; the syntax
+// is on llmcaddyfile.ParseCache.
 func (h *Cache) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	cfg, storage, err := llmcaddyfile.ParseCache(d)
 	if err != nil {
@@ -118,22 +121,6 @@ func (h *Cache) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	h.Config, h.StorageRaw = cfg, storage
 	return nil
-}
-
-// cacheResult reads what llm_cache did from its Cache-Status: hit,
-// coalesced, stored, bypass or miss.
-func cacheResult(status string) string {
-	switch {
-	case strings.HasPrefix(status, "llmgate; hit"):
-		return "hit"
-	case strings.Contains(status, "collapsed"):
-		return "coalesced"
-	case strings.Contains(status, "fwd=bypass"):
-		return "bypass"
-	case strings.HasSuffix(status, "; stored"):
-		return "stored"
-	}
-	return "miss"
 }
 
 func parseCache(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
@@ -145,6 +132,7 @@ func parseCache(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Cache)(nil)
+	_ caddy.Validator             = (*Cache)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Cache)(nil)
 	_ caddyfile.Unmarshaler       = (*Cache)(nil)
 )

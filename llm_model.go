@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	llmcaddyfile "github.com/llmgate/caddy-llmgate/caddyfile"
 	"github.com/llmgate/caddy-llmgate/llmreq"
 	"github.com/llmgate/caddy-llmgate/units"
 )
@@ -81,7 +82,7 @@ func (m MatchModel) MatchWithError(r *http.Request) (bool, error) {
 	if limit == 0 {
 		limit = DefaultModelMaxBody
 	}
-	f, err := bodyMemo(r).Fields(r, limit)
+	f, err := state(r).body.Fields(r, limit)
 	if err != nil || f.Model == "" {
 		return m.Unknown, nil
 	}
@@ -93,73 +94,12 @@ func (m MatchModel) MatchWithError(r *http.Request) (bool, error) {
 	return false, nil
 }
 
-// memoVar is the request variable holding the body memo.
-const memoVar = "llmgate.body"
-
-// bodyMemo returns the memo of r's body, made on first use. It lives in
-// the request's variables, which every matcher and handler of the request
-// shares (matchers cannot hand a new context on).
-func bodyMemo(r *http.Request) *llmreq.Memo {
-	if m, ok := caddyhttp.GetVar(r.Context(), memoVar).(*llmreq.Memo); ok {
-		return m
-	}
-	m := new(llmreq.Memo)
-	caddyhttp.SetVar(r.Context(), memoVar, m)
-	return m
-}
-
-// withBodyMemo returns r carrying its body memo in its context, where the
-// libraries look for it.
-func withBodyMemo(r *http.Request) *http.Request {
-	if llmreq.FromContext(r.Context()) != nil {
-		return r
-	}
-	return r.WithContext(llmreq.NewContext(r.Context(), bodyMemo(r)))
-}
-
-// UnmarshalCaddyfile sets up the matcher from Caddyfile tokens. Syntax:
-//
-//	llm_model [<pattern...>] [unknown] {
-//		max_body <size>
-//	}
-//
-// The word unknown matches requests whose model cannot be read (write
-// unknow? for a model of that name). Several llm_model lines of one named
-// matcher add up.
+// UnmarshalCaddyfile sets up the matcher from Caddyfile tokens; the
+// syntax is on llmcaddyfile.ParseModel.
 func (m *MatchModel) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	for d.Next() {
-		args := d.RemainingArgs()
-		if len(args) == 0 {
-			return d.Errf("llm_model: missing model pattern (or unknown)")
-		}
-		for _, a := range args {
-			if a == "unknown" {
-				m.Unknown = true
-				continue
-			}
-			m.Patterns = append(m.Patterns, a)
-		}
-		for nesting := d.Nesting(); d.NextBlock(nesting); {
-			if d.Val() != "max_body" {
-				return d.Errf("llm_model: unknown option %q", d.Val())
-			}
-			if m.MaxBody != 0 {
-				return d.Err("llm_model: max_body already specified")
-			}
-			if !d.NextArg() {
-				return d.ArgErr()
-			}
-			n, err := units.ParseSize(d.Val())
-			if err != nil || n <= 0 {
-				return d.Errf("llm_model: max_body: want a positive size such as 64MiB, got %q", d.Val())
-			}
-			m.MaxBody = units.Size(n)
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-		}
-	}
-	return nil
+	var err error
+	m.Patterns, m.Unknown, m.MaxBody, err = llmcaddyfile.ParseModel(d)
+	return err
 }
 
 // Interface guards

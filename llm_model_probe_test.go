@@ -21,7 +21,7 @@ func (bodyProbe) CaddyModule() caddy.ModuleInfo {
 }
 
 func (bodyProbe) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	memo, _ := caddyhttp.GetVar(r.Context(), "llmgate.body").(*llmreq.Memo)
+	memo := llmreq.FromContext(r.Context())
 	parsed := memo != nil && memo.Parsed() != nil
 	q, err := llmreq.Inspect(r, 1<<20)
 	w.Header().Set("X-Parsed-Before", strconv.FormatBool(parsed))

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -23,7 +22,18 @@ import (
 
 // RateLimit is the llm_ratelimit handler: it admits a request only when
 // every zone that applies to it has room, and answers 429 in the shape
-// OpenAI SDKs retry on otherwise.
+// OpenAI SDKs retry on otherwise. Token zones reserve an estimate at
+// admission and settle it to the answer's usage.
+//
+// This handler sets these placeholders:
+//
+// Placeholder | Description
+// ------------|-------------
+// `{http.llm.ratelimit.zone}` | the zone that refused the request
+// `{http.llm.usage.prompt_tokens}` | the prompt tokens of the answer, when a token zone applies: as the upstream reported them, or estimated
+// `{http.llm.usage.completion_tokens}` | the completion tokens of the answer, likewise
+// `{http.llm.usage.total_tokens}` | their sum
+// `{http.llm.model}` | the `model` of the JSON body, once a handler or matcher read it
 type RateLimit struct {
 	limiter.Config
 
@@ -70,20 +80,15 @@ func (RateLimit) CaddyModule() caddy.ModuleInfo {
 
 // Provision sets up the zones, their matchers and their stores.
 func (h *RateLimit) Provision(ctx caddy.Context) error {
+	if err := h.Validate(); err != nil {
+		return err
+	}
 	registerMetrics(ctx)
 	warnUnredactedLogs(ctx)
 	h.debug = ctx.Logger()
 	h.logger = sampled(ctx.Logger())
-	failClosed, err := h.FailClosed()
-	if err != nil {
-		return fmt.Errorf("on_storage_error: %v", err)
-	}
-	if h.style, err = limiter.ParseHeaderStyle(string(h.Headers)); err != nil {
-		return err
-	}
-	if len(h.Zones) == 0 {
-		return fmt.Errorf("llm_ratelimit: no zone defined")
-	}
+	failClosed, _ := h.FailClosed()
+	h.style, _ = limiter.ParseHeaderStyle(string(h.Headers))
 	if h.StorageRaw == nil {
 		h.StorageRaw = json.RawMessage(`{"backend":"memory"}`)
 	}
@@ -103,16 +108,15 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 	for _, name := range names {
 		zc := h.Zones[name]
 		z := zc.Zone(name)
-		if err := z.Validate(); err != nil {
-			return err
-		}
 		if !z.Requests.IsZero() || !z.Tokens.IsZero() {
 			if z.Buckets, z.Windows, err = storage.RateLimitStores(zoneID(z)); err != nil {
 				return fmt.Errorf("zone %s: %v", name, err)
 			}
 		}
 		if z.Concurrency > 0 {
-			z.InFlight = h.sharedInFlight(name)
+			var key string
+			z.InFlight, key = inFlightTable(name)
+			h.inflight = append(h.inflight, key)
 		}
 		rz := rateZone{key: zc.Key}
 		if len(zc.Match) > 0 {
@@ -137,7 +141,7 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 		OnError: func(err error) {
 			h.logger.Warn("rate limit store failed", zap.Bool("fail_closed", failClosed), zap.Error(err))
 		},
-		Free:   cacheServed,
+		Free:   func(r *http.Request) bool { return state(r).cache.Served() },
 		Report: h.report,
 	})
 	if err != nil {
@@ -147,39 +151,34 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-// zoneID names the state of z: a reload keeps a zone's counts when its
-// name, rates, burst and algorithm are unchanged.
-func zoneID(z limiter.Zone) string {
-	requests, _ := z.Requests.MarshalText()
-	tokens, _ := z.Tokens.MarshalText()
-	return z.Name + "|" + string(requests) + "|" + string(tokens) + "|" + strconv.FormatInt(z.Burst, 10) + "|" + string(z.Algorithm)
+// Validate checks the options. Provision checks them first, so nothing is
+// set up from a bad config.
+func (h *RateLimit) Validate() error {
+	if _, err := h.FailClosed(); err != nil {
+		return fmt.Errorf("on_storage_error: %v", err)
+	}
+	if _, err := limiter.ParseHeaderStyle(string(h.Headers)); err != nil {
+		return fmt.Errorf("headers: %v", err)
+	}
+	if len(h.Zones) == 0 {
+		return errors.New("llm_ratelimit: no zone defined")
+	}
+	for name, zc := range h.Zones {
+		if err := zc.Zone(name).Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
-
-// sharedInFlight returns the table of requests in flight of zone name,
-// which requests still running under the previous config share.
-func (h *RateLimit) sharedInFlight(name string) *limiter.InFlight {
-	key := "llm_ratelimit.inflight." + name
-	v, _, _ := memoryStores.LoadOrNew(key, func() (caddy.Destructor, error) {
-		return pooledInFlight{limiter.NewInFlight()}, nil
-	})
-	h.inflight = append(h.inflight, key)
-	return v.(pooledInFlight).InFlight
-}
-
-type pooledInFlight struct{ *limiter.InFlight }
-
-func (pooledInFlight) Destruct() error { return nil }
 
 // Cleanup releases the concurrency tables and the limiter.
 func (h *RateLimit) Cleanup() error {
-	for _, k := range h.inflight {
-		_, _ = memoryStores.Delete(k)
-	}
+	err := release(memoryPool, h.inflight...)
 	if h.limiter != nil {
 		liveLimiters.remove(h.limiter)
-		return h.limiter.Close()
+		err = errors.Join(err, h.limiter.Close())
 	}
-	return nil
+	return err
 }
 
 // ServeHTTP admits the request in every zone that applies to it, or
@@ -208,25 +207,26 @@ func (h *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 // debug level, says when its tokens were charged by estimate because the
 // answer reported no usage.
 func (h *RateLimit) report(r *http.Request, rep limiter.Report) {
-	reportLimit(r, rep)
+	publishLimit(r, rep)
+	countLimit(rep)
 	if rep.Exact || rep.Usage.Total == 0 {
 		return
 	}
 	if ce := h.debug.Check(zapcore.DebugLevel, "tokens charged by estimate: the answer reported no usage"); ce != nil {
 		model := ""
-		if q := bodyMemo(r).Known(); q != nil {
+		if q := state(r).body.Known(); q != nil {
 			model = q.Model
 		}
 		ce.Write(zap.String("model", model), zap.String("path", r.URL.Path), zap.Int64("estimated_tokens", rep.Usage.Total))
 	}
 }
 
-// cacheServed reports an answer llm_cache served without an upstream call
-// (a hit, or a share of an identical request's answer): it costs no
-// upstream tokens.
-func cacheServed(_ int, h http.Header) bool {
-	cs := h.Get("Cache-Status")
-	return strings.HasPrefix(cs, "llmgate; hit") || strings.Contains(cs, "collapsed")
+// zoneID names the state of z: a reload keeps a zone's counts when its
+// name, rates, burst and algorithm are unchanged.
+func zoneID(z limiter.Zone) string {
+	requests, _ := z.Requests.MarshalText()
+	tokens, _ := z.Tokens.MarshalText()
+	return z.Name + "|" + string(requests) + "|" + string(tokens) + "|" + strconv.FormatInt(z.Burst, 10) + "|" + string(z.Algorithm)
 }
 
 // anonymous is the key of a request whose key placeholder is empty: all
@@ -261,7 +261,7 @@ func (h *RateLimit) keys(r *http.Request) ([]string, error) {
 			k = "static"
 		default:
 			if repl == nil {
-				repl = r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+				repl = replacer(r)
 			}
 			k = repl.ReplaceAll(z.key, "")
 		}
@@ -273,25 +273,8 @@ func (h *RateLimit) keys(r *http.Request) ([]string, error) {
 	return keys, nil
 }
 
-// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
-//
-//	llm_ratelimit [<matcher>] {
-//	    zone <name> {
-//	        key         <placeholder>|static    # default: the caller's credential, normalised
-//	        match       <matcher> [<args...>]   # or match { <matchers> }
-//	        requests    <count>/<period>        # 60/m, 5/s, 1000/d, 100/10s
-//	        tokens      <count>/<period>        # LLM tokens, settled to the answer's usage
-//	        burst       <count>                 # default: the count of requests
-//	        algorithm   token_bucket|leaky_bucket|fixed_window
-//	        max_wait    <duration>              # leaky bucket queue, concurrency wait
-//	        concurrency <count>                 # requests of one key in flight
-//	    }
-//	    storage          <module> [<args...>]   # default memory
-//	    on_storage_error open|closed            # default open
-//	    headers          openai|ietf|none       # default openai
-//	}
-//
-// zone is repeatable; a request must fit in every zone that applies.
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens; the syntax
+// is on llmcaddyfile.ParseRateLimit.
 func (h *RateLimit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	cfg, storage, err := llmcaddyfile.ParseRateLimit(d)
 	if err != nil {
@@ -310,6 +293,7 @@ func parseRateLimit(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*RateLimit)(nil)
+	_ caddy.Validator             = (*RateLimit)(nil)
 	_ caddy.CleanerUpper          = (*RateLimit)(nil)
 	_ caddyhttp.MiddlewareHandler = (*RateLimit)(nil)
 	_ caddyfile.Unmarshaler       = (*RateLimit)(nil)

@@ -74,12 +74,8 @@ func (e *RedactEncoder) ConfigureDefaultFormat(wo caddy.WriterOpener) error {
 	return nil
 }
 
-// UnmarshalCaddyfile sets up the encoder from Caddyfile tokens. Syntax:
-//
-//	format llm_redact {
-//	    wrap    <encoder> [<encoder options...>]  # default json
-//	    pattern <regexp>                          # repeatable
-//	}
+// UnmarshalCaddyfile sets up the encoder from Caddyfile tokens; the syntax
+// is on llmcaddyfile.ParseRedact.
 func (e *RedactEncoder) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	wrapped, patterns, err := llmcaddyfile.ParseRedact(d, true)
 	if err != nil {

@@ -45,11 +45,8 @@ func (f *RedactFilter) Filter(field zapcore.Field) zapcore.Field {
 	return f.scrubber.Field(field)
 }
 
-// UnmarshalCaddyfile sets up the filter from Caddyfile tokens. Syntax:
-//
-//	<field> llm_redact {
-//	    pattern <regexp>   # repeatable
-//	}
+// UnmarshalCaddyfile sets up the filter from Caddyfile tokens; the syntax
+// is on llmcaddyfile.ParseRedact.
 func (f *RedactFilter) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	_, patterns, err := llmcaddyfile.ParseRedact(d, false)
 	f.Patterns = patterns

@@ -3,6 +3,7 @@ package llmgate
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -39,12 +40,6 @@ var (
 	cacheEntries = prometheus.NewDesc("llmgate_cache_entries", "Entries held by llm_cache memory stores.", nil, nil)
 	cacheBytes   = prometheus.NewDesc("llmgate_cache_bytes", "Bytes held by llm_cache memory stores, as counted against max_size.", nil, nil)
 	queueDepth   = prometheus.NewDesc("llmgate_ratelimit_queue_depth", "Requests waiting in llm_ratelimit leaky buckets, by zone.", []string{"zone"}, nil)
-)
-
-// memoryStores and limiters are those of the loaded configs.
-var (
-	liveMemory   live[*cache.MemoryStore, *cache.MemoryStore]
-	liveLimiters live[*limiter.Limiter, *limiter.Limiter]
 )
 
 // heldCollector reports what the live stores and limiters hold now.
@@ -90,6 +85,51 @@ func registerMetrics(ctx caddy.Context) {
 				ctx.Logger().Warn("registering llmgate metrics", zap.Error(err))
 			}
 		}
+	}
+}
+
+// countLimit counts a rate-limit decision and the tokens its answer cost.
+func countLimit(rep limiter.Report) {
+	if t := rep.Ticket; t != nil {
+		if !t.Allowed {
+			counter(limitDecisions, t.Zone, "refused").Inc()
+		} else {
+			sts := t.Statuses()
+			for i, st := range sts {
+				// A zone has a status per limit: count it once.
+				if !slices.ContainsFunc(sts[:i], func(o limiter.Status) bool { return o.Zone == st.Zone }) {
+					counter(limitDecisions, st.Zone, "allowed").Inc()
+				}
+			}
+		}
+	}
+	if u := rep.Usage; u.Total > 0 {
+		source := "estimated"
+		if rep.Exact {
+			source = "reported"
+		}
+		// The model the upstream says served the answer: a caller can
+		// name any model it likes, but not make the upstream answer
+		// with it.
+		model := modelLabel(u.Model)
+		counter(tokensTotal, model, "prompt", source).Add(float64(u.Input))
+		counter(tokensTotal, model, "completion", source).Add(float64(u.Output))
+	}
+}
+
+// countCache counts what llm_cache did with a request, once it is done. A
+// request it refused (two different credentials) has no result.
+func countCache(res cache.Result) {
+	if res.Outcome == 0 {
+		return
+	}
+	result := res.Outcome.String()
+	if res.Stored {
+		result = "stored"
+	}
+	counter(cacheRequests, result).Inc()
+	if res.Served() {
+		cacheSaved.Inc()
 	}
 }
 

@@ -1,13 +1,11 @@
 package llmgate
 
 import (
-	"strconv"
-
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	llmcaddyfile "github.com/llmgate/caddy-llmgate/caddyfile"
 	"github.com/llmgate/caddy-llmgate/limiter"
 	ulule "github.com/ulule/limiter/v3"
-	ululemem "github.com/ulule/limiter/v3/drivers/store/memory"
 )
 
 // RateLimitMemory keeps llm_ratelimit state in process memory. Idle keys
@@ -23,55 +21,29 @@ type RateLimitMemory struct {
 // CaddyModule returns the Caddy module information.
 func (RateLimitMemory) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{
-		ID:  "http.llm_ratelimit.storage.memory",
+		ID:  llmcaddyfile.RateLimitStorageNamespace + ".memory",
 		New: func() caddy.Module { return new(RateLimitMemory) },
 	}
 }
 
 // Cleanup releases this config's hold on the zones' state.
-func (m *RateLimitMemory) Cleanup() error {
-	for _, k := range m.poolKeys {
-		if _, err := memoryStores.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (m *RateLimitMemory) Cleanup() error { return release(memoryPool, m.poolKeys...) }
 
 // RateLimitStores implements RateLimitStorage: the state of zone id lives
 // as long as some loaded config uses it, so a reload keeps the counts.
 func (m *RateLimitMemory) RateLimitStores(id string) (limiter.BucketStore, ulule.Store, error) {
-	key := "llm_ratelimit.memory." + strconv.Itoa(m.MaxKeys) + "." + id
-	v, _, err := memoryStores.LoadOrNew(key, func() (caddy.Destructor, error) {
-		return &memoryZone{
-			buckets: limiter.NewMemoryStore(limiter.MemoryOptions{MaxKeys: m.MaxKeys}),
-			windows: ululemem.NewStore(),
-		}, nil
-	})
+	z, key, err := memoryZoneState(id, m.MaxKeys)
 	if err != nil {
 		return nil, nil, err
 	}
 	m.poolKeys = append(m.poolKeys, key)
-	z := v.(*memoryZone)
 	return z.buckets, z.windows, nil
 }
 
-// UnmarshalCaddyfile reads `storage memory`.
+// UnmarshalCaddyfile reads `storage memory` (llmcaddyfile.ParseMemoryStorage).
 func (m *RateLimitMemory) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // module name
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	return nil
+	return llmcaddyfile.ParseMemoryStorage(d)
 }
-
-// memoryZone is the pooled state of one zone.
-type memoryZone struct {
-	buckets *limiter.MemoryStore
-	windows ulule.Store
-}
-
-func (z *memoryZone) Destruct() error { return z.buckets.Close() }
 
 // Interface guards
 var (

@@ -3,6 +3,7 @@ package llmgate
 import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	llmcaddyfile "github.com/llmgate/caddy-llmgate/caddyfile"
 	"github.com/llmgate/caddy-llmgate/limiter"
 	"github.com/llmgate/caddy-llmgate/limiter/redisstore"
 	ulule "github.com/ulule/limiter/v3"
@@ -21,7 +22,7 @@ type RateLimitRedis struct {
 // CaddyModule returns the Caddy module information.
 func (RateLimitRedis) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{
-		ID:  "http.llm_ratelimit.storage.redis",
+		ID:  llmcaddyfile.RateLimitStorageNamespace + ".redis",
 		New: func() caddy.Module { return new(RateLimitRedis) },
 	}
 }
@@ -39,8 +40,11 @@ func (m *RateLimitRedis) RateLimitStores(string) (limiter.BucketStore, ulule.Sto
 	return redisstore.New(m.client.Redis, opts), redisstore.NewWindowStore(m.client.Redis, opts), nil
 }
 
-// UnmarshalCaddyfile reads `storage redis <url>`.
-func (m *RateLimitRedis) UnmarshalCaddyfile(d *caddyfile.Dispenser) error { return m.unmarshal(d) }
+// UnmarshalCaddyfile reads `storage redis <url>` (llmcaddyfile.ParseRedisStorage).
+func (m *RateLimitRedis) UnmarshalCaddyfile(d *caddyfile.Dispenser) (err error) {
+	m.URL, err = llmcaddyfile.ParseRedisStorage(d)
+	return err
+}
 
 // Interface guards
 var (

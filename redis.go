@@ -3,12 +3,9 @@ package llmgate
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
@@ -37,26 +34,6 @@ type redisBacked interface{ redisBacked() }
 
 func (*RedisStorage) redisBacked() {}
 
-// withRedisBudget gives r the Redis time budget that every handler's
-// stores share (see redisclient.WithBudget): with llm_ratelimit and
-// llm_cache both on a stalled Redis, a request waits command_timeout in
-// all, not command_timeout in each.
-func withRedisBudget(r *http.Request) *http.Request {
-	ctx := redisclient.WithBudget(r.Context())
-	if ctx == r.Context() {
-		return r
-	}
-	return r.WithContext(ctx)
-}
-
-// redisClients shares one connection pool per server among every module
-// and config that use it; a reload keeps the connections.
-var redisClients = caddy.NewUsagePool()
-
-type pooledRedis struct{ *redisclient.Client }
-
-func (p pooledRedis) Destruct() error { return p.Close() }
-
 // provision finds or makes the client of s.URL.
 func (s *RedisStorage) provision(ctx caddy.Context) error {
 	url := caddy.NewReplacer().ReplaceAll(s.URL, "")
@@ -64,52 +41,17 @@ func (s *RedisStorage) provision(ctx caddy.Context) error {
 		return fmt.Errorf("redis storage: missing url")
 	}
 	routeRedisLogs(ctx)
-	s.poolKey = "redis." + url
-	v, _, err := redisClients.LoadOrNew(s.poolKey, func() (caddy.Destructor, error) {
-		c, err := redisclient.New(url, redisclient.Options{})
-		return pooledRedis{c}, err
-	})
-	if err != nil {
+	var err error
+	if s.client, s.poolKey, err = redisClient(url); err != nil {
 		// The client's errors mask the password; the pool key is not
 		// part of them.
 		return fmt.Errorf("redis storage: %v", err)
 	}
-	s.client = v.(pooledRedis).Client
 	return nil
 }
 
 // cleanup releases this config's hold on the client.
-func (s *RedisStorage) cleanup() error {
-	if s.client == nil {
-		return nil
-	}
-	_, err := redisClients.Delete(s.poolKey)
-	return err
-}
-
-// unmarshal reads `storage redis <url>`.
-func (s *RedisStorage) unmarshal(d *caddyfile.Dispenser) error {
-	d.Next() // module name
-	if !d.NextArg() {
-		return d.Errf("redis: missing url, e.g. redis://127.0.0.1:6379/0")
-	}
-	s.URL = d.Val()
-	if d.NextArg() {
-		return d.Errf("redis: unexpected argument %q", d.Val())
-	}
-	// Check the URL now, so a bad one fails `caddy adapt` with its line.
-	// One holding placeholders is checked at load.
-	if hasPlaceholder(s.URL) {
-		return nil
-	}
-	c, err := redisclient.New(s.URL, redisclient.Options{})
-	if err != nil {
-		return d.Errf("redis: %v", err)
-	}
-	return c.Close()
-}
-
-func hasPlaceholder(s string) bool { return strings.Contains(s, "{") }
+func (s *RedisStorage) cleanup() error { return release(redisPool, s.poolKey) }
 
 // routeRedisLogs sends go-redis's own messages (such as failed dials) to
 // Caddy's log, sampled, instead of stderr. go-redis has one logger for the

@@ -37,6 +37,7 @@ type Cache struct {
 	log       *zap.Logger
 	coalesce  bool
 	flights   flights
+	report    func(*http.Request, Result)
 }
 
 type modelTTL struct {
@@ -59,6 +60,7 @@ func New(cfg Config) (*Cache, error) {
 		log:         cfg.Logger,
 		coalesce:    cfg.Coalesce == nil || *cfg.Coalesce,
 		flights:     flights{m: map[Key]*flight{}},
+		report:      cfg.Report,
 	}
 	for m, d := range cfg.ModelTTL {
 		c.modelTTL = append(c.modelTTL, modelTTL{m, time.Duration(d)})
@@ -132,23 +134,27 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 }
 
 // Serve answers r from the cache, or passes it to next and stores the
-// answer when it may.
+// answer when it may. Config.Report is told what it did.
 func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
+	rep := &reporter{report: c.report, r: r}
+	// Deferred, so that an answer next abandons by panicking is reported
+	// too.
+	defer rep.done()
 	switch {
 	case r.Method != http.MethodPost:
-		return bypass(w, r, next, detailMethod)
+		return bypass(w, r, next, rep, detailMethod)
 	case !c.paths[r.URL.Path]:
-		return bypass(w, r, next, detailPath)
+		return bypass(w, r, next, rep, detailPath)
 	}
 	ctl := parseControl(r.Header)
 	if ctl.noStore {
-		return bypass(w, r, next, detailNoStore)
+		return bypass(w, r, next, rep, detailNoStore)
 	}
 	partition, err := c.partition(r)
 	var refusal *llmreq.APIError
 	switch {
 	case errors.Is(err, errNoCredential):
-		return bypass(w, r, next, detailNoCredential)
+		return bypass(w, r, next, rep, detailNoCredential)
 	case errors.As(err, &refusal):
 		refusal.Write(w)
 		return nil
@@ -156,13 +162,13 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 	q, err := llmreq.Inspect(r, c.maxBody)
 	switch {
 	case errors.Is(err, llmreq.ErrTooLarge):
-		return bypass(w, r, next, detailTooLarge)
+		return bypass(w, r, next, rep, detailTooLarge)
 	case errors.Is(err, llmreq.ErrNotJSON):
-		return bypass(w, r, next, detailNotJSON)
+		return bypass(w, r, next, rep, detailNotJSON)
 	case err != nil:
 		// The body replays what was read, then the same error: the next
 		// handler meets the failure exactly as it would without the cache.
-		return bypass(w, r, next, detailRead)
+		return bypass(w, r, next, rep, detailRead)
 	}
 	key := NewKey(r, partition, q, c.ignore)
 	fwd := fwdRequest
@@ -171,7 +177,7 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 		// An answer on its way is fresher than any stored one.
 		if c.coalesce {
 			if f, fo := c.flights.find(key); fo != nil {
-				return c.follow(w, r, next, f, fo, key, q, fwd)
+				return c.follow(w, r, next, rep, f, fo, key, q, fwd)
 			}
 		}
 		now := time.Now()
@@ -181,6 +187,7 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 		}
 		if e != nil && now.Before(e.Expires) {
 			if ctl.maxAge < 0 || now.Sub(e.Stored) <= ctl.maxAge {
+				rep.decide(Hit, "")
 				replay(w, e, now)
 				return nil
 			}
@@ -188,15 +195,15 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 		}
 	}
 	if !c.coalesce {
-		return c.lead(w, r, next, newFlight(c.maxResponse, false), key, q, fwd)
+		return c.lead(w, r, next, rep, newFlight(c.maxResponse, false), key, q, fwd)
 	}
 	// A request with no-cache wants an answer that starts after it:
 	// it never follows, though others may follow it.
 	f, fo := c.flights.join(key, !ctl.noCache, c.maxResponse)
 	if fo != nil {
-		return c.follow(w, r, next, f, fo, key, q, fwd)
+		return c.follow(w, r, next, rep, f, fo, key, q, fwd)
 	}
-	return c.lead(w, r, next, f, key, q, fwd)
+	return c.lead(w, r, next, rep, f, key, q, fwd)
 }
 
 // lead passes r on, sends the answer to its client and to the flight's
@@ -208,7 +215,8 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 // next must find the entry. Whatever follows (the upstream closing, or
 // the client closing first and the call being given up) does not undo a
 // complete stream.
-func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, f *flight, key Key, q *llmreq.Request, fwd string) error {
+func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *reporter, f *flight, key Key, q *llmreq.Request, fwd string) error {
+	rep.decide(Miss, "")
 	// A stored answer must suit every client, so ask for it unencoded;
 	// Caddy's encode handler (or the transport) compresses per client.
 	r.Header.Del("Accept-Encoding")
@@ -217,7 +225,7 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, f *fligh
 		cw.room = c.maxEntry - int64(len(q.Model))
 	}
 	cw.ended = func() {
-		c.put(r.Context(), key, q, cw.Header().Get("Content-Type"), f.body())
+		rep.res.Stored = c.put(r.Context(), key, q, cw.Header().Get("Content-Type"), f.body())
 		// New requests find the entry now, not the flight.
 		c.flights.remove(key, f)
 	}
@@ -253,16 +261,17 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, f *fligh
 		// length is proven whole only by parsing (a handler may end early
 		// without an error). Parsing costs more than the rest of a miss.
 		if body := f.body(); cw.length >= 0 || json.Valid(body) {
-			c.put(r.Context(), key, q, cw.Header().Get("Content-Type"), body)
+			rep.res.Stored = c.put(r.Context(), key, q, cw.Header().Get("Content-Type"), body)
 		}
 	}
 	return err
 }
 
-// put stores an answer, even when the client that asked for it is gone.
-func (c *Cache) put(ctx context.Context, key Key, q *llmreq.Request, contentType string, body []byte) {
+// put stores an answer, even when the client that asked for it is gone,
+// and reports whether it did.
+func (c *Cache) put(ctx context.Context, key Key, q *llmreq.Request, contentType string, body []byte) bool {
 	if body == nil {
-		return // bytes were dropped: not whole
+		return false // bytes were dropped: not whole
 	}
 	now := time.Now()
 	e := &Entry{
@@ -275,15 +284,18 @@ func (c *Cache) put(ctx context.Context, key Key, q *llmreq.Request, contentType
 	}
 	if err := c.store.Set(context.WithoutCancel(ctx), key, e); err != nil {
 		c.log.Warn("cache store failed", zap.Error(err))
+		return false
 	}
+	return true
 }
 
 // follow answers r from a flight it joined, or, when the flight cannot give
 // it the whole answer, from an upstream call of its own.
-func (c *Cache) follow(w http.ResponseWriter, r *http.Request, next Next, f *flight, fo *follower, key Key, q *llmreq.Request, fwd string) error {
+func (c *Cache) follow(w http.ResponseWriter, r *http.Request, next Next, rep *reporter, f *flight, fo *follower, key Key, q *llmreq.Request, fwd string) error {
+	rep.decide(Coalesced, "")
 	retry, err := f.serve(w, r, fo, fwd)
 	if retry {
-		return c.lead(w, r, next, newFlight(c.maxResponse, false), key, q, fwd)
+		return c.lead(w, r, next, rep, newFlight(c.maxResponse, false), key, q, fwd)
 	}
 	return err
 }
@@ -315,7 +327,8 @@ func replay(w http.ResponseWriter, e *Entry, now time.Time) {
 	_, _ = w.Write(e.Body)
 }
 
-func bypass(w http.ResponseWriter, r *http.Request, next Next, detail string) error {
+func bypass(w http.ResponseWriter, r *http.Request, next Next, rep *reporter, detail string) error {
+	rep.decide(Bypass, detail)
 	w.Header().Set(statusHeader, bypassStatus(detail))
 	return next.ServeHTTP(w, r)
 }

@@ -82,18 +82,32 @@ func TestCoalesceJSON(t *testing.T) {
 		calls  int
 		leader string
 		follow string
+		// reports counts the final results reported
+		reports map[Result]int
 	}{
 		{name: "ok", status: 200, calls: 1,
-			leader: "llmgate; fwd=miss; stored", follow: "llmgate; fwd=miss; collapsed"},
+			leader: "llmgate; fwd=miss; stored", follow: "llmgate; fwd=miss; collapsed",
+			reports: map[Result]int{{Outcome: Miss, Stored: true, Done: true}: 1, {Outcome: Coalesced, Done: true}: 4}},
 		{name: "upstream error is shared", status: 503, calls: 1,
-			leader: "llmgate; fwd=miss; fwd-status=503", follow: "llmgate; fwd=miss; fwd-status=503; collapsed"},
+			leader: "llmgate; fwd=miss; fwd-status=503", follow: "llmgate; fwd=miss; fwd-status=503; collapsed",
+			reports: map[Result]int{{Outcome: Miss, Done: true}: 1, {Outcome: Coalesced, Done: true}: 4}},
 		{name: "too large to share: followers go alone", status: 200, max: 50, calls: 5,
-			leader: "llmgate; fwd=miss", follow: "llmgate; fwd=miss"},
+			leader: "llmgate; fwd=miss", follow: "llmgate; fwd=miss",
+			reports: map[Result]int{{Outcome: Miss, Done: true}: 5}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const n = 5
 			up := &jsonUpstream{release: make(chan struct{}), status: tc.status}
-			srv, c := serve(t, Config{MaxResponse: units.Size(tc.max)}, up)
+			var mu sync.Mutex
+			reports := map[Result]int{}
+			report := func(_ *http.Request, res Result) {
+				if res.Done {
+					mu.Lock()
+					reports[res]++
+					mu.Unlock()
+				}
+			}
+			srv, c := serve(t, Config{MaxResponse: units.Size(tc.max), Report: report}, up)
 			type answer struct {
 				resp *http.Response
 				body string
@@ -136,6 +150,12 @@ func TestCoalesceJSON(t *testing.T) {
 			}
 			if tc.calls > 1 && statuses[tc.leader] != n {
 				t.Fatalf("Cache-Status counts %v", statuses)
+			}
+			srv.Close() // waits for every Serve to return and report
+			mu.Lock()
+			defer mu.Unlock()
+			if fmt.Sprint(reports) != fmt.Sprint(tc.reports) {
+				t.Fatalf("reported %v, want %v", reports, tc.reports)
 			}
 		})
 	}

@@ -82,6 +82,12 @@ type Config struct {
 
 	// Logger receives storage errors. Default: no logging.
 	Logger *zap.Logger `json:"-"`
+
+	// Report, when set, is told what Serve did with each request: once
+	// the outcome is known, before the answer starts (what reads it while
+	// the answer is written, such as a deferred header, finds it), and
+	// again when Serve returns, with Result.Done set.
+	Report func(r *http.Request, res Result) `json:"-"`
 }
 
 // Validate reports the first invalid option, named as in the Caddyfile.

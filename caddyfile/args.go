@@ -1,10 +1,8 @@
 package caddyfile
 
 import (
-	"encoding/json"
 	"strconv"
 
-	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/llmgate/caddy-llmgate/units"
 )
@@ -89,18 +87,4 @@ func positive(d *caddyfile.Dispenser, name string) (int64, error) {
 		return 0, d.Errf("%s: want a positive integer, got %q", name, v)
 	}
 	return n, nil
-}
-
-// storageModule reads `storage <backend> [<args…>]` into the JSON of the
-// backend's module in namespace, with the backend's name.
-func storageModule(d *caddyfile.Dispenser, namespace string) (json.RawMessage, string, error) {
-	if !d.NextArg() {
-		return nil, "", d.Errf("storage: missing backend (memory or redis)")
-	}
-	backend := d.Val()
-	mod, err := caddyfile.UnmarshalModule(d, namespace+"."+backend)
-	if err != nil {
-		return nil, "", err
-	}
-	return caddyconfig.JSONModuleObject(mod, "backend", backend, nil), backend, nil
 }

@@ -10,12 +10,22 @@ import (
 	"github.com/llmgate/caddy-llmgate/units"
 )
 
-// CacheStorageNamespace is the module namespace of llm_cache storage backends.
-const CacheStorageNamespace = "http.llm_cache.storage"
-
 // ParseCache reads an llm_cache directive into the cache configuration and
 // the JSON of its storage module (nil for the default memory storage).
-// The syntax is documented on the llm_cache handler's UnmarshalCaddyfile.
+// Syntax:
+//
+//	llm_cache [<matcher>] {
+//	    ttl           <duration>              # default 1h
+//	    ttl_model     <model|glob> <duration> # repeatable
+//	    max_size      <size>                  # memory storage bound, default 256MiB
+//	    max_body      <size>                  # larger requests bypass, default 1MiB
+//	    max_response  <size>                  # larger answers are not stored, default 8MiB
+//	    scope         key|shared|<placeholder>
+//	    ignore_fields <field...>
+//	    paths         <path...>
+//	    storage       <module> [<args...>]    # default memory
+//	    coalesce      on|off                  # share one upstream call among identical requests, default on
+//	}
 func ParseCache(d *caddyfile.Dispenser) (cache.Config, json.RawMessage, error) {
 	var (
 		cfg      cache.Config

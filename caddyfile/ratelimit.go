@@ -2,19 +2,33 @@ package caddyfile
 
 import (
 	"encoding/json"
+
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/llmgate/caddy-llmgate/limiter"
 )
 
-// RateLimitStorageNamespace is the module namespace of llm_ratelimit
-// storage backends.
-const RateLimitStorageNamespace = "http.llm_ratelimit.storage"
-
 // ParseRateLimit reads an llm_ratelimit directive into the limiter
 // configuration and the JSON of its storage module (nil for the default
-// memory storage). The syntax is documented on the llm_ratelimit handler's
-// UnmarshalCaddyfile.
+// memory storage). Syntax:
+//
+//	llm_ratelimit [<matcher>] {
+//	    zone <name> {
+//	        key         <placeholder>|static    # default: the caller's credential, normalised
+//	        match       <matcher> [<args...>]   # or match { <matchers> }
+//	        requests    <count>/<period>        # 60/m, 5/s, 1000/d, 100/10s
+//	        tokens      <count>/<period>        # LLM tokens, settled to the answer's usage
+//	        burst       <count>                 # default: the count of requests
+//	        algorithm   token_bucket|leaky_bucket|fixed_window
+//	        max_wait    <duration>              # leaky bucket queue, concurrency wait
+//	        concurrency <count>                 # requests of one key in flight
+//	    }
+//	    storage          <module> [<args...>]   # default memory
+//	    on_storage_error open|closed            # default open
+//	    headers          openai|ietf|none       # default openai
+//	}
+//
+// zone is repeatable; a request must fit in every zone that applies.
 func ParseRateLimit(d *caddyfile.Dispenser) (limiter.Config, json.RawMessage, error) {
 	var (
 		cfg     limiter.Config

@@ -8,10 +8,19 @@ import (
 	"github.com/llmgate/caddy-llmgate/redact"
 )
 
-// ParseRedact reads the llm_redact log encoder (`format llm_redact { … }`)
-// or, with wrap false, the llm_redact field filter: the JSON of the wrapped
-// encoder module (nil for the default) and the extra patterns. The syntax
-// is documented on the modules' UnmarshalCaddyfile.
+// ParseRedact reads the llm_redact log encoder or, with wrap false, the
+// llm_redact field filter of Caddy's filter encoder: the JSON of the
+// wrapped encoder module (nil for the default) and the extra patterns.
+// Syntax:
+//
+//	format llm_redact {
+//	    wrap    <encoder> [<encoder options...>]  # default json
+//	    pattern <regexp>                          # repeatable
+//	}
+//
+//	<field> llm_redact {
+//	    pattern <regexp>   # repeatable
+//	}
 func ParseRedact(d *caddyfile.Dispenser, wrap bool) (json.RawMessage, []string, error) {
 	var (
 		wrapped  json.RawMessage

@@ -34,9 +34,10 @@ type Options struct {
 	// reading fails): tokens that cannot be counted are never free.
 	// Default: DefaultMaxBody.
 	MaxBody int64
-	// Free reports answers that cost the upstream no tokens, such as a
-	// cache's hits: their reservation is given back. Nil: none.
-	Free func(status int, h http.Header) bool
+	// Free reports, once its answer is done, a request that cost the
+	// upstream no tokens, such as one a cache answered: its reservation
+	// is given back. Nil: none.
+	Free func(r *http.Request) bool
 	// Report, when set, is told how each request Serve decided went,
 	// once its answer is done.
 	Report func(r *http.Request, rep Report)

@@ -1,7 +1,6 @@
 package limiter
 
 import (
-	"context"
 	"errors"
 	"mime"
 	"net/http"
@@ -128,7 +127,7 @@ func (l *Limiter) finish(w http.ResponseWriter, r *http.Request, mw *meterWriter
 	}
 	rep := Report{Ticket: mw.ticket}
 	if l.tokens {
-		rep = l.settle(r.Context(), mw)
+		rep = l.settle(r, mw)
 	}
 	if l.opts.Report != nil {
 		l.opts.Report(r, rep)
@@ -171,7 +170,8 @@ func (l *Limiter) queues(keys []string) bool {
 }
 
 // settle corrects the ticket's token reservation to what the answer cost.
-func (l *Limiter) settle(ctx context.Context, mw *meterWriter) Report {
+func (l *Limiter) settle(r *http.Request, mw *meterWriter) Report {
+	ctx := r.Context()
 	t := mw.ticket
 	rep := Report{Ticket: t}
 	var err error
@@ -179,7 +179,7 @@ func (l *Limiter) settle(ctx context.Context, mw *meterWriter) Report {
 	// Nothing reached the client (an upstream error, a client gone
 	// before the first byte), or the upstream spent nothing.
 	case !mw.wrote, mw.status >= http.StatusBadRequest,
-		l.opts.Free != nil && l.opts.Free(mw.status, mw.Header()):
+		l.opts.Free != nil && l.opts.Free(r):
 		rep.Refunded = true
 		err = t.Refund(ctx)
 	// A stream cut short still cost what it streamed.

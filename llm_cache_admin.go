@@ -9,9 +9,6 @@ import (
 	"github.com/llmgate/caddy-llmgate/cache"
 )
 
-// liveCaches are the llm_cache stores of the loaded configs.
-var liveCaches live[cache.Admin, cacheInfo]
-
 // cacheInfo describes one store for the admin API.
 type cacheInfo struct {
 	// Backend is the storage module: memory or redis.

@@ -1,0 +1,126 @@
+package llmgate
+
+import (
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/llmgate/caddy-llmgate/cache"
+	"github.com/llmgate/caddy-llmgate/internal/redisclient"
+	"github.com/llmgate/caddy-llmgate/limiter"
+	"github.com/llmgate/caddy-llmgate/llmreq"
+)
+
+// The placeholders llmgate's handlers set, for headers, log_append and
+// access logs.
+const (
+	// phModel is the JSON body's model, when a handler or matcher read it.
+	phModel = "http.llm.model"
+	// phCache is what llm_cache did: hit, miss or bypass.
+	phCache = "http.llm.cache"
+	// phZone is the llm_ratelimit zone that refused the request.
+	phZone = "http.llm.ratelimit.zone"
+	// phUsage starts the token usage of the answer: prompt_tokens,
+	// completion_tokens, total_tokens.
+	phUsage = "http.llm.usage."
+)
+
+// requestState is what llmgate's matchers and handlers know of one
+// request and share.
+type requestState struct {
+	// body is the memo of the request body, read once however many
+	// matchers and handlers look at it.
+	body llmreq.Memo
+	// cache is what llm_cache did with the request.
+	cache cache.Result
+	// placeholders is set once the request's replacer knows llmgate's
+	// placeholders.
+	placeholders bool
+}
+
+// stateVar is the request variable holding the requestState.
+const stateVar = "llmgate"
+
+// state returns r's state, made on first use. It lives in the request's
+// variables, which every matcher and handler of the request shares
+// (matchers cannot hand a new context on).
+func state(r *http.Request) *requestState {
+	if s, ok := caddyhttp.GetVar(r.Context(), stateVar).(*requestState); ok {
+		return s
+	}
+	s := new(requestState)
+	caddyhttp.SetVar(r.Context(), stateVar, s)
+	return s
+}
+
+// withBodyMemo returns r carrying its body memo in its context, where the
+// libraries look for it.
+func withBodyMemo(r *http.Request) *http.Request {
+	if llmreq.FromContext(r.Context()) != nil {
+		return r
+	}
+	return r.WithContext(llmreq.NewContext(r.Context(), &state(r).body))
+}
+
+// withRedisBudget gives r the Redis time budget that every handler's
+// stores share (see redisclient.WithBudget): with llm_ratelimit and
+// llm_cache both on a stalled Redis, a request waits command_timeout in
+// all, not command_timeout in each.
+func withRedisBudget(r *http.Request) *http.Request {
+	ctx := redisclient.WithBudget(r.Context())
+	if ctx == r.Context() {
+		return r
+	}
+	return r.WithContext(ctx)
+}
+
+func replacer(r *http.Request) *caddy.Replacer {
+	return r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+}
+
+// withPlaceholders makes {http.llm.model} and {http.llm.cache} available
+// for r. They are looked up when used (often in the access log, after the
+// handlers ran, or in a deferred header as the answer starts): the model
+// from the body read some handler or matcher made (it never reads the
+// body itself), the cache's result from its report.
+func withPlaceholders(r *http.Request) {
+	s := state(r)
+	if s.placeholders {
+		return
+	}
+	s.placeholders = true
+	replacer(r).Map(func(key string) (any, bool) {
+		switch key {
+		case phModel:
+			if q := s.body.Known(); q != nil {
+				return q.Model, true
+			}
+			return "", true
+		case phCache:
+			return cachePlaceholder(s.cache), true
+		}
+		return nil, false
+	})
+}
+
+// cachePlaceholder is the value of {http.llm.cache}: a request that shared
+// another's upstream call missed the cache too.
+func cachePlaceholder(res cache.Result) string {
+	if res.Outcome == cache.Coalesced {
+		return cache.Miss.String()
+	}
+	return res.Outcome.String()
+}
+
+// publishLimit sets the placeholders of a rate-limit decision.
+func publishLimit(r *http.Request, rep limiter.Report) {
+	repl := replacer(r)
+	if t := rep.Ticket; t != nil && !t.Allowed {
+		repl.Set(phZone, t.Zone)
+	}
+	if u := rep.Usage; u.Total > 0 {
+		repl.Set(phUsage+"prompt_tokens", u.Input)
+		repl.Set(phUsage+"completion_tokens", u.Output)
+		repl.Set(phUsage+"total_tokens", u.Total)
+	}
+}
