@@ -65,7 +65,7 @@ func (h *Cache) Provision(ctx caddy.Context) error {
 	}
 	h.Store = mod.(CacheStorage).CacheStore()
 	_, h.redis = mod.(redisBacked)
-	h.Logger = sampled(ctx.Logger())
+	h.OnError = storeFailures(ctx.Logger())
 	h.Report = h.report
 	if h.placeholderScope() {
 		h.Partition = h.partition

@@ -50,7 +50,6 @@ type RateLimit struct {
 	// redis is set when the zones' state is in Redis.
 	redis    bool
 	inflight []string
-	logger   *zap.Logger // sampled: store failures
 	debug    *zap.Logger // every request, at debug level only
 }
 
@@ -86,7 +85,6 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 	registerMetrics(ctx)
 	warnUnredactedLogs(ctx)
 	h.debug = ctx.Logger()
-	h.logger = sampled(ctx.Logger())
 	failClosed, _ := h.FailClosed()
 	h.style, _ = limiter.ParseHeaderStyle(string(h.Headers))
 	if h.StorageRaw == nil {
@@ -138,11 +136,9 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 	}
 	h.limiter, err = limiter.New(zones, limiter.Options{
 		FailClosed: failClosed,
-		OnError: func(err error) {
-			h.logger.Warn("rate limit store failed", zap.Bool("fail_closed", failClosed), zap.Error(err))
-		},
-		Free:   func(r *http.Request) bool { return state(r).cache.Served() },
-		Report: h.report,
+		OnError:    storeFailures(ctx.Logger(), zap.Bool("fail_closed", failClosed)),
+		Free:       func(r *http.Request) bool { return state(r).cache.Served() },
+		Report:     h.report,
 	})
 	if err != nil {
 		return err

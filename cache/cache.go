@@ -12,7 +12,6 @@ import (
 	"github.com/llmgate/caddy-llmgate/internal/chain"
 	"github.com/llmgate/caddy-llmgate/llmreq"
 	"github.com/llmgate/caddy-llmgate/sse"
-	"go.uber.org/zap"
 )
 
 // Next is the rest of the handler chain. Errors it returns are passed back
@@ -34,7 +33,7 @@ type Cache struct {
 	partition func(*http.Request) (string, error)
 	store     Store
 	ownStore  *MemoryStore
-	log       *zap.Logger
+	onError   func(error)
 	coalesce  bool
 	flights   flights
 	report    func(*http.Request, Result)
@@ -57,7 +56,7 @@ func New(cfg Config) (*Cache, error) {
 		ignore:      cfg.IgnoreFields,
 		paths:       map[string]bool{},
 		store:       cfg.Store,
-		log:         cfg.Logger,
+		onError:     cfg.OnError,
 		coalesce:    cfg.Coalesce == nil || *cfg.Coalesce,
 		flights:     flights{m: map[Key]*flight{}},
 		report:      cfg.Report,
@@ -87,8 +86,8 @@ func New(cfg Config) (*Cache, error) {
 		partition := cfg.Partition
 		c.partition = func(r *http.Request) (string, error) { return partition(r), nil }
 	}
-	if c.log == nil {
-		c.log = zap.NewNop()
+	if c.onError == nil {
+		c.onError = func(error) {}
 	}
 	if c.store == nil {
 		m, err := NewMemoryStore(DefaultMaxSize)
@@ -183,7 +182,7 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 		now := time.Now()
 		e, err := c.store.Get(r.Context(), key)
 		if err != nil {
-			c.log.Warn("cache lookup failed; forwarding", zap.Error(err))
+			c.onError(&StoreError{Op: "lookup", Err: err})
 		}
 		if e != nil && now.Before(e.Expires) {
 			if ctl.maxAge < 0 || now.Sub(e.Stored) <= ctl.maxAge {
@@ -283,7 +282,7 @@ func (c *Cache) put(ctx context.Context, key Key, q *llmreq.Request, contentType
 		Expires:     now.Add(c.ttlFor(q.Model)),
 	}
 	if err := c.store.Set(context.WithoutCancel(ctx), key, e); err != nil {
-		c.log.Warn("cache store failed", zap.Error(err))
+		c.onError(&StoreError{Op: "store", Err: err})
 		return false
 	}
 	return true

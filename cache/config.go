@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/units"
-	"go.uber.org/zap"
 )
 
 // Defaults for the zero values of Config.
@@ -80,8 +79,10 @@ type Config struct {
 	// Store holds the entries. Default: a memory store of DefaultMaxSize.
 	Store Store `json:"-"`
 
-	// Logger receives storage errors. Default: no logging.
-	Logger *zap.Logger `json:"-"`
+	// OnError receives the store's failures, each a *StoreError, which
+	// Serve survives: a failed lookup forwards the request, a failed store
+	// leaves the answer unstored. Nil: they are dropped.
+	OnError func(error) `json:"-"`
 
 	// Report, when set, is told what Serve did with each request: once
 	// the outcome is known, before the answer starts (what reads it while

@@ -56,3 +56,14 @@ type Bounded interface {
 	// together that one entry may hold.
 	MaxEntry() int64
 }
+
+// StoreError is a failure of the store during Serve.
+type StoreError struct {
+	// Op is what failed: "lookup" or "store".
+	Op  string
+	Err error
+}
+
+func (e *StoreError) Error() string { return "cache " + e.Op + ": " + e.Err.Error() }
+
+func (e *StoreError) Unwrap() error { return e.Err }
