@@ -48,12 +48,6 @@ func (m *CacheRedis) Cleanup() error {
 // CacheStore implements CacheStorage.
 func (m *CacheRedis) CacheStore() cache.Store { return m.store }
 
-// UnmarshalCaddyfile reads `storage redis <url>` (llmcaddyfile.ParseRedisStorage).
-func (m *CacheRedis) UnmarshalCaddyfile(d *caddyfile.Dispenser) (err error) {
-	m.URL, err = llmcaddyfile.ParseRedisStorage(d)
-	return err
-}
-
 // Interface guards
 var (
 	_ caddy.Provisioner     = (*CacheRedis)(nil)

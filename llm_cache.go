@@ -7,7 +7,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/llmgate/caddy-llmgate/cache"
 	llmcaddyfile "github.com/llmgate/caddy-llmgate/caddyfile"
@@ -121,12 +120,6 @@ func (h *Cache) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	h.Config, h.StorageRaw = cfg, storage
 	return nil
-}
-
-func parseCache(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	c := new(Cache)
-	err := c.UnmarshalCaddyfile(h.Dispenser)
-	return c, err
 }
 
 // Interface guards

@@ -10,7 +10,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	llmcaddyfile "github.com/llmgate/caddy-llmgate/caddyfile"
 	"github.com/llmgate/caddy-llmgate/limiter"
@@ -278,12 +277,6 @@ func (h *RateLimit) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	h.Config, h.StorageRaw = cfg, storage
 	return nil
-}
-
-func parseRateLimit(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	rl := new(RateLimit)
-	err := rl.UnmarshalCaddyfile(h.Dispenser)
-	return rl, err
 }
 
 // Interface guards

@@ -10,7 +10,9 @@ package llmgate
 
 import (
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 func init() {
@@ -25,8 +27,8 @@ func init() {
 	caddy.RegisterModule(CacheRedis{})
 	caddy.RegisterModule(CacheAdmin{})
 
-	httpcaddyfile.RegisterHandlerDirective("llm_ratelimit", parseRateLimit)
-	httpcaddyfile.RegisterHandlerDirective("llm_cache", parseCache)
+	httpcaddyfile.RegisterHandlerDirective("llm_ratelimit", parseHandler[RateLimit])
+	httpcaddyfile.RegisterHandlerDirective("llm_cache", parseHandler[Cache])
 	// Users need no `order` option: limits, then the cache, then the
 	// proxy. A cache hit is then counted by the limits; inside a route
 	// block users choose the other order.
@@ -34,4 +36,15 @@ func init() {
 	// right before reverse_proxy, after the ones made earlier.)
 	httpcaddyfile.RegisterDirectiveOrder("llm_ratelimit", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("llm_cache", httpcaddyfile.Before, "reverse_proxy")
+}
+
+// parseHandler reads the directive of a handler that reads itself from
+// Caddyfile tokens.
+func parseHandler[T any, H interface {
+	*T
+	caddyhttp.MiddlewareHandler
+	caddyfile.Unmarshaler
+}](h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	handler := H(new(T))
+	return handler, handler.UnmarshalCaddyfile(h.Dispenser)
 }

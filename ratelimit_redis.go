@@ -40,12 +40,6 @@ func (m *RateLimitRedis) RateLimitStores(string) (limiter.BucketStore, ulule.Sto
 	return redisstore.New(m.client.Redis, opts), redisstore.NewWindowStore(m.client.Redis, opts), nil
 }
 
-// UnmarshalCaddyfile reads `storage redis <url>` (llmcaddyfile.ParseRedisStorage).
-func (m *RateLimitRedis) UnmarshalCaddyfile(d *caddyfile.Dispenser) (err error) {
-	m.URL, err = llmcaddyfile.ParseRedisStorage(d)
-	return err
-}
-
 // Interface guards
 var (
 	_ caddy.Provisioner     = (*RateLimitRedis)(nil)

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	llmcaddyfile "github.com/llmgate/caddy-llmgate/caddyfile"
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
@@ -52,6 +54,13 @@ func (s *RedisStorage) provision(ctx caddy.Context) error {
 
 // cleanup releases this config's hold on the client.
 func (s *RedisStorage) cleanup() error { return release(redisPool, s.poolKey) }
+
+// UnmarshalCaddyfile reads `storage redis <url>`
+// (llmcaddyfile.ParseRedisStorage), for both handlers' Redis storage.
+func (s *RedisStorage) UnmarshalCaddyfile(d *caddyfile.Dispenser) (err error) {
+	s.URL, err = llmcaddyfile.ParseRedisStorage(d)
+	return err
+}
 
 // routeRedisLogs sends go-redis's own messages (such as failed dials) to
 // Caddy's log, sampled, instead of stderr. go-redis has one logger for the
