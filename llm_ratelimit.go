@@ -182,7 +182,7 @@ func (h *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	keys, err := h.keys(r)
 	var refusal *llmreq.APIError
 	if errors.As(err, &refusal) {
-		refusal.Write(w)
+		refusal.Write(w, r)
 		return nil
 	}
 	if err != nil {

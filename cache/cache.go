@@ -155,7 +155,7 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 	case errors.Is(err, errNoCredential):
 		return bypass(w, r, next, rep, detailNoCredential)
 	case errors.As(err, &refusal):
-		refusal.Write(w)
+		refusal.Write(w, r)
 		return nil
 	}
 	q, err := llmreq.Inspect(r, c.maxBody)

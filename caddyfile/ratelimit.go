@@ -25,7 +25,7 @@ import (
 //	    }
 //	    storage          <module> [<args...>]   # default memory
 //	    on_storage_error open|closed            # default open
-//	    headers          openai|ietf|none       # default openai
+//	    headers          openai|anthropic|ietf|none  # default openai: each request gets its provider's
 //	}
 //
 // zone is repeatable; a request must fit in every zone that applies.

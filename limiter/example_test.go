@@ -73,7 +73,7 @@ func ExampleLimiter_AdmitTokens() {
 			return
 		}
 		if !t.Allowed {
-			t.WriteRefusal(w, limiter.HeadersOpenAI)
+			t.WriteRefusal(w, r, limiter.HeadersOpenAI)
 			return
 		}
 		defer t.Done()

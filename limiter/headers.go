@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/llmreq"
 )
 
 // HeaderStyle selects the rate-limit headers set on answers.
@@ -15,8 +17,14 @@ type HeaderStyle string
 const (
 	// HeadersOpenAI sets x-ratelimit-limit-requests,
 	// x-ratelimit-remaining-requests and x-ratelimit-reset-requests, and the
-	// same three for tokens, like OpenAI's API. It is the default.
+	// same three for tokens, like OpenAI's API. It is the default, and
+	// Serve answers a request in Anthropic's dialect (llmreq.DialectOf)
+	// with HeadersAnthropic instead: each client gets its provider's.
 	HeadersOpenAI HeaderStyle = "openai"
+	// HeadersAnthropic sets anthropic-ratelimit-requests-limit,
+	// -remaining and -reset (an RFC 3339 time), and the same three for
+	// tokens, like Anthropic's API.
+	HeadersAnthropic HeaderStyle = "anthropic"
 	// HeadersIETF sets RateLimit-Policy and RateLimit as defined by
 	// draft-ietf-httpapi-ratelimit-headers.
 	HeadersIETF HeaderStyle = "ietf"
@@ -29,10 +37,10 @@ func ParseHeaderStyle(s string) (HeaderStyle, error) {
 	switch st := HeaderStyle(s); st {
 	case "":
 		return HeadersOpenAI, nil
-	case HeadersOpenAI, HeadersIETF, HeadersNone:
+	case HeadersOpenAI, HeadersAnthropic, HeadersIETF, HeadersNone:
 		return st, nil
 	}
-	return "", fmt.Errorf("limiter: unknown header style %q (want openai, ietf or none)", s)
+	return "", fmt.Errorf("limiter: unknown header style %q (want openai, anthropic, ietf or none)", s)
 }
 
 // Canonical header names, set directly so no call canonicalises them again.
@@ -41,14 +49,32 @@ const (
 	headerRateLimit = "Ratelimit"
 )
 
-// openAIHeaders are the OpenAI header trios, by the kind of limit they
-// describe.
-var openAIHeaders = [...]struct {
+// trio names the three headers of one kind of limit.
+type trio struct {
 	kind                    Kind
 	limit, remaining, reset string
-}{
-	{KindRequests, "X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests"},
-	{KindTokens, "X-Ratelimit-Limit-Tokens", "X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens"},
+}
+
+// openAIHeaders and anthropicHeaders are the providers' header trios, by
+// the kind of limit they describe.
+var (
+	openAIHeaders = [...]trio{
+		{KindRequests, "X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests"},
+		{KindTokens, "X-Ratelimit-Limit-Tokens", "X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens"},
+	}
+	anthropicHeaders = [...]trio{
+		{KindRequests, "Anthropic-Ratelimit-Requests-Limit", "Anthropic-Ratelimit-Requests-Remaining", "Anthropic-Ratelimit-Requests-Reset"},
+		{KindTokens, "Anthropic-Ratelimit-Tokens-Limit", "Anthropic-Ratelimit-Tokens-Remaining", "Anthropic-Ratelimit-Tokens-Reset"},
+	}
+)
+
+// styleFor returns the style r is answered with: its provider's own
+// headers when style is the default.
+func styleFor(r *http.Request, style HeaderStyle) HeaderStyle {
+	if (style == "" || style == HeadersOpenAI) && llmreq.DialectOf(r) == llmreq.Anthropic {
+		return HeadersAnthropic
+	}
+	return style
 }
 
 // SetHeaders sets the rate-limit headers of style on h, replacing any an
@@ -56,24 +82,32 @@ var openAIHeaders = [...]struct {
 // nothing. Each OpenAI trio (requests, tokens) describes the tightest zone
 // of its kind: the one with the least remaining in proportion to its limit.
 // A trio no zone applied to is not set, and an upstream's passes unchanged.
+// Anthropic's trios are alike, their reset a time.
 func (t *Ticket) SetHeaders(h http.Header, style HeaderStyle) {
 	switch style {
 	case "", HeadersOpenAI:
-		t.setOpenAI(h)
+		t.setTrios(h, openAIHeaders[:], formatDuration)
+	case HeadersAnthropic:
+		now := time.Now()
+		t.setTrios(h, anthropicHeaders[:], func(d time.Duration) string {
+			// Whole seconds, rounded up: waiting until then is enough.
+			return now.Add(ceilTo(d, time.Second)).UTC().Truncate(time.Second).Format(time.RFC3339)
+		})
 	case HeadersIETF:
 		t.setIETF(h)
 	}
 }
 
-func (t *Ticket) setOpenAI(h http.Header) {
-	for _, names := range openAIHeaders {
+// setTrios sets a trio per kind of limit, reset rendered by reset.
+func (t *Ticket) setTrios(h http.Header, trios []trio, reset func(time.Duration) string) {
+	for _, names := range trios {
 		st, ok := t.tightest(names.kind)
 		if !ok {
 			continue
 		}
 		h[names.limit] = []string{strconv.FormatInt(st.Limit, 10)}
 		h[names.remaining] = []string{strconv.FormatInt(st.Remaining, 10)}
-		h[names.reset] = []string{formatDuration(st.Reset)}
+		h[names.reset] = []string{reset(st.Reset)}
 	}
 }
 

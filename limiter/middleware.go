@@ -6,9 +6,6 @@ import (
 	"github.com/llmgate/caddy-llmgate/internal/chain"
 )
 
-// storeDownBody is the 503 body when a store fails and FailClosed is set.
-const storeDownBody = `{"error":{"message":"llmgate: rate limit store unavailable","type":"server_error","param":null,"code":"rate_limit_unavailable"}}`
-
 // Next is the handler a limited request goes on to. Its ServeHTTP returns
 // an error, as Caddy's handlers do; a plain http.Handler is adapted by
 // Middleware.

@@ -120,7 +120,7 @@ func tokenAPI(t *testing.T, l *Limiter) string {
 			return
 		}
 		if !tk.Allowed {
-			tk.WriteRefusal(w, HeadersOpenAI)
+			tk.WriteRefusal(w, r, HeadersOpenAI)
 			return
 		}
 		defer tk.Done()

@@ -9,11 +9,12 @@ import (
 	"github.com/llmgate/caddy-llmgate/llmreq"
 )
 
-// WriteRefusal answers a refused request: 429 with an OpenAI-shaped error
-// body, Retry-After (whole seconds, at least 1), retry-after-ms (which the
-// OpenAI SDKs prefer) and the headers of style. It writes nothing for an
+// WriteRefusal answers a refused request r: 429 in the error shape of its
+// API (llmreq.APIError), with Retry-After (whole seconds, at least 1),
+// retry-after-ms (which the OpenAI and Anthropic SDKs prefer),
+// x-should-retry and the headers of style. It writes nothing for an
 // admitted ticket.
-func (t *Ticket) WriteRefusal(w http.ResponseWriter, style HeaderStyle) {
+func (t *Ticket) WriteRefusal(w http.ResponseWriter, r *http.Request, style HeaderStyle) {
 	if t.Allowed {
 		return
 	}
@@ -22,13 +23,20 @@ func (t *Ticket) WriteRefusal(w http.ResponseWriter, style HeaderStyle) {
 	t.SetHeaders(h, style)
 	h.Set("Retry-After", strconv.FormatInt(max(ceilSeconds(retry), 1), 10))
 	h.Set("Retry-After-Ms", strconv.FormatInt(int64(ceilTo(retry, time.Millisecond)/time.Millisecond), 10))
+	h.Set("X-Should-Retry", strconv.FormatBool(retry <= MaxSDKWait))
 	(&llmreq.APIError{
 		Status:  http.StatusTooManyRequests,
 		Type:    string(t.Kind),
 		Code:    "rate_limit_exceeded",
 		Message: "llmgate: zone " + t.Zone + ": " + t.limitText() + ", retry in " + formatDuration(retry),
-	}).Write(w)
+	}).Write(w, r)
 }
+
+// MaxSDKWait is the longest wait the OpenAI and Anthropic SDKs honour as
+// given: told to wait longer, they fall back to a short backoff of their
+// own, and soon give up. A refusal whose wait is longer says
+// x-should-retry: false, so a client does not spend its retries on it.
+const MaxSDKWait = time.Minute
 
 // limitText describes the limit that refused: "60 requests per 1m0s",
 // "30000 tokens per 1m0s", "4 concurrent requests".
@@ -48,10 +56,9 @@ func (t *Ticket) limitText() string {
 	return count + noun + " per " + st.Window.String()
 }
 
-// writeUnreadable answers a request whose body zone cannot count, in
-// OpenAI's error shape: 413 for a body over limit bytes, 400 for one that
-// could not be read.
-func writeUnreadable(w http.ResponseWriter, err error, zone string, limit int64) {
+// writeUnreadable answers a request whose body zone cannot count: 413 for
+// a body over limit bytes, 400 for one that could not be read.
+func writeUnreadable(w http.ResponseWriter, r *http.Request, err error, zone string, limit int64) {
 	status, code := http.StatusRequestEntityTooLarge, "request_too_large"
 	msg := "llmgate: zone " + zone + ": the request body is over " + strconv.FormatInt(limit, 10) + " bytes, too large to count its tokens"
 	if !errors.Is(err, llmreq.ErrTooLarge) {
@@ -63,5 +70,14 @@ func writeUnreadable(w http.ResponseWriter, err error, zone string, limit int64)
 		Type:    "invalid_request_error",
 		Code:    code,
 		Message: msg,
-	}).Write(w)
+	}).Write(w, r)
+}
+
+// storeUnavailable is the answer to a request refused because a store failed
+// and FailClosed is set.
+var storeUnavailable = &llmreq.APIError{
+	Status:  http.StatusServiceUnavailable,
+	Type:    "server_error",
+	Code:    "rate_limit_unavailable",
+	Message: "llmgate: rate limit store unavailable",
 }

@@ -52,16 +52,46 @@ func TestWriteRefusal(t *testing.T) {
 			statuses: []Status{{Zone: "z", Kind: KindTokens, Limit: 1, Window: time.Second}}}, HeadersNone, http.StatusTooManyRequests, nil,
 			`{"error":{"message":"llmgate: zone z: 1 token per 1s, retry in 1s","type":"tokens","param":null,"code":"rate_limit_exceeded"}}`},
 		{"admitted writes nothing", ticketOf(perKey), HeadersOpenAI, http.StatusOK, map[string]string{"Retry-After": ""}, ""},
+		{"a wait SDKs honour", refused(time.Minute), HeadersNone, http.StatusTooManyRequests, map[string]string{
+			"Retry-After":    "60",
+			"X-Should-Retry": "true",
+		}, `{"error":{"message":"llmgate: zone per_key: 60 requests per 1m0s, retry in 1m0s","type":"requests","param":null,"code":"rate_limit_exceeded"}}`},
+		{"a wait longer than SDKs sleep", refused(3 * time.Hour), HeadersNone, http.StatusTooManyRequests, map[string]string{
+			"Retry-After":    "10800",
+			"X-Should-Retry": "false",
+		}, `{"error":{"message":"llmgate: zone per_key: 60 requests per 1m0s, retry in 3h0m0s","type":"requests","param":null,"code":"rate_limit_exceeded"}}`},
+		{"anthropic", refused(1150 * time.Millisecond), HeadersAnthropic, http.StatusTooManyRequests, map[string]string{
+			"Retry-After":                        "2",
+			"Retry-After-Ms":                     "1150",
+			"X-Should-Retry":                     "true",
+			"Anthropic-Ratelimit-Requests-Limit": "60",
+			"Anthropic-Ratelimit-Requests-Reset": "(a minute from now)",
+			"X-Ratelimit-Reset-Requests":         "",
+		}, `{"type":"error","error":{"type":"rate_limit_error","message":"llmgate: zone per_key: 60 requests per 1m0s, retry in 1.2s"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			tt.ticket.WriteRefusal(rec, tt.style)
+			target := "/v1/chat/completions"
+			if tt.style == HeadersAnthropic {
+				target = "/v1/messages"
+			}
+			start := time.Now()
+			tt.ticket.WriteRefusal(rec, httptest.NewRequest(http.MethodPost, target, nil), tt.style)
 			if rec.Code != tt.status || rec.Body.String() != tt.body {
 				t.Fatalf("got %d %s\nwant %d %s", rec.Code, rec.Body, tt.status, tt.body)
 			}
 			for k, v := range tt.header {
-				if got := rec.Header().Get(k); got != v {
+				got := rec.Header().Get(k)
+				if v == "(a minute from now)" {
+					// RFC 3339, whole seconds, rounded up.
+					reset, err := time.Parse(time.RFC3339, got)
+					if err != nil || reset.Before(start.Add(time.Minute-time.Second)) || reset.After(time.Now().Add(time.Minute+time.Second)) {
+						t.Errorf("%s = %q, want a minute from now", k, got)
+					}
+					continue
+				}
+				if got != v {
 					t.Errorf("%s = %q, want %q", k, got, v)
 				}
 			}

@@ -48,6 +48,7 @@ type Report struct {
 // MaxBody, or one that cannot be read, is refused when a token zone
 // applies to it.
 func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, style HeaderStyle, next Next) error {
+	style = styleFor(r, style)
 	var f *llmreq.Fields
 	var estimate int64
 	if l.tokens {
@@ -56,7 +57,7 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		if err != nil && !errors.Is(err, llmreq.ErrNotJSON) {
 			if zone := l.tokenZone(keys); zone != "" {
 				if r.Context().Err() == nil {
-					writeUnreadable(w, err, zone, l.opts.MaxBody)
+					writeUnreadable(w, r, err, zone, l.opts.MaxBody)
 				}
 				if l.opts.Report != nil {
 					l.opts.Report(r, Report{})
@@ -79,9 +80,7 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 			l.opts.OnError(err)
 		}
 		if l.opts.FailClosed {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(storeDownBody))
+			storeUnavailable.Write(w, r)
 			if l.opts.Report != nil {
 				l.opts.Report(r, Report{})
 			}
@@ -95,7 +94,7 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 	}
 	if !t.Allowed {
 		if r.Context().Err() == nil {
-			t.WriteRefusal(w, style)
+			t.WriteRefusal(w, r, style)
 		}
 		if l.opts.Report != nil {
 			l.opts.Report(r, Report{Ticket: t})

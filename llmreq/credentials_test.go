@@ -93,15 +93,6 @@ func TestCredentialConflicts(t *testing.T) {
 	}
 }
 
-func TestConflictAnswer(t *testing.T) {
-	rec := httptest.NewRecorder()
-	ErrConflictingCredentials.Write(rec)
-	want := `{"error":{"message":"llmgate: the request carries two different credentials (Authorization, x-api-key, api-key, x-goog-api-key, ?key=); send one","type":"invalid_request_error","param":null,"code":"conflicting_credentials"}}`
-	if rec.Code != http.StatusBadRequest || rec.Body.String() != want || rec.Header().Get("Content-Type") != "application/json" {
-		t.Fatalf("got %d %q %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
-	}
-}
-
 // BenchmarkCredential: the credential is read on every request that a
 // cache with scope key or a zone with the default key sees.
 func BenchmarkCredential(b *testing.B) {
