@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,15 @@ type MemoryStore struct {
 	// replaced whole on a purge, so a lookup reads it without a lock.
 	purged atomic.Pointer[map[string]time.Time]
 	mu     sync.Mutex // serialises purges
+
+	// byModel lists the entries held of each model, so that a purge of a
+	// model removes them at once and Stats drop with it. An entry leaves
+	// it when ristretto lets go of it (evicted, expired, replaced,
+	// deleted).
+	byModel struct {
+		sync.Mutex
+		m map[string]map[uint64]*Entry
+	}
 }
 
 // NewMemoryStore returns a store holding at most maxSize bytes of entries.
@@ -33,6 +43,7 @@ func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
 	if maxSize <= 0 {
 		return nil, fmt.Errorf("max_size: must be positive, got %d", maxSize)
 	}
+	m := &MemoryStore{}
 	c, err := ristretto.NewCache(&ristretto.Config[uint64, *Entry]{
 		// About ten counters per entry of a typical 2 KiB answer.
 		NumCounters:        max(maxSize/200, 1000),
@@ -41,11 +52,43 @@ func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
 		IgnoreInternalCost: true,
 		// Counts of entries and bytes held, for Stats.
 		Metrics: true,
+		OnExit:  func(e *Entry) { m.forget(e) },
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &MemoryStore{c: c}, nil
+	m.c = c
+	m.byModel.m = map[string]map[uint64]*Entry{}
+	return m, nil
+}
+
+// remember lists e among the entries of its model.
+func (m *MemoryStore) remember(k uint64, e *Entry) {
+	m.byModel.Lock()
+	defer m.byModel.Unlock()
+	keys := m.byModel.m[e.Model]
+	if keys == nil {
+		keys = map[uint64]*Entry{}
+		m.byModel.m[e.Model] = keys
+	}
+	keys[k] = e
+}
+
+// forget takes e, which ristretto let go of, off the list of its model,
+// unless an entry that replaced it holds its place.
+func (m *MemoryStore) forget(e *Entry) {
+	if e == nil {
+		return
+	}
+	k := shortKey(e.Key)
+	m.byModel.Lock()
+	defer m.byModel.Unlock()
+	if keys := m.byModel.m[e.Model]; keys[k] == e {
+		delete(keys, k)
+		if len(keys) == 0 {
+			delete(m.byModel.m, e.Model)
+		}
+	}
 }
 
 // Get implements Store.
@@ -71,8 +114,13 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 		return nil
 	}
 	cost := int64(len(e.Body)+len(e.ContentType)+len(e.Model)) + entryOverhead
+	// Listed before ristretto holds it: were it listed after, an
+	// eviction in between would leave it listed for good.
+	m.remember(shortKey(k), e)
 	if m.c.SetWithTTL(shortKey(k), e, cost, ttl) {
 		m.c.Wait()
+	} else {
+		m.forget(e) // dropped: ristretto never held it
 	}
 	return nil
 }
@@ -99,16 +147,26 @@ func (m *MemoryStore) Purge(context.Context) error {
 }
 
 // PurgeModel drops the entries of model: they are no longer served, and
-// go as they are looked up or evicted.
+// no longer held or counted by Stats once it returns.
 func (m *MemoryStore) PurgeModel(_ context.Context, model string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// Entries being stored as the purge runs are not listed yet: the time
+	// of the purge keeps them from being served.
 	next := map[string]time.Time{}
 	if p := m.purged.Load(); p != nil {
 		maps.Copy(next, *p)
 	}
 	next[model] = time.Now()
 	m.purged.Store(&next)
+	m.byModel.Lock()
+	keys := slices.Collect(maps.Keys(m.byModel.m[model]))
+	m.byModel.Unlock()
+	// Not under byModel's lock: ristretto calls forget as it deletes.
+	for _, k := range keys {
+		m.c.Del(k)
+	}
+	m.c.Wait()
 	return nil
 }
 

@@ -31,6 +31,10 @@ func TestMemoryStoreAdmin(t *testing.T) {
 	if err := m.PurgeModel(ctx, "gpt-4o"); err != nil {
 		t.Fatal(err)
 	}
+	// Stats drop at once, before any lookup of the purged entries.
+	if st, _ := m.Stats(ctx); st.Entries != 1 || st.Bytes != 100+11+entryOverhead {
+		t.Errorf("stats after purging gpt-4o: %+v", st)
+	}
 	if has(a) || has(c) || !has(b) {
 		t.Fatalf("after purging gpt-4o: a %v, b %v, c %v", has(a), has(b), has(c))
 	}
@@ -44,5 +48,18 @@ func TestMemoryStoreAdmin(t *testing.T) {
 	}
 	if has(b) {
 		t.Fatal("entry left after Purge")
+	}
+	if st, _ := m.Stats(ctx); st.Entries != 0 || st.Bytes != 0 {
+		t.Errorf("stats after Purge: %+v", st)
+	}
+	// An entry replaced by a newer one of the same key stays listed: a
+	// purge of its model still removes it.
+	e := put("e", "o3")
+	put("e", "o3")
+	if err := m.PurgeModel(ctx, "o3"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := m.Stats(ctx); has(e) || st.Entries != 0 {
+		t.Errorf("after replacing and purging: held %v, stats %+v", has(e), st)
 	}
 }
