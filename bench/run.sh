@@ -339,6 +339,10 @@ start_nginx proxy_cache '			proxy_cache llm;
 			proxy_cache_methods POST;
 			proxy_cache_key "$request_uri|$http_authorization|$request_body";
 			proxy_cache_valid 200 1h;
+			# The upstream sets a cookie, as OpenAI does, and nginx caches no
+			# answer that does; llm_cache stores no cookies, so neither does this.
+			proxy_ignore_headers Set-Cookie;
+			proxy_hide_header Set-Cookie;
 			add_header X-Cache-Status $upstream_cache_status always;'
 post "${URL_OF[proxy_cache]}" "$WORK/ngx1"
 post "${URL_OF[proxy_cache]}" "$WORK/ngx2"
