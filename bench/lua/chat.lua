@@ -6,7 +6,7 @@
 -- MODE unique: "{{nonce}}" in BODYFILE becomes NONCE-<thread>-<counter>, so
 --              every request is a new prompt (cache misses), also across rounds
 --              when NONCE changes.
--- done() prints one machine-readable line that run.sh parses:
+-- done() prints one machine-readable line that bench/cmd/report parses:
 --   WRKRESULT requests duration_us non2xx socket_errors p50_us p99_us
 
 local threads = {}

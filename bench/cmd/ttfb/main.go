@@ -27,6 +27,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/bench/internal/stats"
 )
 
 // listFlag is a repeatable flag.
@@ -122,22 +124,11 @@ func run() error {
 	}
 	for _, t := range ts {
 		fmt.Printf("%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%d\t%s\n", t.name, len(t.first),
-			ms(percentile(t.first, 50)), ms(percentile(t.first, 99)),
-			ms(percentile(t.last, 50)), ms(percentile(t.last, 99)),
-			percentile(t.events, 50), t.failed, t.cache)
+			ms(stats.Percentile(t.first, 50)), ms(stats.Percentile(t.first, 99)),
+			ms(stats.Percentile(t.last, 50)), ms(stats.Percentile(t.last, 99)),
+			stats.Percentile(t.events, 50), t.failed, t.cache)
 	}
 	return nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// percentile is the nearest-rank percentile p of xs (zero when empty).
-func percentile[T int | time.Duration](xs []T, p int) T {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	rank := (p*len(s) + 99) / 100
-	return s[max(rank, 1)-1]
-}

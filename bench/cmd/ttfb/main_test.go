@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 )
 
 func TestMeasure(t *testing.T) {
@@ -45,24 +44,5 @@ func TestMeasure(t *testing.T) {
 				t.Fatalf("sample %+v, want %d events", s, tt.wantEvents)
 			}
 		})
-	}
-}
-
-func TestPercentile(t *testing.T) {
-	tests := []struct {
-		xs   []time.Duration
-		p    int
-		want time.Duration
-	}{
-		{xs: nil, p: 50, want: 0},
-		{xs: []time.Duration{3, 1, 2}, p: 50, want: 2},
-		{xs: []time.Duration{4, 1, 3, 2}, p: 50, want: 2},
-		{xs: []time.Duration{5, 1, 4, 2, 3}, p: 99, want: 5},
-		{xs: []time.Duration{7}, p: 1, want: 7},
-	}
-	for _, tt := range tests {
-		if got := percentile(tt.xs, tt.p); got != tt.want {
-			t.Errorf("percentile(%v, %d) = %v, want %v", tt.xs, tt.p, got, tt.want)
-		}
 	}
 }

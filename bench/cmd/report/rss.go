@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// rss is the peak resident memory of one contender's processes after its
+// scenario.
+type rss struct {
+	label
+	KB int64 `json:"kb"`
+}
+
+// peakRSSKB is the VmHWM of pid plus that of its children: nginx serves from
+// worker processes under its master, and each has its own peak.
+func peakRSSKB(pid int) (int64, error) {
+	pids, err := children(pid)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, p := range append([]int{pid}, pids...) {
+		f, err := os.Open(fmt.Sprintf("/proc/%d/status", p))
+		if err != nil {
+			if p == pid {
+				return 0, err
+			}
+			continue // a child that has just exited
+		}
+		kb, err := parseVmHWM(f)
+		f.Close()
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/status: %w", p, err)
+		}
+		total += kb
+	}
+	return total, nil
+}
+
+// parseVmHWM reads the "VmHWM:  1234 kB" line of a /proc/PID/status file.
+func parseVmHWM(r io.Reader) (int64, error) {
+	kb := int64(-1)
+	err := eachLine(r, func(line string) (err error) {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" && f[2] == "kB" {
+			kb, err = strconv.ParseInt(f[1], 10, 64)
+		}
+		return err
+	})
+	if err == nil && kb < 0 {
+		err = errors.New("no VmHWM line")
+	}
+	return kb, err
+}
+
+// children lists the processes whose parent is pid, from every
+// /proc/PID/stat, as pgrep -P does.
+func children(pid int) ([]int, error) {
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // the process has exited since the glob
+		}
+		ppid, err := parsePPID(string(b))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if ppid == pid {
+			p, _ := strconv.Atoi(filepath.Base(filepath.Dir(path))) // the glob matched digits only
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// parsePPID reads the parent's pid from a /proc/PID/stat line: the fourth
+// field, counted after the command name, which sits in parentheses and may
+// itself hold spaces and parentheses.
+func parsePPID(stat string) (int, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("no ')' in %q", stat)
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 2 {
+		return 0, fmt.Errorf("no parent pid in %q", stat)
+	}
+	return strconv.Atoi(f[1])
+}
