@@ -144,7 +144,7 @@ func BenchmarkStreamCapture(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		w := &discard{h: http.Header{"Content-Type": {"text/event-stream"}}}
-		cw := &capture{ResponseWriter: w, f: newFlight(DefaultMaxResponse, false), max: DefaultMaxResponse, fwd: fwdMiss}
+		cw := &capture{ResponseWriter: w, f: newFlight(DefaultMaxResponse, false), max: DefaultMaxResponse, room: -1, fwd: fwdMiss}
 		cw.WriteHeader(http.StatusOK)
 		for _, ev := range evs {
 			cw.Write(ev)
@@ -229,6 +229,8 @@ func BenchmarkCoalesce(b *testing.B) {
 				for range followers + 1 {
 					wg.Go(func() {
 						r := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))
+						// Under scope key, a request without a credential is not cached, so never coalesced.
+						r.Header.Set("Authorization", "Bearer sk-test-0123456789")
 						h.ServeHTTP(&discard{h: http.Header{}}, r)
 					})
 				}
