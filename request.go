@@ -1,6 +1,7 @@
 package llmgate
 
 import (
+	"mime"
 	"net/http"
 
 	"github.com/caddyserver/caddy/v2"
@@ -9,6 +10,7 @@ import (
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 	"github.com/llmgate/caddy-llmgate/limiter"
 	"github.com/llmgate/caddy-llmgate/llmreq"
+	"github.com/llmgate/caddy-llmgate/usage"
 )
 
 // The placeholders llmgate's handlers set, for headers, log_append and
@@ -36,6 +38,9 @@ type requestState struct {
 	// placeholders is set once the request's replacer knows llmgate's
 	// placeholders.
 	placeholders bool
+	// hitUsage is the usage of the stored answer a hit served, read from
+	// it when a placeholder first asks.
+	hitUsage *usage.Usage
 }
 
 // stateVar is the request variable holding the requestState.
@@ -79,10 +84,13 @@ func replacer(r *http.Request) *caddy.Replacer {
 }
 
 // withPlaceholders makes {http.llm.model} and {http.llm.cache} available
-// for r. They are looked up when used (often in the access log, after the
-// handlers ran, or in a deferred header as the answer starts): the model
-// from the body read some handler or matcher made (it never reads the
-// body itself), the cache's result from its report.
+// for r, and {http.llm.usage.*} on a cache hit. They are looked up when
+// used (often in the access log, after the handlers ran, or in a deferred
+// header as the answer starts): the model from the body read some handler
+// or matcher made (it never reads the body itself), the cache's result
+// from its report, a hit's usage from the stored answer it served. (The
+// usage of an answer from upstream is set by llm_ratelimit's token zones;
+// values set so come first.)
 func withPlaceholders(r *http.Request) {
 	s := state(r)
 	if s.placeholders {
@@ -98,9 +106,39 @@ func withPlaceholders(r *http.Request) {
 			return "", true
 		case phCache:
 			return cachePlaceholder(s.cache), true
+		case phUsage + "prompt_tokens", phUsage + "completion_tokens", phUsage + "total_tokens":
+			u, ok := s.usageOfHit()
+			if !ok {
+				return nil, false
+			}
+			switch key[len(phUsage):] {
+			case "prompt_tokens":
+				return u.Input, true
+			case "completion_tokens":
+				return u.Output, true
+			}
+			return u.Total, true
 		}
 		return nil, false
 	})
+}
+
+// usageOfHit returns the usage the stored answer of a hit reports.
+func (s *requestState) usageOfHit() (usage.Usage, bool) {
+	e := s.cache.Entry
+	if s.cache.Outcome != cache.Hit || e == nil {
+		return usage.Usage{}, false
+	}
+	if s.hitUsage == nil {
+		var u usage.Usage
+		if mt, _, _ := mime.ParseMediaType(e.ContentType); mt == "text/event-stream" {
+			u, _ = usage.FromStream(e.Body)
+		} else {
+			u, _ = usage.FromJSON(e.Body)
+		}
+		s.hitUsage = &u
+	}
+	return *s.hitUsage, s.hitUsage.Total > 0
 }
 
 // cachePlaceholder is the value of {http.llm.cache}: a request that shared

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"sort"
 	"strconv"
@@ -186,8 +187,8 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 		}
 		if e != nil && now.Before(e.Expires) {
 			if ctl.maxAge < 0 || now.Sub(e.Stored) <= ctl.maxAge {
-				rep.decide(Hit, "")
-				replay(w, e, now)
+				rep.decide(Hit, "", e)
+				replay(w, r, e, now)
 				return nil
 			}
 			fwd = fwdStale
@@ -215,7 +216,7 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 // the client closing first and the call being given up) does not undo a
 // complete stream.
 func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *reporter, f *flight, key Key, q *llmreq.Request, fwd string) error {
-	rep.decide(Miss, "")
+	rep.decide(Miss, "", nil)
 	// A stored answer must suit every client, so ask for it unencoded;
 	// Caddy's encode handler (or the transport) compresses per client.
 	r.Header.Del("Accept-Encoding")
@@ -291,7 +292,7 @@ func (c *Cache) put(ctx context.Context, key Key, q *llmreq.Request, contentType
 // follow answers r from a flight it joined, or, when the flight cannot give
 // it the whole answer, from an upstream call of its own.
 func (c *Cache) follow(w http.ResponseWriter, r *http.Request, next Next, rep *reporter, f *flight, fo *follower, key Key, q *llmreq.Request, fwd string) error {
-	rep.decide(Coalesced, "")
+	rep.decide(Coalesced, "", nil)
 	retry, err := f.serve(w, r, fo, fwd)
 	if retry {
 		return c.lead(w, r, next, rep, newFlight(c.maxResponse, false), key, q, fwd)
@@ -308,26 +309,42 @@ func (c *Cache) ttlFor(model string) time.Duration {
 	return c.ttl
 }
 
-// replay writes a stored answer.
-func replay(w http.ResponseWriter, e *Entry, now time.Time) {
+// replay writes a stored answer. It carries a request id of its own
+// (x-request-id, and Anthropic's request-id on Anthropic requests), so
+// that a replay can be told from the call that made the answer and from
+// other replays.
+func replay(w http.ResponseWriter, r *http.Request, e *Entry, now time.Time) {
 	h := w.Header()
-	// One backing array for the four values, as net/http does for the
-	// headers it reads: one allocation instead of four.
+	// One backing array for the values, as net/http does for the headers
+	// it reads: one allocation instead of five.
 	vals := [...]string{
 		e.ContentType,
 		strconv.Itoa(len(e.Body)),
 		strconv.FormatInt(int64(now.Sub(e.Stored)/time.Second), 10),
 		hitStatus(int64(e.Expires.Sub(now) / time.Second)),
+		requestID(),
 	}
 	all := vals[:]
 	h["Content-Type"], h["Content-Length"], h["Age"], h[statusHeader] = all[0:1:1], all[1:2:2], all[2:3:3], all[3:4:4]
+	h["X-Request-Id"] = all[4:5:5]
+	if llmreq.DialectOf(r) == llmreq.Anthropic {
+		h["Request-Id"] = all[4:5:5]
+	}
 	w.WriteHeader(http.StatusOK)
 	// A client that left cannot be answered; there is nothing to report.
 	_, _ = w.Write(e.Body)
 }
 
+// requestID returns a new id for a replayed answer: unique, not secret.
+func requestID() string {
+	var b [len("llmgate-") + 16]byte
+	copy(b[:], "llmgate-")
+	strconv.AppendUint(b[:len("llmgate-")], rand.Uint64()|1<<63, 16)
+	return string(b[:])
+}
+
 func bypass(w http.ResponseWriter, r *http.Request, next Next, rep *reporter, detail string) error {
-	rep.decide(Bypass, detail)
+	rep.decide(Bypass, detail, nil)
 	w.Header().Set(statusHeader, bypassStatus(detail))
 	return next.ServeHTTP(w, r)
 }

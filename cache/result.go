@@ -45,6 +45,8 @@ type Result struct {
 	Detail string
 	// Stored reports that the answer of a miss is in the store.
 	Stored bool
+	// Entry is the stored answer a hit served.
+	Entry *Entry
 	// Done reports that Serve returned: Stored is final.
 	Done bool
 }
@@ -62,8 +64,8 @@ type reporter struct {
 }
 
 // decide records the outcome and reports it before the answer starts.
-func (p *reporter) decide(o Outcome, detail string) {
-	p.res.Outcome, p.res.Detail = o, detail
+func (p *reporter) decide(o Outcome, detail string, e *Entry) {
+	p.res.Outcome, p.res.Detail, p.res.Entry = o, detail, e
 	if p.report != nil {
 		p.report(p.r, p.res)
 	}

@@ -330,8 +330,12 @@ func TestReplaySameBytes(t *testing.T) {
 	body := []byte(strings.Join(chatEvents(200), ""))
 	rec := httptest.NewRecorder()
 	now := time.Now()
-	replay(rec, &Entry{ContentType: "text/event-stream", Body: body, Stored: now.Add(-2 * time.Second), Expires: now.Add(time.Hour)}, now)
+	replay(rec, httptest.NewRequest(http.MethodPost, "/v1/messages", nil), &Entry{ContentType: "text/event-stream", Body: body, Stored: now.Add(-2 * time.Second), Expires: now.Add(time.Hour)}, now)
 	if !bytes.Equal(rec.Body.Bytes(), body) || rec.Header().Get("Content-Type") != "text/event-stream" || rec.Header().Get("Age") != "2" {
 		t.Fatalf("replay: %d bytes, headers %v", rec.Body.Len(), rec.Header())
+	}
+	// A request id of its own, under both providers' names on an Anthropic request.
+	if id := rec.Header().Get("X-Request-Id"); len(id) != len("llmgate-")+16 || !strings.HasPrefix(id, "llmgate-") || rec.Header().Get("Request-Id") != id {
+		t.Fatalf("request ids %q %q", id, rec.Header().Get("Request-Id"))
 	}
 }

@@ -1,6 +1,10 @@
 package usage
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/llmgate/caddy-llmgate/sse"
+)
 
 // Stream reads the usage of one streamed (server-sent events) answer, fed
 // one event at a time. It keeps counts only, never the events. The zero
@@ -87,4 +91,22 @@ func (s *Stream) Usage() (u Usage, exact bool) {
 	}
 	u = Usage{Input: in, Output: out, Total: max(in+out, f.n[fieldTotal]), Model: s.model}
 	return u, inKnown && outKnown
+}
+
+// FromStream reads the usage of a whole streamed answer, such as a stored
+// one, as Stream reads it event by event. ok reports that the stream gave
+// its usage; otherwise the output is estimated from its text, and the
+// input is 0.
+func FromStream(body []byte) (u Usage, ok bool) {
+	var (
+		p sse.Parser
+		s Stream
+	)
+	p.MaxEvent = len(body) + 1
+	p.Feed(body)
+	p.End()
+	for ev, more := p.Next(); more; ev, more = p.Next() {
+		s.Event(string(ev.Name), ev.Data)
+	}
+	return s.Usage()
 }

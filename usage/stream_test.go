@@ -108,3 +108,33 @@ func TestStreamKeepsNoData(t *testing.T) {
 		t.Fatalf("after the buffer changed: %+v %v", got, exact)
 	}
 }
+
+// TestFromStream reads whole stored streams, as written on the wire.
+func TestFromStream(t *testing.T) {
+	wire := func(evs ...event) []byte {
+		var b strings.Builder
+		for _, ev := range evs {
+			if ev.name != "" {
+				b.WriteString("event: " + ev.name + "\n")
+			}
+			b.WriteString("data: " + ev.data + "\n\n")
+		}
+		return []byte(b.String())
+	}
+	for _, tc := range []struct {
+		name  string
+		body  []byte
+		want  Usage
+		exact bool
+	}{
+		{"openai", wire(chatRole, chatHello, chatWorld, chatStop, chatUsage, chatDone), Usage{9, 4, 13, "gpt-4o-mini"}, true},
+		{"anthropic", wire(antStart, antBlock, antText1, antText2, antStop, antDelta, antEnd), Usage{125, 15, 140, "claude-sonnet-4-5"}, true},
+		{"no usage: the text is estimated", wire(chatRole, chatHello, chatWorld, chatDone), Usage{0, 4, 4, "gpt-4o-mini"}, false},
+		// An event larger than the parser's default bound is still read.
+		{"large event", wire(chatChunk(`{"content":"`+strings.Repeat("x", 2<<20)+`"}`), chatUsage), Usage{9, 4, 13, "gpt-4o-mini"}, true},
+	} {
+		if got, exact := FromStream(tc.body); got != tc.want || exact != tc.exact {
+			t.Errorf("%s: %+v, %v; want %+v, %v", tc.name, got, exact, tc.want, tc.exact)
+		}
+	}
+}
