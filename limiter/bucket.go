@@ -24,7 +24,7 @@ func (z *zone) take(ctx context.Context, m *meter, key Key, n int64) (ok bool, s
 	st = Status{Zone: z.Name, Kind: m.kind, Limit: m.rate.Count, Window: m.rate.Per}
 	if !dec.Allowed {
 		st.Reset = dec.Wait
-		return false, st, dec.Backlog - limit, 0, nil
+		return false, st, z.promise(ctx, key, dec.Backlog-limit, cost), 0, nil
 	}
 	st.Reset = dec.Backlog
 	st.Remaining = int64((limit - dec.Backlog) / m.interval)
@@ -47,4 +47,30 @@ func (z *zone) adjust(ctx context.Context, m *meter, key Key, delta, reset int64
 		return fmt.Errorf("limiter: zone %q: bucket store: %w", z.Name, err)
 	}
 	return nil
+}
+
+// promiseTweak sets a bucket's promises apart from the bucket.
+var promiseTweak = hashRaw("promise")
+
+// promise returns when a request the bucket of key refused should come
+// back: after the turns promised to the refusals before it (see
+// BucketStore.Promise), so that clients retrying as told come back one
+// at a time and are admitted as the bucket refills, instead of waking
+// together and all but one failing again. Turns are promised up to
+// MaxSDKWait ahead: further, clients do not wait as told anyway, and a
+// flood of refusals of a shared key cannot push everyone's turn out of
+// reach. When the store fails, the request is told the bucket's own wait.
+//
+// Turns are a little more than cost apart. A client comes back a little
+// late, by the time its answer took to reach it and its timer to fire;
+// admitted late, it moves the bucket's next room later by as much, and
+// without burst to absorb that, the next client, less late, would find
+// no room. The slack (a quarter of cost, at most 250ms) absorbs that.
+func (z *zone) promise(ctx context.Context, key Key, after, cost time.Duration) time.Duration {
+	hold := cost + min(cost/4, 250*time.Millisecond)
+	wait, err := z.Buckets.Promise(ctx, key.salted(promiseTweak), after, hold, MaxSDKWait)
+	if err != nil {
+		return after
+	}
+	return wait
 }

@@ -23,6 +23,10 @@ func (brokenStore) Take(context.Context, Key, time.Duration, time.Duration) (Dec
 
 func (brokenStore) Adjust(context.Context, Key, time.Duration) error { return errStoreDown }
 
+func (brokenStore) Promise(context.Context, Key, time.Duration, time.Duration, time.Duration) (time.Duration, error) {
+	return 0, errStoreDown
+}
+
 // failingAdjust decides like a memory store but cannot give anything back.
 type failingAdjust struct{ *MemoryStore }
 

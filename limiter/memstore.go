@@ -142,6 +142,21 @@ func (s *MemoryStore) Adjust(_ context.Context, key Key, delta time.Duration) er
 	return nil
 }
 
+// Promise implements BucketStore.
+func (s *MemoryStore) Promise(_ context.Context, key Key, after, cost, horizon time.Duration) (time.Duration, error) {
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	now := s.clock()
+	promised, known := sh.tats[key]
+	start := max(promised, now+int64(after))
+	if start-now > int64(horizon) {
+		return after, nil
+	}
+	sh.set(key, start+int64(cost), now, known, s.perMax)
+	return time.Duration(start - now), nil
+}
+
 // set stores the TAT of key, which known says the shard holds already. A
 // TAT not after now is a drained bucket: the key is dropped instead.
 func (sh *memShard) set(key Key, tat, now int64, known bool, perMax int) {

@@ -31,6 +31,19 @@ type BucketStore interface {
 	// delta gives back an earlier charge (never below an empty bucket), a
 	// positive one adds debt that delays later charges.
 	Adjust(ctx context.Context, key Key, delta time.Duration) error
+	// Promise gives a refused request the first turn, at least after from
+	// now, that no earlier promise of key holds, and holds it for cost: with
+	// P the stored time up to which turns are promised,
+	//
+	//	start := max(P, now + after)
+	//	if start - now <= horizon { P = start + cost; return start - now }
+	//	return after
+	//
+	// So refusals of one bucket, told when to come back, are told times a
+	// cost apart rather than one moment for all. Key is the bucket's own
+	// key set apart (Key.salted); turns further than horizon away are not
+	// promised.
+	Promise(ctx context.Context, key Key, after, cost, horizon time.Duration) (time.Duration, error)
 }
 
 // Decision is the outcome of BucketStore.Take.

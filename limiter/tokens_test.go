@@ -235,10 +235,13 @@ func TestLeakyBucketTokensWait(t *testing.T) {
 		allowed  bool
 		retry    time.Duration
 	}{
-		{150, true, 0},                       // leaves at once
-		{100, true, 0},                       // waits 150 ms
-		{10, false, 50 * time.Millisecond},   // would wait 250 ms
-		{5000, false, 50 * time.Millisecond}, // its own size does not matter, the wait does
+		{150, true, 0},                     // leaves at once
+		{100, true, 0},                     // waits 150 ms
+		{10, false, 50 * time.Millisecond}, // would wait 250 ms
+		// Told to come back after the refused request before it, whose
+		// 10 tokens take 10 ms to leave (and 2.5 ms for lateness): its
+		// own size does not matter.
+		{5000, false, 62500 * time.Microsecond},
 	}
 	for i, st := range steps {
 		tk, err := l.AdmitTokens(ctx, keys, st.estimate)

@@ -32,6 +32,18 @@ store(KEYS[1], now, backlog(KEYS[1], now) + delta)
 return 0
 `)
 
+// promiseScript: KEYS[1] the promises of a bucket; ARGV after, cost,
+// horizon [, now]. Returns the wait, as BucketStore.Promise.
+var promiseScript = redis.NewScript(commonLua + `
+local after, cost, horizon = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local now = clock(ARGV[4])
+local start = backlog(KEYS[1], now)
+if start < after then start = after end
+if start > horizon then return after end
+store(KEYS[1], now, start + cost)
+return start
+`)
+
 // commonLua defines the scripts' helpers:
 //   - clock(override): the Redis clock in µs, unless override is given;
 //   - backlog(key, now): the key's TAT minus now in ns, at least 0;

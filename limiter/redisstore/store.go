@@ -17,7 +17,7 @@ type Options struct {
 	KeyPrefix string
 }
 
-// Store is a limiter.BucketStore in Redis. Every Take and Adjust is one
+// Store is a limiter.BucketStore in Redis. Every Take, Adjust and Promise is one
 // script run, one round trip, atomic on the server: stores of several
 // gateway instances sharing one Redis enforce one limit. It is safe for
 // concurrent use.
@@ -68,6 +68,19 @@ func (s *Store) Adjust(ctx context.Context, key limiter.Key, delta time.Duration
 		return fmt.Errorf("redis rate-limit store: adjust: %w", err)
 	}
 	return nil
+}
+
+// Promise implements limiter.BucketStore.
+func (s *Store) Promise(ctx context.Context, key limiter.Key, after, cost, horizon time.Duration) (time.Duration, error) {
+	args := []any{int64(after), int64(cost), int64(horizon)}
+	if s.now != nil {
+		args = append(args, s.now())
+	}
+	wait, err := promiseScript.Run(ctx, s.rdb, []string{s.redisKey(key)}, args...).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("redis rate-limit store: promise: %w", err)
+	}
+	return time.Duration(wait), nil
 }
 
 // redisKey is the Redis key of a bucket: the prefix and the key in hex.
