@@ -65,7 +65,7 @@ func Scan(body []byte) (*Fields, error) {
 			if err != nil { // cannot be: the scanner checked the value
 				return nil, err
 			}
-			t.set(m.Name, v.Canonical)
+			t.set([]byte(m.Name), v.Canonical)
 		}
 	}
 	f := t.fields(s.TextBytes())
@@ -80,9 +80,11 @@ type topFields struct {
 	maxTokens, maxCompletion, maxOutputs int64
 }
 
-// set reads the member name with canonical value v.
-func (t *topFields) set(name string, v []byte) {
-	switch name {
+// set reads the member name with canonical value v. The name is bytes,
+// which a switch on string(name) compares without copying: a body may
+// have a great many long names.
+func (t *topFields) set(name []byte, v []byte) {
+	switch string(name) {
 	case "model":
 		t.model = nil
 		if v[0] == '"' {
@@ -106,7 +108,7 @@ func (t *topFields) unreadable(name string) {
 	case "model":
 		t.model = nil
 	case "max_tokens", "max_completion_tokens", "max_output_tokens":
-		t.set(name, []byte("1e999"))
+		t.set([]byte(name), []byte("1e999"))
 	}
 }
 

@@ -40,11 +40,13 @@ type Request struct {
 }
 
 // member is one top-level member inside Request.Canonical.
+// Its offsets are 32 bits, as node's are: a top-level object may have a
+// member every few bytes.
 type member struct {
-	start  int  // index of the opening quote of the name
-	keyEnd int  // index just after the closing quote of the name
-	end    int  // index just after the value
-	esc    bool // the canonical name contains an escape sequence
+	start  int32 // index of the opening quote of the name
+	keyEnd int32 // index just after the closing quote of the name
+	end    int32 // index just after the value
+	esc    bool  // the canonical name contains an escape sequence
 }
 
 // name returns the canonical encoding of a member's name, without quotes.
@@ -90,7 +92,7 @@ func (q *Request) extract() {
 	var t topFields
 	for _, m := range q.tops {
 		if !m.esc { // none of the names Fields reads needs an escape
-			t.set(string(q.name(m)), q.value(m))
+			t.set(q.name(m), q.value(m))
 		}
 	}
 	q.Fields = t.fields(q.TextBytes)
@@ -141,7 +143,7 @@ func (q *Request) WriteCanonical(w io.Writer, ignore []string) error {
 		for j+1 < len(q.tops) && !q.ignored(q.tops[j+1], ignore) {
 			j++
 		}
-		start, end := q.tops[i].start, q.tops[j].end
+		start, end := int(q.tops[i].start), int(q.tops[j].end)
 		switch {
 		case i == 0:
 			start = 0 // take the '{' along

@@ -1,8 +1,8 @@
 package llmreq
 
 import (
+	"bytes"
 	"fmt"
-	"slices"
 	"sync"
 	"unicode/utf8"
 )
@@ -45,15 +45,17 @@ type frame struct {
 
 // parser holds the scratch memory of one Parse call; it is pooled.
 type parser struct {
-	in     []byte
-	buf    []byte
-	nodes  []node
-	stack  []frame
-	idx    []int     // node indices of the object members being emitted
-	ka, kb []byte    // decoded names being compared
-	keys   []sortKey // member names being sorted
-	dec    []byte    // their decoded forms
-	text   int64     // decoded bytes of string values
+	in       []byte
+	buf      []byte
+	nodes    []node
+	stack    []frame
+	idx      []int32   // node indices of the object members being emitted
+	ka, kb   []byte    // decoded names being compared
+	kbNode   int       // the node whose name kb holds; 0, never a name, for none
+	maxNodes int       // the most nodes p.in can hold; 0 until growNodes counts them
+	keys     []sortKey // member names being sorted
+	dec      []byte    // their decoded forms
+	text     int64     // decoded bytes of string values
 }
 
 var parsers = sync.Pool{New: func() any { return new(parser) }}
@@ -72,6 +74,7 @@ func putParser(p *parser) {
 	p.nodes = p.nodes[:0]
 	p.stack = p.stack[:0]
 	p.idx = p.idx[:0]
+	p.kbNode, p.maxNodes = 0, 0
 	p.keys, p.dec = p.keys[:0], p.dec[:0]
 	p.text = 0
 	if cap(p.buf) > maxPooledBytes || cap(p.nodes) > maxPooledNodes {
@@ -208,12 +211,34 @@ func (p *parser) scalar(start int) {
 
 // addNode records n. The node list doubles when full: append grows large
 // slices by a quarter, which copies each node about four times over, and
-// bodies made of tiny values have close to a node a byte.
+// bodies made of tiny values have close to a node a byte. It doubles
+// exactly: asked for twice its length, append would round up by quarters
+// to as much as two and a half times.
 func (p *parser) addNode(n node) {
 	if len(p.nodes) == cap(p.nodes) {
-		p.nodes = slices.Grow(p.nodes, max(len(p.nodes), 64))
+		p.growNodes()
 	}
 	p.nodes = append(p.nodes, n)
+}
+
+// growNodes doubles the node list, but once it is large, not beyond the
+// most nodes the input can hold: a doubling is then up to twice what the
+// body needs, and the list is its largest piece of scratch memory. Every
+// node but the first follows its own '[', '{', ',' or ':', so there are at
+// most one more nodes than those bytes; counting them costs a fast pass
+// over the input, paid once and only by bodies of many values.
+func (p *parser) growNodes() {
+	c := max(2*len(p.nodes), 64)
+	if c > 1<<16 {
+		if p.maxNodes == 0 {
+			p.maxNodes = 1
+			for _, b := range []byte(",:[{") {
+				p.maxNodes += bytes.Count(p.in, []byte{b})
+			}
+		}
+		c = min(c, p.maxNodes)
+	}
+	p.nodes = append(make([]node, 0, c), p.nodes...)
 }
 
 func (p *parser) literal(i int, lit string) (int, error) {
