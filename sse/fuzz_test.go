@@ -28,6 +28,7 @@ func FuzzParse(f *testing.F) {
 		if cut := parseChunks(new(Parser), in[:i], in[i:j], in[j:]); fmt.Sprint(cut) != fmt.Sprint(whole) {
 			t.Fatalf("split at %d,%d:\n%v\nwhole:\n%v", i, j, cut, whole)
 		}
+		checkOffsets(t, in, in[:i], in[i:j], in[j:])
 		bytewise := new(Parser)
 		var evs []got
 		for k := range in {
@@ -51,6 +52,46 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkOffsets feeds chunks of in and checks Event.End and Settled: each
+// event's Raw stands in the stream just before its End, and no event
+// starts before a Settled offset reported before the event was complete
+// (a writer passing on the bytes before Settled never passes on part of
+// an event it may still hold back). At the stream's end all is settled.
+func checkOffsets(t *testing.T, in []byte, chunks ...[]byte) {
+	t.Helper()
+	var p Parser
+	var settled int64
+	check := func() {
+		for ev, ok := p.Next(); ok; ev, ok = p.Next() {
+			start := ev.End - int64(len(ev.Raw))
+			if ev.Raw != nil && !bytes.Equal(in[start:ev.End], ev.Raw) {
+				t.Fatalf("event ending at %d: Raw %q, stream has %q", ev.End, ev.Raw, in[start:ev.End])
+			}
+			if ev.Raw != nil && start < settled {
+				t.Fatalf("event %q starts at %d, before the settled %d", ev.Raw, start, settled)
+			}
+		}
+		if s := p.Settled(); s < settled {
+			t.Fatalf("settled went back from %d to %d", settled, s)
+		} else {
+			settled = s
+		}
+	}
+	for _, c := range chunks {
+		p.Feed(c)
+		check()
+	}
+	p.End()
+	check()
+	if settled != int64(len(in)) && p.Err() == nil {
+		// An incomplete last event is never dispatched: its bytes stay
+		// unsettled.
+		if rest := parseChunks(new(Parser), in[settled:]); len(rest) != 0 {
+			t.Fatalf("at the end, settled %d of %d, and the rest holds events %v", settled, len(in), rest)
+		}
+	}
 }
 
 // parseChunks1 feeds one chunk and returns the events it completes.

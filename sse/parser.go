@@ -30,6 +30,9 @@ type Event struct {
 	// Blank lines between events and blocks that dispatch nothing (no
 	// "data" field) belong to no event.
 	Raw []byte
+	// End is the offset in the stream just past the event: its Raw, when
+	// not skipped for its size, is the stream's bytes from End-len(Raw).
+	End int64
 }
 
 // Parser splits a server-sent event stream into events. Feed it the stream
@@ -61,6 +64,9 @@ type Parser struct {
 	ended     bool // End was called: no more input
 	skipping  bool // the current event is over MaxEvent and is being skipped
 	err       error
+
+	pos     int64 // the stream offset of in[0]
+	evStart int64 // the stream offset where the current event began
 }
 
 // Feed gives the parser the next chunk of the stream. The parser reads the
@@ -72,6 +78,21 @@ func (p *Parser) Feed(chunk []byte) { p.in = chunk }
 // End tells the parser the stream is over, so an event whose blank line
 // was a CR at the very end of the stream is dispatched by the next Next.
 func (p *Parser) End() { p.ended = true }
+
+// Settled returns the stream offset before which every byte fed belongs
+// to an event Next has returned, or to no event: the start of the event
+// under way, else the end of what was fed and scanned. A writer that must
+// hold events back whole (to drop some) can pass the bytes before it on.
+func (p *Parser) Settled() int64 {
+	switch {
+	case p.inEvent || p.crEnd:
+		return p.evStart
+	case !p.started:
+		// What looks like a byte order mark may begin an event.
+		return p.pos - int64(p.bomSeen)
+	}
+	return p.pos
+}
 
 // Err returns ErrEventTooLarge once an event was skipped for its size.
 func (p *Parser) Err() error { return p.err }
@@ -90,6 +111,7 @@ func (p *Parser) Next() (*Event, bool) {
 			return nil, false
 		}
 		if p.fields(raw) {
+			p.ev.End = p.pos
 			return &p.ev, true
 		}
 	}
@@ -167,6 +189,7 @@ func (p *Parser) scan() ([]byte, bool) {
 	}
 	p.hold(in)
 	p.in = nil
+	p.pos += int64(len(in))
 	return nil, false
 }
 
@@ -178,7 +201,7 @@ func (p *Parser) skipBOM() bool {
 			// Not a mark after all: the bytes matched so far begin the
 			// first line.
 			if p.bomSeen > 0 {
-				p.inEvent = true
+				p.inEvent, p.evStart = true, p.pos-int64(p.bomSeen)
 				p.hold([]byte(bom[:p.bomSeen]))
 			}
 			p.started = true
@@ -186,6 +209,7 @@ func (p *Parser) skipBOM() bool {
 		}
 		p.bomSeen++
 		p.in = p.in[1:]
+		p.pos++
 	}
 	if p.bomSeen == len(bom) {
 		p.started = true
@@ -210,10 +234,11 @@ func (p *Parser) skipBlank() bool {
 			p.cr = true
 		default:
 			p.cr = false
-			p.inEvent = true
+			p.inEvent, p.evStart = true, p.pos
 			return true
 		}
 		p.in = p.in[1:]
+		p.pos++
 	}
 	return false
 }
@@ -237,6 +262,7 @@ func (p *Parser) hold(b []byte) {
 func (p *Parser) complete(n int) ([]byte, bool) {
 	raw := p.in[:n]
 	p.in = p.in[n:]
+	p.pos += int64(n)
 	p.size += n
 	if len(p.carry) > 0 {
 		p.carry = append(p.carry, raw...)
