@@ -134,10 +134,11 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 		h.tokens = h.tokens || !z.Tokens.IsZero()
 	}
 	h.limiter, err = limiter.New(zones, limiter.Options{
-		FailClosed: failClosed,
-		OnError:    storeFailures(ctx.Logger(), zap.Bool("fail_closed", failClosed)),
-		Free:       func(r *http.Request) bool { return state(r).cache.Served() },
-		Report:     h.report,
+		FailClosed:  failClosed,
+		OnError:     storeFailures(ctx.Logger(), zap.Bool("fail_closed", failClosed)),
+		Free:        func(r *http.Request) bool { return state(r).cache.Served() },
+		StreamUsage: h.StreamUsage == nil || *h.StreamUsage,
+		Report:      h.report,
 	})
 	if err != nil {
 		return err

@@ -108,16 +108,3 @@ func ParseCache(d *caddyfile.Dispenser) (cache.Config, json.RawMessage, error) {
 	}
 	return cfg, storage, nil
 }
-
-// onOff reads the on|off value v of option name.
-func onOff(d *caddyfile.Dispenser, name, v string) (*bool, error) {
-	var on bool
-	switch v {
-	case "on":
-		on = true
-	case "off":
-	default:
-		return nil, d.Errf("%s: want on or off, got %q", name, v)
-	}
-	return &on, nil
-}

@@ -20,6 +20,7 @@
 //	  storage redis <url>          storage.go             ratelimit_redis.go, limiter/redisstore
 //	  on_storage_error             ratelimit.go           limiter/serve.go (Serve)
 //	  headers                      limiter/headers.go     limiter/headers.go
+//	  stream_usage                 ratelimit.go           limiter/serve.go (Serve, writeEvents)
 //	llm_cache
 //	  ttl, ttl_model               cache.go               cache/cache.go (ttlFor)
 //	  max_size                     cache.go               cache_memory.go, cache/memory.go

@@ -26,6 +26,7 @@ import (
 //	    storage          <module> [<args...>]   # default memory
 //	    on_storage_error open|closed            # default open
 //	    headers          openai|anthropic|ietf|none  # default openai: each request gets its provider's
+//	    stream_usage     on|off                 # token zones ask chat streams for their usage, default on
 //	}
 //
 // zone is repeatable; a request must fit in every zone that applies.
@@ -62,6 +63,11 @@ func ParseRateLimit(d *caddyfile.Dispenser) (limiter.Config, json.RawMessage, er
 			if v, err = oneArg(d, name); err == nil {
 				cfg.Headers, err = limiter.ParseHeaderStyle(v)
 				err = optionErr(d, name, err)
+			}
+		case "stream_usage":
+			var v string
+			if v, err = oneArg(d, name); err == nil {
+				cfg.StreamUsage, err = onOff(d, name, v)
 			}
 		default:
 			return cfg, nil, d.Errf("unrecognized llm_ratelimit option %q", name)

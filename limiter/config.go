@@ -17,9 +17,15 @@ type Config struct {
 	// What happens when a store fails: "open" admits the request
 	// unlimited, "closed" answers 503. Default: open.
 	OnStorageError string `json:"on_storage_error,omitempty"`
-	// Rate-limit headers set on every answer: openai, ietf or none.
+	// Rate-limit headers set on every answer: openai (each request gets
+	// its provider's: OpenAI's, or Anthropic's), anthropic, ietf or none.
 	// Default: openai.
 	Headers HeaderStyle `json:"headers,omitempty"`
+	// Whether token zones ask an OpenAI chat completion stream that does
+	// not ask for its usage to report it (stream_options.include_usage),
+	// to charge its real usage; the usage chunk is kept from the client.
+	// Off for an upstream that refuses stream_options. Default: on.
+	StreamUsage *bool `json:"stream_usage,omitempty"`
 }
 
 // ZoneConfig is one zone of a Config.

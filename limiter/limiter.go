@@ -41,6 +41,12 @@ type Options struct {
 	// Report, when set, is told how each request Serve decided went,
 	// once its answer is done.
 	Report func(r *http.Request, rep Report)
+	// StreamUsage makes Serve ask an OpenAI chat completion stream that a
+	// token zone applies to, and that does not ask for its usage, to
+	// report it (stream_options.include_usage), so that it is charged
+	// what it cost rather than an estimate; the chunk that carries the
+	// usage is kept from the client, which did not ask for it.
+	StreamUsage bool
 }
 
 // Limiter decides requests against a list of zones. It is safe for

@@ -51,9 +51,11 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 	style = styleFor(r, style)
 	var f *llmreq.Fields
 	var estimate int64
+	askUsage := false
 	if l.tokens {
 		var err error
 		f, err = llmreq.InspectFields(r, l.opts.MaxBody)
+		askUsage = err == nil && l.opts.StreamUsage && llmreq.AsksNoStreamUsage(r, f) && l.tokenZone(keys) != ""
 		if err != nil && !errors.Is(err, llmreq.ErrNotJSON) {
 			if zone := l.tokenZone(keys); zone != "" {
 				if r.Context().Err() == nil {
@@ -109,6 +111,12 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		// The usage of an encoded answer cannot be read as it passes:
 		// ask for it unencoded (Caddy's encode compresses per client).
 		r.Header.Del("Accept-Encoding")
+		if askUsage {
+			// The body the client sent is read whole: InspectFields read it.
+			body, _ := llmreq.Read(r, l.opts.MaxBody)
+			llmreq.SetBody(r, llmreq.AskStreamUsage(body))
+			mw.hideUsage = true
+		}
 	}
 	// Deferred, so that an answer next abandons by panicking (a reverse
 	// proxy does, with http.ErrAbortHandler, when a stream breaks off) is
@@ -126,6 +134,7 @@ func (l *Limiter) finish(w http.ResponseWriter, r *http.Request, mw *meterWriter
 	}
 	rep := Report{Ticket: mw.ticket}
 	if l.tokens {
+		mw.release()
 		rep = l.settle(r, mw)
 	}
 	if l.opts.Report != nil {
@@ -226,6 +235,14 @@ type meterWriter struct {
 	answer   *usage.Answer // a JSON answer's usage, read as it passes
 	events   sse.Parser
 	stream   usage.Stream
+
+	// hideUsage keeps a stream's usage chunk, which llmgate asked for,
+	// from the client. The bytes of an event not complete yet are held
+	// back (from the stream offset sent on), so that it can go whole or
+	// not at all.
+	hideUsage bool
+	held      []byte
+	sent      int64
 }
 
 // WriteHeader implements http.ResponseWriter. Informational (1xx) headers
@@ -237,8 +254,13 @@ func (w *meterWriter) WriteHeader(code int) {
 		w.ticket.SetHeaders(w.Header(), w.style)
 		if w.metering && code < http.StatusBadRequest {
 			w.kind = kindOf(w.Header().Get("Content-Type"))
-			if w.kind == answerJSON {
+			switch {
+			case w.kind == answerJSON:
 				w.answer = usage.NewAnswer(w.stream.Prompt)
+			case w.kind == answerStream && w.hideUsage:
+				// Shorter by the usage chunk: a stored stream replayed
+				// has its length.
+				w.Header().Del("Content-Length")
 			}
 		}
 	}
@@ -262,6 +284,9 @@ func (w *meterWriter) Write(b []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
+	if w.hideUsage && w.kind == answerStream {
+		return w.writeEvents(b)
+	}
 	n, err := w.ResponseWriter.Write(b)
 	// The upstream spent what it sent, whether or not the client took it:
 	// a call shared with a cache's followers goes on after its own client
@@ -271,6 +296,58 @@ func (w *meterWriter) Write(b []byte) (int, error) {
 		w.meter(b)
 	}
 	return n, err
+}
+
+// writeEvents meters b and sends on what of the stream is settled (see
+// sse.Parser.Settled), less the usage chunk.
+func (w *meterWriter) writeEvents(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	w.wrote = true
+	w.held = append(w.held, b...)
+	w.events.Feed(b)
+	var err error
+	for ev, ok := w.events.Next(); ok; ev, ok = w.events.Next() {
+		w.stream.Event(string(ev.Name), ev.Data)
+		if start := ev.End - int64(len(ev.Raw)); ev.Raw != nil && start >= w.sent && usage.IsUsageChunk(ev.Data) {
+			err = errors.Join(err, w.pass(start))
+			w.held, w.sent = w.held[ev.End-w.sent:], ev.End
+		}
+	}
+	settled := w.events.Settled()
+	if len(w.held) > maxHeld {
+		// An event this large is no usage chunk: it goes on as it comes.
+		settled = w.sent + int64(len(w.held))
+	}
+	if err = errors.Join(err, w.pass(settled)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// maxHeld bounds the bytes of one event writeEvents holds back: a usage
+// chunk is a few hundred bytes.
+const maxHeld = 64 << 10
+
+// pass sends on the held bytes up to stream offset end.
+func (w *meterWriter) pass(end int64) error {
+	n := end - w.sent
+	if n <= 0 {
+		return nil
+	}
+	_, err := w.ResponseWriter.Write(w.held[:n])
+	w.held, w.sent = w.held[n:], end
+	return err
+}
+
+// release sends on what is still held once the answer is over: the start
+// of an event the stream broke off in, as the client would have had it.
+func (w *meterWriter) release() {
+	if len(w.held) > 0 {
+		_, _ = w.ResponseWriter.Write(w.held)
+		w.held = nil
+	}
 }
 
 // meter reads usage from the part of the answer the client got.

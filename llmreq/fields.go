@@ -21,6 +21,10 @@ type Fields struct {
 	// Stream reports whether the top-level "stream" member is true.
 	Stream bool
 
+	// StreamOptions reports whether there is a top-level "stream_options"
+	// member, whatever its value.
+	StreamOptions bool
+
 	// MaxOutputTokens is the largest of the top-level max_tokens,
 	// max_completion_tokens and max_output_tokens members that are integers
 	// >= 0 (0 when there is none). A value beyond int64 saturates at
@@ -35,7 +39,7 @@ type Fields struct {
 }
 
 // fieldNames are the top-level members Fields reads.
-var fieldNames = []string{"model", "stream", "max_tokens", "max_completion_tokens", "max_output_tokens"}
+var fieldNames = []string{"model", "stream", "stream_options", "max_tokens", "max_completion_tokens", "max_output_tokens"}
 
 // maxFieldValue bounds the text of one member's value that Scan keeps.
 // Longer values are read as what they cannot be ruled out to be: a model
@@ -76,7 +80,7 @@ func Scan(body []byte) (*Fields, error) {
 // values, the last of a name winning.
 type topFields struct {
 	model                                []byte // canonical string without quotes, nil when none
-	stream                               bool
+	stream, streamOptions                bool
 	maxTokens, maxCompletion, maxOutputs int64
 }
 
@@ -92,6 +96,8 @@ func (t *topFields) set(name []byte, v []byte) {
 		}
 	case "stream":
 		t.stream = string(v) == "true"
+	case "stream_options":
+		t.streamOptions = true
 	case "max_tokens":
 		t.maxTokens = tokenCount(v)
 	case "max_completion_tokens":
@@ -107,6 +113,8 @@ func (t *topFields) unreadable(name string) {
 	switch name {
 	case "model":
 		t.model = nil
+	case "stream_options":
+		t.streamOptions = true
 	case "max_tokens", "max_completion_tokens", "max_output_tokens":
 		t.set([]byte(name), []byte("1e999"))
 	}
@@ -121,6 +129,7 @@ func (t *topFields) fields(text int64) Fields {
 	return Fields{
 		Model:           string(model),
 		Stream:          t.stream,
+		StreamOptions:   t.streamOptions,
 		MaxOutputTokens: max(t.maxTokens, t.maxCompletion, t.maxOutputs),
 		TextBytes:       text,
 	}

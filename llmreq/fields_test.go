@@ -34,6 +34,9 @@ func TestScanReadsWhatParseReads(t *testing.T) {
 		`{"model":"\ud800\udc00\ud800","max_output_tokens":-1,"max_tokens":1.5,"stream":"true"}`,
 		`{"max_tokens":100000000000000000000000,"stream":true,"stream":false}`,
 		`{"model":{"model":"x"},"x":[{"model":"y"}]}`,
+		`{"stream":true,"stream_options":{"include_usage":false}}`,
+		`{"stream_options":null,"x":{"stream_options":{}}}`,
+		`{"stream":true,"stream_options":{"x":"` + strings.Repeat("long ", 2000) + `"}}`,
 		"{\"model\":\"a\xffb\"}",
 		`["model","x"]`,
 		`"just a string"`,
@@ -93,5 +96,20 @@ func BenchmarkScan1K(b *testing.B) {
 		if _, err := Scan(body1K); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestStreamOptions(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"stream":true,"stream_options":{"include_usage":true}}`: true,
+		`{"stream":true,"stream_options":null}`:                   true,
+		`{"stream":true,"x":{"stream_options":{}}}`:               false,
+		`{"stream":true}`: false,
+	} {
+		f, err := Scan([]byte(body))
+		if err != nil || f.StreamOptions != want {
+			t.Errorf("Scan(%s).StreamOptions = %v (%v), want %v", body, f.StreamOptions, err, want)
+		}
+		checkScan(t, []byte(body))
 	}
 }

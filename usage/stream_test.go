@@ -138,3 +138,24 @@ func TestFromStream(t *testing.T) {
 		}
 	}
 }
+
+func TestIsUsageChunk(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		want bool
+	}{
+		{chatUsage.data, true},
+		{`{"choices": [ ], "usage": {"prompt_tokens":1}}`, true},
+		{chatHello.data, false},
+		{chatStop.data, false},
+		{`{"choices":[],"usage":null}`, false},
+		{`{"choices":[{"delta":{}}],"usage":{"prompt_tokens":1}}`, false},
+		{`{"x":{"choices":[],"usage":{}}}`, false},
+		{`{"choices":[],"usage":{"prompt_tokens":1}`, false},
+		{`[DONE]`, false},
+	} {
+		if got := IsUsageChunk([]byte(tc.data)); got != tc.want {
+			t.Errorf("IsUsageChunk(%s) = %v, want %v", tc.data, got, tc.want)
+		}
+	}
+}

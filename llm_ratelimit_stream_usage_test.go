@@ -1,0 +1,119 @@
+package llmgate_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/llmgate/caddy-llmgate/internal/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/sse"
+	"github.com/llmgate/caddy-llmgate/usage"
+)
+
+// TestTokensAskStreamsForUsage: a chat completion stream that did not ask
+// for its usage is asked for it upstream, so a token zone charges what it
+// really cost, and the client gets the stream it asked for, without the
+// usage chunk, on a miss and on a cache hit alike. A client that asked
+// for the usage gets it; with stream_usage off nothing is asked.
+func TestTokensAskStreamsForUsage(t *testing.T) {
+	up := fakeai.New()
+	t.Cleanup(up.Close)
+	site := testcaddy.Site(t)
+	logFile := filepath.Join(t.TempDir(), "access.log")
+	config := func(option string) string {
+		return testcaddy.Global("") + fmt.Sprintf(`%s {
+	log {
+		output file %s
+	}
+	log_append tokens {http.llm.usage.total_tokens}
+	llm_ratelimit {
+		zone stream_usage_%d {
+			tokens 1000000/m
+		}
+		%s
+	}
+	llm_cache
+	reverse_proxy %s
+}
+`, site, logFile, testcaddy.FreePort(t), option, up.URL())
+	}
+	testcaddy.Load(t, config(""))
+	const prompt = `"messages":[{"role":"user","content":"stream usage %s"}]`
+	chunks := func(body string) (usageChunks, events int, done bool) {
+		var p sse.Parser
+		p.Feed([]byte(body))
+		p.End()
+		for ev, ok := p.Next(); ok; ev, ok = p.Next() {
+			events++
+			if usage.IsUsageChunk(ev.Data) {
+				usageChunks++
+			}
+			done = done || string(ev.Data) == "[DONE]"
+		}
+		return usageChunks, events, done
+	}
+	lastTokens := func() string {
+		b, _ := os.ReadFile(logFile)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		var entry struct {
+			Tokens json.Number `json:"tokens"`
+		}
+		_ = json.Unmarshal([]byte(lines[len(lines)-1]), &entry)
+		return entry.Tokens.String()
+	}
+	for _, tc := range []struct {
+		name, body string
+		asked      bool // the upstream was asked for the usage
+		seen       int  // usage chunks the client gets
+		tokens     string
+	}{
+		{"not asked", `{"model":"gpt-4o-mini","stream":true,` + fmt.Sprintf(prompt, "a") + `}`, true, 0, "42"},
+		{"hit", `{"model":"gpt-4o-mini","stream":true,` + fmt.Sprintf(prompt, "a") + `}`, false, 0, ""},
+		{"asked by the client", `{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},` + fmt.Sprintf(prompt, "b") + `}`, true, 1, "42"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := up.Calls()
+			resp, body := post(t, site+"/v1/chat/completions", tc.body, "x-fake-usage", "30,12")
+			if resp.StatusCode != 200 {
+				t.Fatalf("%d %s", resp.StatusCode, body)
+			}
+			if n, events, done := chunks(body); n != tc.seen || !done || events < 3 {
+				t.Errorf("the client got %d usage chunks in %d events (done %v), want %d:\n%s", n, events, done, tc.seen, body)
+			}
+			if tc.name == "hit" {
+				if up.Calls() != calls || !strings.HasPrefix(resp.Header.Get("Cache-Status"), "llmgate; hit") {
+					t.Fatalf("not a hit: %v", resp.Header)
+				}
+				return
+			}
+			recs := up.Requests()
+			sent := string(recs[len(recs)-1].Body)
+			if strings.Contains(sent, `"include_usage":true`) != tc.asked || strings.Count(sent, "stream_options") != 1 {
+				t.Errorf("the upstream got %s", sent)
+			}
+			if got := lastTokens(); got != tc.tokens {
+				t.Errorf("charged %s tokens, want %s (reported)", got, tc.tokens)
+			}
+		})
+	}
+
+	t.Run("stream_usage off", func(t *testing.T) {
+		testcaddy.Load(t, config("stream_usage off"))
+		body := `{"model":"gpt-4o-mini","stream":true,` + fmt.Sprintf(prompt, "c") + `}`
+		resp, got := post(t, site+"/v1/chat/completions", body, "x-fake-usage", "30,12")
+		if n, _, done := chunks(got); resp.StatusCode != 200 || n != 0 || !done {
+			t.Fatalf("%d, %d usage chunks:\n%s", resp.StatusCode, n, got)
+		}
+		recs := up.Requests()
+		if sent := string(recs[len(recs)-1].Body); sent != body {
+			t.Errorf("the upstream got %s, want the body as sent", sent)
+		}
+		if got := lastTokens(); got == "42" || got == "" {
+			t.Errorf("charged %s tokens: want an estimate", got)
+		}
+	})
+}

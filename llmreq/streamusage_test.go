@@ -1,0 +1,71 @@
+package llmreq
+
+import (
+	"encoding/json"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestAskStreamUsage(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{`{"model":"m","stream":true}`, `{"stream_options":{"include_usage":true},"model":"m","stream":true}`},
+		{" \n{ \"stream\":true }", " \n{\"stream_options\":{\"include_usage\":true}, \"stream\":true }"},
+		{`{}`, `{"stream_options":{"include_usage":true}}`},
+		{`{ }`, `{"stream_options":{"include_usage":true} }`},
+		{`[{"stream":true}]`, `[{"stream":true}]`},
+		{`x{}`, `x{}`},
+	} {
+		got := string(AskStreamUsage([]byte(tc.body)))
+		if got != tc.want {
+			t.Errorf("AskStreamUsage(%q) = %q, want %q", tc.body, got, tc.want)
+		}
+		if json.Valid([]byte(tc.body)) && !json.Valid([]byte(got)) {
+			t.Errorf("AskStreamUsage(%q) = %q: not JSON", tc.body, got)
+		}
+	}
+}
+
+func TestAsksNoStreamUsage(t *testing.T) {
+	for _, tc := range []struct {
+		path, body string
+		header     []string
+		want       bool
+	}{
+		{"/v1/chat/completions", `{"stream":true}`, nil, true},
+		{"/openai/v1/chat/completions", `{"stream":true,"model":"m"}`, nil, true},
+		{"/v1/chat/completions", `{"stream":true,"stream_options":{"include_usage":false}}`, nil, false},
+		{"/v1/chat/completions", `{"stream":false}`, nil, false},
+		{"/v1/responses", `{"stream":true}`, nil, false},
+		{"/v1/messages", `{"stream":true}`, nil, false},
+		{"/v1/chat/completions", `{"stream":true}`, []string{"Anthropic-Version", "2023-06-01"}, false},
+	} {
+		f, err := Scan([]byte(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := AsksNoStreamUsage(credentialRequest(tc.path, tc.header...), f); got != tc.want {
+			t.Errorf("%s %s %v: %v, want %v", tc.path, tc.body, tc.header, got, tc.want)
+		}
+	}
+}
+
+// TestSetBody: the request sends the new body; its memo keeps the one the
+// client sent.
+func TestSetBody(t *testing.T) {
+	r := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(`{"stream":true}`))
+	var m Memo
+	if _, err := m.Fields(r, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	SetBody(r, AskStreamUsage([]byte(`{"stream":true}`)))
+	sent, _ := io.ReadAll(r.Body)
+	want := `{"stream_options":{"include_usage":true},"stream":true}`
+	if string(sent) != want || r.ContentLength != int64(len(want)) || r.Header.Get("Content-Length") != "55" {
+		t.Fatalf("sent %q, length %d %q", sent, r.ContentLength, r.Header.Get("Content-Length"))
+	}
+	if q, err := m.Inspect(r, 1<<20); err != nil || string(q.Body) != `{"stream":true}` {
+		t.Fatalf("the memo holds %v, %v", q, err)
+	}
+}
