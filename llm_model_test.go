@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	llmgate "github.com/llmgate/caddy-llmgate"
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // modelSite routes claude-* models to one fake upstream with Anthropic

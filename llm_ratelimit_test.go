@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 	"github.com/openai/openai-go/v3/option"
 )
 

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // Keys of each shape llmgate must keep out of logs: prefix is the visible,

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // tokenSite is a site whose only zone limits tokens per caller.

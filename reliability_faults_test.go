@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // TestReliabilityUpstreamFaultsNotStored puts llm_ratelimit and llm_cache

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // The reliability tests run against the in-process Caddy, so its

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // TestReliabilityReloadUnderLoad reloads the config ten times while four

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // TestReliabilityTenantIsolation sends one and the same prompt from 100

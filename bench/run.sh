@@ -88,7 +88,7 @@ NGINX=$(tool_path nginx)
 
 log "building caddy (with llmgate), fakeai and ttfb into $WORK/bin"
 (cd "$REPO" && go build -o "$WORK/bin/caddy" ./cmd/caddy) || die "go build ./cmd/caddy failed"
-(cd "$REPO" && go build -o "$WORK/bin/fakeai" ./internal/fakeai/cmd/fakeai) || die "go build ./internal/fakeai/cmd/fakeai failed"
+(cd "$REPO" && go build -o "$WORK/bin/fakeai" ./internal/harness/fakeai/cmd/fakeai) || die "go build ./internal/harness/fakeai/cmd/fakeai failed"
 (cd "$REPO" && go build -o "$WORK/bin/ttfb" ./bench/cmd/ttfb) || die "go build ./bench/cmd/ttfb failed"
 CADDY=$WORK/bin/caddy
 
@@ -615,7 +615,7 @@ CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "- machine: $(nproc) CPUs, ${CPU:-unknown CPU}, $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "- llmgate: $GIT_REV; $("$CADDY" version | cut -d' ' -f1) (built by \`go build ./cmd/caddy\`); $(go version | cut -d' ' -f3)"
 	echo "- $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'); wrk $(dpkg-query -W -f '${Version}' wrk 2>/dev/null || wrk -v 2>&1 | head -n 1); hey $(dpkg-query -W -f '${Version}' hey 2>/dev/null || echo '(version unknown)'); redis $(redis-server --version | grep -o 'v=[0-9.]*' | cut -c3-)"
-	echo "- load: wrk -t$THREADS -c$CONNS -d$DURATION (plus a 1 s warm-up per contender); hey -c$CONNS -z${LIMIT_SECS}s; upstream: \`internal/fakeai\` (\`x-fake-size: 1024\`, a ~1.4 KB chat completion)"
+	echo "- load: wrk -t$THREADS -c$CONNS -d$DURATION (plus a 1 s warm-up per contender); hey -c$CONNS -z${LIMIT_SECS}s; upstream: \`internal/harness/fakeai\` (\`x-fake-size: 1024\`, a ~1.4 KB chat completion)"
 	echo "- peak RSS: \`VmHWM\` of the server process after its scenario (nginx: master + workers summed)"
 	echo
 	echo "## Targets"

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // handlers adapts a one-site Caddyfile and returns the JSON of the site's

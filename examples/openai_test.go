@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // TestOpenAIExampleKeysOnTheCaller runs the openai example with the fake

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/cache"
-	"github.com/llmgate/caddy-llmgate/internal/testredis"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 )
 
 // fill stores n entries of each model and returns their total encoded size.

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
-	"github.com/llmgate/caddy-llmgate/internal/testredis"
 )
 
 // hangGuard is far above any timeout of the client: a call that takes

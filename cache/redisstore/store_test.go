@@ -10,7 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/llmgate/caddy-llmgate/cache"
-	"github.com/llmgate/caddy-llmgate/internal/testredis"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 )
 
 func TestSetThenGet(t *testing.T) {

@@ -26,7 +26,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 
 	_ "github.com/llmgate/caddy-llmgate"
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 )
 
 //go:embed Caddyfile

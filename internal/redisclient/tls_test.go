@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/testredis"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 )
 
 func TestTLS(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
-	"github.com/llmgate/caddy-llmgate/internal/testredis"
 	"github.com/llmgate/caddy-llmgate/limiter"
 )
 

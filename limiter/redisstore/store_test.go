@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
-	"github.com/llmgate/caddy-llmgate/internal/testredis"
 	"github.com/llmgate/caddy-llmgate/limiter"
 )
 

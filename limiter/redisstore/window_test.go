@@ -7,7 +7,7 @@ import (
 
 	ulule "github.com/ulule/limiter/v3"
 
-	"github.com/llmgate/caddy-llmgate/internal/testredis"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 )
 
 func TestWindowStoresShareCounts(t *testing.T) {
