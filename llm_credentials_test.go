@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
 // postAs is post with the credentials given and no other.
@@ -140,7 +140,7 @@ func TestCacheRefusesConflictingCredentials(t *testing.T) {
 // TestRateLimitDefaultKeyOneKeyManySpellings: Bearer, bearer, BEARER and
 // extra spaces are one key's one bucket; another key has its own.
 func TestRateLimitDefaultKeyOneKeyManySpellings(t *testing.T) {
-	site, up := limitSite(t, fmt.Sprintf("zone spelt_%d { \n requests 3/h \n }", testcaddy.FreePort(t)))
+	site, up := limitSite(t, fmt.Sprintf("zone spelt_%d { \n requests 3/h \n }", harness.FreePort(t)))
 	key := "sk-proj-spelt-" + site
 	for i, header := range [][]string{
 		{"Authorization", "Bearer " + key},
@@ -166,7 +166,7 @@ func TestRateLimitDefaultKeyOneKeyManySpellings(t *testing.T) {
 // different credentials is refused and counted nowhere, so varying a
 // second credential beside a good one opens no bucket.
 func TestRateLimitRefusesConflictingCredentials(t *testing.T) {
-	n := testcaddy.FreePort(t)
+	n := harness.FreePort(t)
 	site, up := limitSite(t, fmt.Sprintf("zone caller_%d { \n requests 1/h \n }\nzone all_%d { \n key static \n requests 2/h \n }", n, n))
 	good := "Bearer sk-good-" + site
 	for i, header := range [][]string{
@@ -202,7 +202,7 @@ func TestRateLimitRefusesConflictingCredentials(t *testing.T) {
 // ?key=, percent-encoded or not) key buckets of their own rather than
 // the one of callers without a key.
 func TestRateLimitDefaultKeyGoogleKeys(t *testing.T) {
-	site, _ := limitSite(t, fmt.Sprintf("zone google_%d { \n requests 1/h \n }", testcaddy.FreePort(t)))
+	site, _ := limitSite(t, fmt.Sprintf("zone google_%d { \n requests 1/h \n }", harness.FreePort(t)))
 	url := site + "/v1/chat/completions"
 	for i, tc := range []struct {
 		query  string

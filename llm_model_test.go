@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	llmgate "github.com/llmgate/caddy-llmgate"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
@@ -77,7 +78,7 @@ func TestModelRouting(t *testing.T) {
 
 func TestModelZoneLimitsOnlyItsModels(t *testing.T) {
 	// Beside a default zone that every request counts in.
-	port := fmt.Sprint(testcaddy.FreePort(t))
+	port := fmt.Sprint(harness.FreePort(t))
 	site, openai, _ := modelSite(t, `llm_ratelimit {
 		zone gpt4_`+port+` {
 			match llm_model gpt-4*
@@ -169,7 +170,7 @@ func TestModelZoneAppliesToLargeBodies(t *testing.T) {
 			match llm_model claude-*
 			requests 1/m
 		}
-	}`, testcaddy.FreePort(t)))
+	}`, harness.FreePort(t)))
 	body := imageBody("claude-3-5-sonnet-latest", 1100<<10)
 	if resp, b := post(t, site+"/v1/messages", body); resp.StatusCode != 200 {
 		t.Fatalf("first: %d %s", resp.StatusCode, b)

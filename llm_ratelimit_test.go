@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 	"github.com/openai/openai-go/v3/option"
@@ -76,7 +77,7 @@ func TestRateLimitRequestsPerKey(t *testing.T) {
 }
 
 func TestRateLimitLeakyBucketSpreadsABurst(t *testing.T) {
-	site, _ := limitSite(t, fmt.Sprintf("zone leaky_%d { \n key static \n requests 10/s \n burst 20 \n algorithm leaky_bucket \n }", testcaddy.FreePort(t)))
+	site, _ := limitSite(t, fmt.Sprintf("zone leaky_%d { \n key static \n requests 10/s \n burst 20 \n algorithm leaky_bucket \n }", harness.FreePort(t)))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	ok, start := 0, time.Now()
@@ -111,7 +112,7 @@ func TestRateLimitLeakyBucketRefusesBeyondItsBucket(t *testing.T) {
 	// One a minute: the bucket does not drain while the burst arrives,
 	// however slowly the machine sends it. One request leaves at once,
 	// five wait their turn (minutes), the other four are refused.
-	site, _ := limitSite(t, fmt.Sprintf("zone overflow_%d { \n key static \n requests 1/m \n burst 5 \n algorithm leaky_bucket \n }", testcaddy.FreePort(t)))
+	site, _ := limitSite(t, fmt.Sprintf("zone overflow_%d { \n key static \n requests 1/m \n burst 5 \n algorithm leaky_bucket \n }", harness.FreePort(t)))
 	ctx, leave := context.WithCancel(context.Background())
 	defer leave()
 	answers := make(chan relAnswer, 10)
@@ -317,7 +318,7 @@ func TestRateLimitOpenAIClientRetriesThrough(t *testing.T) {
 // trickles in, and the slow request would then leave together with the
 // ones queued behind it, above the rate.
 func TestRateLimitLeakySlowBodyHoldsNoPlace(t *testing.T) {
-	site, up := limitSite(t, fmt.Sprintf("zone leaky_slow_%d { \n key static \n requests 1/30s \n burst 4 \n algorithm leaky_bucket \n max_wait 60s \n }", testcaddy.FreePort(t)))
+	site, up := limitSite(t, fmt.Sprintf("zone leaky_slow_%d { \n key static \n requests 1/30s \n burst 4 \n algorithm leaky_bucket \n max_wait 60s \n }", harness.FreePort(t)))
 	// The slow client: headers, then half its body, then nothing.
 	conn, err := net.Dial("tcp", strings.TrimPrefix(site, "http://"))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
@@ -21,7 +22,7 @@ import (
 // tokenSite is a site whose only zone limits tokens per caller.
 func tokenSite(t *testing.T, rate, extra string) (site string, up *fakeai.Server) {
 	t.Helper()
-	return limitSite(t, fmt.Sprintf("zone tok_%d { \n tokens %s \n }\n%s", testcaddy.FreePort(t), rate, extra))
+	return limitSite(t, fmt.Sprintf("zone tok_%d { \n tokens %s \n }\n%s", harness.FreePort(t), rate, extra))
 }
 
 // ask sends a chat completion (a stream with usage when stream is set)
@@ -111,7 +112,7 @@ func TestTokensStreamWithoutUsageIsEstimated(t *testing.T) {
 	site := testcaddy.Site(t)
 	logFile := filepath.Join(t.TempDir(), "debug.log")
 	testcaddy.Load(t, testcaddy.Global(fmt.Sprintf("log llm {\n\t\toutput file %s\n\t\tlevel DEBUG\n\t\tinclude http.handlers.llm_ratelimit\n\t}", logFile))+
-		limitConfig(site, fmt.Sprintf("zone tok_%d {\n tokens 100/m \n }", testcaddy.FreePort(t)), up))
+		limitConfig(site, fmt.Sprintf("zone tok_%d {\n tokens 100/m \n }", harness.FreePort(t)), up))
 	// About 2000 bytes of streamed text: some 500 tokens by estimate.
 	if s, _, _ := ask(t, site, "/v1/chat/completions", "talk", true, "", "x-fake-size", "2000"); s != 200 {
 		t.Fatalf("stream: %d", s)
@@ -121,7 +122,7 @@ func TestTokensStreamWithoutUsageIsEstimated(t *testing.T) {
 	}
 	// The estimate is said at debug level.
 	var line string
-	relEventually(t, "the debug line on the estimate", func() bool {
+	harness.Eventually(t, "the debug line on the estimate", func() bool {
 		b, _ := os.ReadFile(logFile)
 		for l := range strings.Lines(string(b)) {
 			if strings.Contains(l, "tokens charged by estimate") {
@@ -190,7 +191,7 @@ func TestTokensCacheHitIsFree(t *testing.T) {
 	llm_cache
 	reverse_proxy %s
 }
-`, site, testcaddy.FreePort(t), up.URL()))
+`, site, harness.FreePort(t), up.URL()))
 	s1, _, _ := ask(t, site, "/v1/chat/completions", "same", false, "200,7")
 	s2, _, _ := ask(t, site, "/v1/chat/completions", "same", false, "200,7")
 	// Had the hit cost 207 tokens, the balance would be in debt now.
@@ -221,7 +222,7 @@ func TestTokensCoalescedCallIsChargedInFull(t *testing.T) {
 	llm_cache
 	reverse_proxy %s
 }
-`, site, testcaddy.FreePort(t), tp.srv.URL))
+`, site, harness.FreePort(t), tp.srv.URL))
 	before := tokensLeft(t, site) // a JSON answer is one write: the tap lets it pass
 
 	const body = `{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"shared"}]}`

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
@@ -51,7 +52,7 @@ func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
 	t.Cleanup(up.Close)
 	site := testcaddy.Site(t)
 	logFile := filepath.Join(t.TempDir(), "access.log")
-	zone := fmt.Sprintf("metrics_%d", testcaddy.FreePort(t))
+	zone := fmt.Sprintf("metrics_%d", harness.FreePort(t))
 	config := func(extra string) string {
 		return testcaddy.Global("") + fmt.Sprintf(`
 %s {

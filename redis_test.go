@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
@@ -230,7 +231,7 @@ func TestRedisOutage(t *testing.T) {
 			}
 			outage.back()
 			// Back without a reload: the limit holds again, and the cache stores.
-			testredis.Eventually(t, "limits through Redis again", func() bool {
+			harness.Eventually(t, "limits through Redis again", func() bool {
 				s, _ := send(closed, outage.name+" back")
 				return s == 200
 			})

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
@@ -132,7 +133,7 @@ func TestReliabilityUpstreamFaultsNotStored(t *testing.T) {
 				if target == dead {
 					return
 				}
-				relEventually(t, what+" to reach the upstream (a stored fault answers it instead)", func() bool { return tagged(tag) > 0 })
+				harness.Eventually(t, what+" to reach the upstream (a stored fault answers it instead)", func() bool { return tagged(tag) > 0 })
 				if n := tagged(tag); n != 1 {
 					t.Fatalf("%s reached the upstream %d times, want once", what, n)
 				}

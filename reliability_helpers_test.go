@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
@@ -116,21 +117,10 @@ func relMetric(t *testing.T, series string) float64 {
 	return 0
 }
 
-// relEventually polls cond until it holds, failing the test after 10 s
-// with what.
-func relEventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
 // relName is a name unique to this run of a test, for zones and prompts:
 // limiter and cache state outlive a config, as they should.
 func relName(t *testing.T, prefix string) string {
-	return fmt.Sprintf("%s_%d_%d", prefix, testcaddy.FreePort(t), os.Getpid())
+	return fmt.Sprintf("%s_%d_%d", prefix, harness.FreePort(t), os.Getpid())
 }
 
 // relAnswer is what a client got: the status and headers (zero when no

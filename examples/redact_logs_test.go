@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
@@ -176,7 +177,7 @@ func runExample(t *testing.T, f, level string, plainDefault bool) map[string]str
 	host := ""
 	for _, srv := range object(object(object(cfg, "apps"), "http"), "servers") {
 		srv := srv.(map[string]any)
-		addr := fmt.Sprintf("127.0.0.1:%d", testcaddy.FreePort(t))
+		addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 		srv["listen"] = []any{addr}
 		srv["automatic_https"] = map[string]any{"disable": true}
 		delete(srv, "tls_connection_policies")

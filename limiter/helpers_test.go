@@ -114,13 +114,3 @@ func backlog(t testing.TB, s BucketStore, zoneName, raw string) time.Duration {
 	}
 	return d.Backlog
 }
-
-// eventually polls cond until it holds, failing the test after a while.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
 func TestMemoryStoreTake(t *testing.T) {
@@ -201,7 +203,7 @@ func TestMemoryStoreCloseStopsTheSweep(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal("second Close:", err)
 	}
-	eventually(t, "the sweep goroutine to end", func() bool { return runtime.NumGoroutine() <= before })
+	harness.Eventually(t, "the sweep goroutine to end", func() bool { return runtime.NumGoroutine() <= before })
 	// A closed store still decides.
 	if d, _ := s.Take(context.Background(), Key{}, time.Second, time.Second); !d.Allowed {
 		t.Fatal("closed store refused")

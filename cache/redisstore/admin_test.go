@@ -43,7 +43,7 @@ func TestPurge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClient(t, testredis.Start(t))
+			c := testredis.Client(t, testredis.Start(t))
 			s := New(c.Redis, Options{KeyPrefix: tt.prefix})
 			ctx := context.Background()
 			// Keys that are not the store's stay: the limiter's, a
@@ -100,7 +100,7 @@ func TestStats(t *testing.T) {
 
 func TestAdminDuringAnOutage(t *testing.T) {
 	srv := testredis.Start(t)
-	s := New(newClient(t, srv).Redis, Options{})
+	s := New(testredis.Client(t, srv).Redis, Options{})
 	srv.Stop()
 	ctx := context.Background()
 	if err := s.Purge(ctx); err == nil {

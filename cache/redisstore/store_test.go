@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/llmgate/caddy-llmgate/cache"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 )
 
@@ -111,7 +112,7 @@ func TestStoredKeyAndLifetime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClient(t, testredis.Start(t))
+			c := testredis.Client(t, testredis.Start(t))
 			s := New(c.Redis, Options{KeyPrefix: tt.prefix})
 			ctx := context.Background()
 			e := testEntry("a", "m", []byte("x"), 10*time.Minute)
@@ -133,7 +134,7 @@ func TestStoredKeyAndLifetime(t *testing.T) {
 
 func TestStoresSharingRedisShareEntries(t *testing.T) {
 	srv := testredis.Start(t)
-	a, b := New(newClient(t, srv).Redis, Options{}), New(newClient(t, srv).Redis, Options{})
+	a, b := New(testredis.Client(t, srv).Redis, Options{}), New(testredis.Client(t, srv).Redis, Options{})
 	ctx := context.Background()
 	e := testEntry("shared", "gpt-4o", []byte("answer"), time.Hour)
 	if err := a.Set(ctx, e.Key, e); err != nil {
@@ -160,7 +161,7 @@ func TestOutages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := testredis.Start(t)
-			s := New(newClient(t, srv).Redis, Options{})
+			s := New(testredis.Client(t, srv).Redis, Options{})
 			ctx := context.Background()
 			e := testEntry("a", "m", []byte("x"), time.Hour)
 			if err := s.Set(ctx, e.Key, e); err != nil {
@@ -178,7 +179,7 @@ func TestOutages(t *testing.T) {
 				if err == nil {
 					t.Fatal("the store answered during the outage")
 				}
-				if took > hangGuard {
+				if took > testredis.HangGuard {
 					t.Fatalf("the store hung for %s", took)
 				}
 				if !strings.HasPrefix(err.Error(), "redis cache store: ") {
@@ -187,7 +188,7 @@ func TestOutages(t *testing.T) {
 			}
 			tt.repair(srv)
 			var got *cache.Entry
-			testredis.Eventually(t, "the store to recover", func() bool {
+			harness.Eventually(t, "the store to recover", func() bool {
 				var err error
 				got, err = s.Get(ctx, e.Key)
 				return err == nil

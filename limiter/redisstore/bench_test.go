@@ -13,7 +13,7 @@ import (
 // BenchmarkTake measures one decision against a local Redis, one at a
 // time, and reports the latency percentiles a request sees.
 func BenchmarkTake(b *testing.B) {
-	s := New(newClient(b, testredis.Start(b)).Redis, Options{})
+	s := New(testredis.Client(b, testredis.Start(b)).Redis, Options{})
 	ctx, key := context.Background(), testKey("bench")
 	lat := make([]time.Duration, b.N)
 	b.ReportAllocs()
@@ -31,7 +31,7 @@ func BenchmarkTake(b *testing.B) {
 
 // BenchmarkTakeParallel measures decisions on many keys from all cores.
 func BenchmarkTakeParallel(b *testing.B) {
-	s := New(newClient(b, testredis.Start(b)).Redis, Options{})
+	s := New(testredis.Client(b, testredis.Start(b)).Redis, Options{})
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.SetParallelism(8)
@@ -49,7 +49,7 @@ func BenchmarkTakeParallel(b *testing.B) {
 
 // BenchmarkAdjust measures a settlement against a local Redis.
 func BenchmarkAdjust(b *testing.B) {
-	s := New(newClient(b, testredis.Start(b)).Redis, Options{})
+	s := New(testredis.Client(b, testredis.Start(b)).Redis, Options{})
 	ctx, key := context.Background(), testKey("bench")
 	b.ReportAllocs()
 	for b.Loop() {

@@ -14,10 +14,6 @@ import (
 	"github.com/llmgate/caddy-llmgate/limiter"
 )
 
-// hangGuard is far above any timeout of the client: a call that takes
-// longer is hanging, not slow.
-const hangGuard = 3 * time.Second
-
 // fakeClock stands in for the Redis clock, in microseconds, so a test can
 // predict decisions exactly.
 type fakeClock struct{ us atomic.Int64 }
@@ -31,23 +27,11 @@ func newFakeClock() *fakeClock {
 func (c *fakeClock) now() int64              { return c.us.Load() }
 func (c *fakeClock) Advance(d time.Duration) { c.us.Add(d.Microseconds()) }
 
-// newClient opens a client of s with the gateway's defaults, closed with
-// the test.
-func newClient(t testing.TB, s *testredis.Server) *redisclient.Client {
-	t.Helper()
-	c, err := redisclient.New(s.URL(), redisclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
 // newFrozenStore returns a store on a fresh server whose clock moves only
 // when told.
 func newFrozenStore(t testing.TB) (*Store, *fakeClock, *redisclient.Client) {
 	t.Helper()
-	c := newClient(t, testredis.Start(t))
+	c := testredis.Client(t, testredis.Start(t))
 	clock := newFakeClock()
 	s := New(c.Redis, Options{})
 	s.now = clock.now

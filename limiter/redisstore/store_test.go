@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 	"github.com/llmgate/caddy-llmgate/limiter"
@@ -130,7 +131,7 @@ func TestKeysExpireAtTheirTAT(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClient(t, testredis.Start(t))
+			c := testredis.Client(t, testredis.Start(t))
 			s := New(c.Redis, Options{KeyPrefix: tt.prefix})
 			ctx, key := context.Background(), testKey("k")
 			if _, err := s.Take(ctx, key, tt.cost, 2*time.Hour); err != nil {
@@ -152,7 +153,7 @@ func TestKeysExpireAtTheirTAT(t *testing.T) {
 
 func TestStoresSharingRedisEnforceOneLimit(t *testing.T) {
 	srv := testredis.Start(t)
-	stores := []*Store{New(newClient(t, srv).Redis, Options{}), New(newClient(t, srv).Redis, Options{})}
+	stores := []*Store{New(testredis.Client(t, srv).Redis, Options{}), New(testredis.Client(t, srv).Redis, Options{})}
 	ctx, key := context.Background(), testKey("shared")
 	// A bucket of depth 5 refilling once an hour: no refill during the test.
 	admitted := 0
@@ -239,7 +240,7 @@ func TestOutages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := testredis.Start(t)
-			s := New(newClient(t, srv).Redis, Options{})
+			s := New(testredis.Client(t, srv).Redis, Options{})
 			ctx, key := context.Background(), testKey("k")
 			if _, err := s.Take(ctx, key, time.Hour, 2*time.Hour); err != nil {
 				t.Fatal(err)
@@ -256,13 +257,13 @@ func TestOutages(t *testing.T) {
 				if err == nil {
 					t.Fatal("the store answered during the outage")
 				}
-				if took > hangGuard {
+				if took > testredis.HangGuard {
 					t.Fatalf("the store hung for %s", took)
 				}
 			}
 			tt.repair(srv)
 			var d limiter.Decision
-			testredis.Eventually(t, "the store to recover", func() bool {
+			harness.Eventually(t, "the store to recover", func() bool {
 				var err error
 				d, err = s.Take(ctx, key, 0, time.Hour)
 				return err == nil
@@ -277,7 +278,7 @@ func TestOutages(t *testing.T) {
 }
 
 func TestContextCancellation(t *testing.T) {
-	s := New(newClient(t, testredis.Start(t)).Redis, Options{})
+	s := New(testredis.Client(t, testredis.Start(t)).Redis, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := s.Take(ctx, testKey("k"), time.Second, time.Hour); !errors.Is(err, context.Canceled) {

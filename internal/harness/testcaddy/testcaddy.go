@@ -27,6 +27,7 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/llmgate/caddy-llmgate" // llmgate's modules and directives
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
 var (
@@ -34,17 +35,6 @@ var (
 	adminAddr string
 	startErr  error
 )
-
-// FreePort returns a loopback port that was free a moment ago.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // Global is the global options block every config gets: the admin API on
 // a free loopback port, no config persisted, no automatic HTTPS, a short
@@ -222,7 +212,7 @@ func start() {
 // Site returns a fresh loopback site address, "http://127.0.0.1:PORT",
 // usable both as a Caddyfile site address and as the URL to call.
 func Site(t testing.TB) string {
-	return fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))
+	return fmt.Sprintf("http://127.0.0.1:%d", harness.FreePort(t))
 }
 
 var (
