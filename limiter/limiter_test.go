@@ -200,7 +200,7 @@ func TestAdmitIsExactUnderContention(t *testing.T) {
 	// time passes only while requests are made: however the machine
 	// schedules the workers, no stretch of time goes unclaimed, and the
 	// count admitted must match the rate exactly, not just stay under it.
-	clock := newFakeClock()
+	clock := new(harness.Clock)
 	store := NewMemoryStore(MemoryOptions{Now: clock.Now})
 	defer store.Close()
 	start := clock.Now()

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -105,3 +106,20 @@ func Post(t testing.TB, url, body string, header ...string) (*http.Response, str
 	}
 	return resp, b
 }
+
+// Clock is a clock that moves only when told, for stores and limiters
+// whose decisions a test must predict exactly. Its zero value reads a
+// fixed time in 2023. It takes no lock, so it adds no contention of its
+// own to tests that hammer a store.
+type Clock struct {
+	elapsed atomic.Int64
+}
+
+// clockEpoch is where every Clock starts: a Unix time, like Redis's clock.
+var clockEpoch = time.Unix(1_700_000_000, 0)
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { return clockEpoch.Add(time.Duration(c.elapsed.Load())) }
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) { c.elapsed.Add(int64(d)) }

@@ -8,13 +8,14 @@ import (
 
 	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 	"github.com/llmgate/caddy-llmgate/limiter"
+	"github.com/llmgate/caddy-llmgate/limiter/storetest"
 )
 
 // BenchmarkTake measures one decision against a local Redis, one at a
 // time, and reports the latency percentiles a request sees.
 func BenchmarkTake(b *testing.B) {
 	s := New(testredis.Client(b, testredis.Start(b)).Redis, Options{})
-	ctx, key := context.Background(), testKey("bench")
+	ctx, key := context.Background(), storetest.Key("bench")
 	lat := make([]time.Duration, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -50,7 +51,7 @@ func BenchmarkTakeParallel(b *testing.B) {
 // BenchmarkAdjust measures a settlement against a local Redis.
 func BenchmarkAdjust(b *testing.B) {
 	s := New(testredis.Client(b, testredis.Start(b)).Redis, Options{})
-	ctx, key := context.Background(), testKey("bench")
+	ctx, key := context.Background(), storetest.Key("bench")
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := s.Adjust(ctx, key, time.Nanosecond); err != nil {

@@ -9,13 +9,14 @@ import (
 
 	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
+	"github.com/llmgate/caddy-llmgate/limiter/storetest"
 )
 
 func TestWindowStoresShareCounts(t *testing.T) {
 	srv := testredis.Start(t)
 	c := testredis.Client(t, srv)
 	stores := []ulule.Store{NewWindowStore(c.Redis, Options{}), NewWindowStore(testredis.Client(t, srv).Redis, Options{})}
-	ctx, key := context.Background(), testKey("k").String()
+	ctx, key := context.Background(), storetest.Key("k").String()
 	rate := ulule.Rate{Period: time.Hour, Limit: 3}
 	reached := []bool{false, false, false, true, true}
 	for i, want := range reached {
