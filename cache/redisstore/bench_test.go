@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/cache/storetest"
 )
 
 // BenchmarkGet4KiB measures a hit of a 4 KiB answer against a local Redis,
@@ -13,7 +15,7 @@ import (
 func BenchmarkGet4KiB(b *testing.B) {
 	s, _ := newStore(b)
 	ctx := context.Background()
-	e := testEntry("bench", "gpt-4o", bytes.Repeat([]byte("x"), 4<<10), time.Hour)
+	e := storetest.Entry("bench", "gpt-4o", bytes.Repeat([]byte("x"), 4<<10), time.Hour)
 	if err := s.Set(ctx, e.Key, e); err != nil {
 		b.Fatal(err)
 	}
@@ -37,7 +39,7 @@ func BenchmarkGet4KiB(b *testing.B) {
 func BenchmarkSet4KiB(b *testing.B) {
 	s, _ := newStore(b)
 	ctx := context.Background()
-	e := testEntry("bench", "gpt-4o", bytes.Repeat([]byte("x"), 4<<10), time.Hour)
+	e := storetest.Entry("bench", "gpt-4o", bytes.Repeat([]byte("x"), 4<<10), time.Hour)
 	b.SetBytes(int64(len(e.Body)))
 	b.ReportAllocs()
 	for b.Loop() {

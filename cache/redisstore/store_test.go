@@ -1,7 +1,6 @@
 package redisstore
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -10,65 +9,41 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/llmgate/caddy-llmgate/cache"
+	"github.com/llmgate/caddy-llmgate/cache/storetest"
 	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 )
 
-func TestSetThenGet(t *testing.T) {
-	tests := []struct {
-		name string
-		e    *cache.Entry
-	}{
-		{"json", testEntry("a", "gpt-4o", []byte(`{"id":"chatcmpl-1","choices":[]}`), time.Hour)},
-		{"stream", testEntry("b", "claude-sonnet-4", []byte("event: message_stop\ndata: {}\n\n"), time.Minute)},
-		{"empty body", testEntry("c", "", nil, time.Second)},
-		{"large body", testEntry("d", "m", bytes.Repeat([]byte("x"), 1<<20), time.Hour)},
-	}
-	s, _ := newStore(t)
-	ctx := context.Background()
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := s.Set(ctx, tt.e.Key, tt.e); err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.Get(ctx, tt.e.Key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := sameEntry(got, tt.e); diff != "" {
-				t.Fatalf("got entry differs: %s", diff)
-			}
-		})
-	}
+// TestConformance: a store shared through Redis keeps entries as the one
+// in memory does, on the same tests.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
+		s, _ := newStore(t)
+		return s
+	})
 }
 
+// TestMisses: what Redis may hold that is not the entry asked for is a
+// miss, not an answer.
 func TestMisses(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, s *Store, c *redis.Client) cache.Key
 	}{
-		{"never stored", func(*testing.T, *Store, *redis.Client) cache.Key { return cache.Key{9} }},
-		{"expired before it was stored", func(t *testing.T, s *Store, _ *redis.Client) cache.Key {
-			e := testEntry("a", "m", []byte("x"), -time.Second)
-			if err := s.Set(ctx, e.Key, e); err != nil {
-				t.Fatal(err)
-			}
-			return e.Key
-		}},
 		{"expired by this clock, not yet by Redis's", func(t *testing.T, s *Store, c *redis.Client) cache.Key {
-			e := testEntry("a", "m", []byte("x"), -time.Second)
+			e := storetest.Entry("a", "m", []byte("x"), -time.Second)
 			c.Set(ctx, s.redisKey(e.Key), encode(nil, e), time.Hour)
 			return e.Key
 		}},
 		{"another key's entry under this key", func(t *testing.T, s *Store, c *redis.Client) cache.Key {
-			e := testEntry("a", "m", []byte("x"), time.Hour)
+			e := storetest.Entry("a", "m", []byte("x"), time.Hour)
 			other := cache.Key{7}
 			c.Set(ctx, s.redisKey(other), encode(nil, e), time.Hour)
 			return other
 		}},
 		{"another format version", func(t *testing.T, s *Store, c *redis.Client) cache.Key {
-			e := testEntry("a", "m", []byte("x"), time.Hour)
+			e := storetest.Entry("a", "m", []byte("x"), time.Hour)
 			v := encode(nil, e)
 			v[0]++
 			c.Set(ctx, s.redisKey(e.Key), v, time.Hour)
@@ -115,7 +90,7 @@ func TestStoredKeyAndLifetime(t *testing.T) {
 			c := testredis.Client(t, testredis.Start(t))
 			s := New(c.Redis, Options{KeyPrefix: tt.prefix})
 			ctx := context.Background()
-			e := testEntry("a", "m", []byte("x"), 10*time.Minute)
+			e := storetest.Entry("a", "m", []byte("x"), 10*time.Minute)
 			if err := s.Set(ctx, e.Key, e); err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +111,7 @@ func TestStoresSharingRedisShareEntries(t *testing.T) {
 	srv := testredis.Start(t)
 	a, b := New(testredis.Client(t, srv).Redis, Options{}), New(testredis.Client(t, srv).Redis, Options{})
 	ctx := context.Background()
-	e := testEntry("shared", "gpt-4o", []byte("answer"), time.Hour)
+	e := storetest.Entry("shared", "gpt-4o", []byte("answer"), time.Hour)
 	if err := a.Set(ctx, e.Key, e); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +119,7 @@ func TestStoresSharingRedisShareEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := sameEntry(got, e); diff != "" {
+	if diff := storetest.Diff(got, e); diff != "" {
 		t.Fatalf("the other instance's entry differs: %s", diff)
 	}
 }
@@ -163,7 +138,7 @@ func TestOutages(t *testing.T) {
 			srv := testredis.Start(t)
 			s := New(testredis.Client(t, srv).Redis, Options{})
 			ctx := context.Background()
-			e := testEntry("a", "m", []byte("x"), time.Hour)
+			e := storetest.Entry("a", "m", []byte("x"), time.Hour)
 			if err := s.Set(ctx, e.Key, e); err != nil {
 				t.Fatal(err)
 			}
