@@ -233,3 +233,41 @@ func Client(t testing.TB, s *Server) *redisclient.Client {
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
+
+// Outage is one way for a server to fail and be repaired.
+type Outage struct {
+	Name         string
+	Fail, Repair func(*Server)
+	// Empties reports whether the repair loses what the server held.
+	Empties bool
+}
+
+// Outages are the outages a client of Redis must live through: a crash,
+// after which the server is back empty, and a freeze, which only a
+// timeout can detect.
+var Outages = []Outage{
+	{"stopped and restarted", (*Server).Stop, (*Server).Restart, true},
+	{"frozen and thawed", (*Server).Freeze, (*Server).Thaw, false},
+}
+
+// FailFast calls each op during an outage: each must fail, and within
+// HangGuard, for a request must never hang on Redis. It returns their
+// errors.
+func FailFast(t testing.TB, ops ...func() error) []error {
+	t.Helper()
+	errs := make([]error, len(ops))
+	for i, op := range ops {
+		start := time.Now()
+		err := op()
+		took := time.Since(start)
+		t.Logf("failed in %s: %v", took, err)
+		if err == nil {
+			t.Fatal("Redis answered during the outage")
+		}
+		if took > HangGuard {
+			t.Fatalf("the call hung for %s", took)
+		}
+		errs[i] = err
+	}
+	return errs
+}
