@@ -1,67 +1,57 @@
 package llmgate_test
 
 import (
+	"context"
 	"encoding/json"
-	"io"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
-// client is a plain HTTP client for raw requests to the Caddy under test.
-var client = &http.Client{Timeout: 30 * time.Second}
-
-// post sends body to url with header pairs ("Name", "value", ...; "Host"
-// sets the request's host, an empty value removes the header, a name
-// given again adds a second value) and returns the answer with its body
-// read. The default credential is unique
-// to the site (each test gets a fresh port), because cache entries outlive
-// a config, as they should, and must not leak from one test into the next.
+// post sends body to url as harness.Post does, with the site's own
+// credential unless the header pairs give one. That credential is unique
+// to the site (each test gets a fresh port), because cache entries
+// outlive a config, as they should, and must not leak from one test into
+// the next.
 func post(t *testing.T, url, body string, header ...string) (*http.Response, string) {
 	t.Helper()
-	resp, b, err := send(t, url, body, header...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, b
+	return harness.Post(t, url, body, siteKey(url, header)...)
 }
 
 // send is post for answers that may be cut short: it returns what arrived
 // and the error that ended the body.
 func send(t *testing.T, url, body string, header ...string) (*http.Response, string, error) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req, err := harness.NewPost(context.Background(), url, body, siteKey(url, header)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer sk-test-"+req.URL.Host)
-	given := map[string]bool{}
+	resp, b, err := harness.Send(req, nil)
+	if resp == nil {
+		t.Fatal(err)
+	}
+	return resp, b, err
+}
+
+// siteKey puts the site's own credential before the header pairs unless
+// they give an Authorization of their own.
+func siteKey(url string, header []string) []string {
 	for i := 0; i+1 < len(header); i += 2 {
-		name, value := http.CanonicalHeaderKey(header[i]), header[i+1]
-		switch {
-		case name == "Host":
-			req.Host = value
-		case value == "":
-			req.Header.Del(name)
-		case given[name]:
-			req.Header.Add(name, value)
-		default:
-			req.Header.Set(name, value)
+		if http.CanonicalHeaderKey(header[i]) == "Authorization" {
+			return header
 		}
-		given[name] = true
 	}
-	resp, err := client.Do(req)
+	u, err := neturl.Parse(url)
 	if err != nil {
-		t.Fatal(err)
+		return header
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp, string(b), err
+	return append([]string{"Authorization", "Bearer sk-test-" + u.Host}, header...)
 }
 
 // sdk returns the official OpenAI client pointed at a Caddy site.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 	"github.com/openai/openai-go/v3"
@@ -160,7 +161,7 @@ func TestCacheStreamUpstreamDiesNotStored(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer sk-test-"+req.URL.Host)
 	req.Header.Set("x-fake-die-after", "3")
-	resp, err := client.Do(req)
+	resp, err := harness.Client.Do(req)
 	if err == nil {
 		_, err = io.ReadAll(resp.Body)
 		resp.Body.Close()

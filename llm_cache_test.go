@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 	"github.com/openai/openai-go/v3/option"
@@ -216,7 +217,7 @@ func TestCacheStoresOnlyCompleteOKAnswers(t *testing.T) {
 			before := up.Calls()
 			req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions", strings.NewReader(body))
 			req.Header.Set("x-fake-die-after", "1")
-			resp, err := client.Do(req)
+			resp, err := harness.Client.Do(req)
 			if err == nil {
 				// The client sees the cut as an error reading the body.
 				if _, err := io.ReadAll(resp.Body); err == nil {
@@ -327,7 +328,7 @@ func TestCacheBypassesOtherRequests(t *testing.T) {
 			t.Fatalf("Cache-Status %q", resp.Header.Get("Cache-Status"))
 		}
 		req, _ := http.NewRequest(http.MethodGet, site+"/v1/chat/completions", nil)
-		resp, err := client.Do(req)
+		resp, err := harness.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -356,7 +357,7 @@ func TestCacheEntriesSurviveReload(t *testing.T) {
 	// The old server closes its idle keep-alive connections as it shuts
 	// down; a POST sent on one in that instant fails with EOF and is not
 	// retried by net/http. This test is about the entries, so start fresh.
-	client.CloseIdleConnections()
+	harness.Client.CloseIdleConnections()
 	resp, again := post(t, site+"/v1/chat/completions", body)
 	if up.Calls() != 1 || again != first {
 		t.Fatalf("after reload: calls %d, Cache-Status %q", up.Calls(), resp.Header.Get("Cache-Status"))
@@ -371,7 +372,7 @@ func TestCacheAnswerLargerThanTheStoreIsNotClaimedStored(t *testing.T) {
 	const maxSize = 64<<10 + 7 // a size of its own, for relStore
 	site, up := cacheSite(t, fmt.Sprintf("max_size %d", maxSize))
 	big := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"big %s"}]}`, site)
-	stored := func() float64 { return relMetric(t, `llmgate_cache_requests_total{result="stored"}`) }
+	stored := func() float64 { return testcaddy.Metrics(t)[`llmgate_cache_requests_total{result="stored"}`] }
 	before := stored()
 	for i := range 2 {
 		resp, body := post(t, site+"/v1/chat/completions", big, "x-fake-size", "100000")

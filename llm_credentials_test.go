@@ -9,12 +9,6 @@ import (
 	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
-// postAs is post with the credentials given and no other.
-func postAs(t *testing.T, url, body string, header ...string) (*http.Response, string) {
-	t.Helper()
-	return post(t, url, body, append([]string{"Authorization", ""}, header...)...)
-}
-
 // assertConflictRefused checks the answer to a request with two different
 // credentials: 400 in OpenAI's error shape.
 func assertConflictRefused(t *testing.T, resp *http.Response, body string) {
@@ -41,7 +35,7 @@ func TestCacheScopeKeyIsolatesEveryCredential(t *testing.T) {
 				if place == "?key=" {
 					url, header = url+"?key="+key, nil
 				}
-				resp, _ := postAs(t, url, body, header...)
+				resp, _ := harness.Post(t, url, body, header...)
 				return resp
 			}
 			up.Reset()
@@ -75,7 +69,7 @@ func TestCacheScopeKeyWithoutCredentialBypasses(t *testing.T) {
 		{"Authorization", "", "X-Api-Key", " "},
 		{"Cookie", "session=tenant-a", "X-Client-Cert", "tenant-a"},
 	} {
-		resp, _ := postAs(t, site+"/v1/chat/completions", body(site), header...)
+		resp, _ := harness.Post(t, site+"/v1/chat/completions", body(site), header...)
 		if got := resp.Header.Get("Cache-Status"); got != "llmgate; fwd=bypass; detail=no-credential" || resp.StatusCode != 200 {
 			t.Fatalf("%q: %d, Cache-Status %q", header, resp.StatusCode, got)
 		}
@@ -85,8 +79,8 @@ func TestCacheScopeKeyWithoutCredentialBypasses(t *testing.T) {
 	}
 
 	site, up = cacheSite(t, "scope shared")
-	postAs(t, site+"/v1/chat/completions", body(site))
-	resp, _ := postAs(t, site+"/v1/chat/completions", body(site))
+	harness.Post(t, site+"/v1/chat/completions", body(site))
+	resp, _ := harness.Post(t, site+"/v1/chat/completions", body(site))
 	if got := resp.Header.Get("Cache-Status"); !strings.HasPrefix(got, "llmgate; hit") || up.Calls() != 1 {
 		t.Fatalf("scope shared: Cache-Status %q, upstream calls %d", got, up.Calls())
 	}
@@ -98,7 +92,7 @@ func TestCacheScopeKeyOneKeyManySpellings(t *testing.T) {
 	site, up := cacheSite(t, "")
 	key := "sk-proj-spelt-" + site
 	body := fmt.Sprintf(`{"model":"m","messages":[{"role":"user","content":"one key, many spellings at %s"}]}`, site)
-	postAs(t, site+"/v1/chat/completions", body, "Authorization", "Bearer "+key)
+	harness.Post(t, site+"/v1/chat/completions", body, "Authorization", "Bearer "+key)
 	for _, header := range [][]string{
 		{"Authorization", "bearer " + key},
 		{"Authorization", "BEARER  " + key},
@@ -107,7 +101,7 @@ func TestCacheScopeKeyOneKeyManySpellings(t *testing.T) {
 		{"X-Api-Key", key},
 		{"Authorization", "Bearer " + key, "X-Api-Key", key},
 	} {
-		resp, _ := postAs(t, site+"/v1/chat/completions", body, header...)
+		resp, _ := harness.Post(t, site+"/v1/chat/completions", body, header...)
 		if got := resp.Header.Get("Cache-Status"); !strings.HasPrefix(got, "llmgate; hit") {
 			t.Errorf("%q: Cache-Status %q, want a hit", header, got)
 		}
@@ -123,13 +117,13 @@ func TestCacheScopeKeyOneKeyManySpellings(t *testing.T) {
 func TestCacheRefusesConflictingCredentials(t *testing.T) {
 	site, up := cacheSite(t, "")
 	body := fmt.Sprintf(`{"model":"m","messages":[{"role":"user","content":"whose question at %s"}]}`, site)
-	postAs(t, site+"/v1/chat/completions", body, "Authorization", "Bearer sk-a-"+site)
+	harness.Post(t, site+"/v1/chat/completions", body, "Authorization", "Bearer sk-a-"+site)
 	for _, header := range [][]string{
 		{"Authorization", "Bearer sk-a-" + site, "Authorization", "Bearer sk-b-" + site},
 		{"Authorization", "Bearer sk-a-" + site, "X-Api-Key", "sk-b-" + site},
 		{"X-Goog-Api-Key", "sk-a-" + site, "Api-Key", "sk-b-" + site},
 	} {
-		resp, b := postAs(t, site+"/v1/chat/completions", body, header...)
+		resp, b := harness.Post(t, site+"/v1/chat/completions", body, header...)
 		assertConflictRefused(t, resp, b)
 	}
 	if up.Calls() != 1 {
@@ -149,12 +143,12 @@ func TestRateLimitDefaultKeyOneKeyManySpellings(t *testing.T) {
 		{"X-Api-Key", key},
 		{"Authorization", "Bearer " + key, "Authorization", "Bearer  " + key},
 	} {
-		resp, b := postAs(t, site+"/v1/chat/completions", chatBody, header...)
+		resp, b := harness.Post(t, site+"/v1/chat/completions", chatBody, header...)
 		if want := map[bool]int{true: 200, false: 429}[i < 3]; resp.StatusCode != want {
 			t.Fatalf("request %d %q: %d, want %d: %s", i+1, header, resp.StatusCode, want, b)
 		}
 	}
-	if resp, b := postAs(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-other-"+site); resp.StatusCode != 200 {
+	if resp, b := harness.Post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-other-"+site); resp.StatusCode != 200 {
 		t.Fatalf("another key: %d %s", resp.StatusCode, b)
 	}
 	if up.Calls() != 4 {
@@ -175,10 +169,10 @@ func TestRateLimitRefusesConflictingCredentials(t *testing.T) {
 		{"Authorization", good, "Api-Key", "fresh-3"},
 		{"X-Api-Key", "fresh-4", "X-Goog-Api-Key", "fresh-5"},
 	} {
-		resp, b := postAs(t, site+"/v1/chat/completions", chatBody, header...)
+		resp, b := harness.Post(t, site+"/v1/chat/completions", chatBody, header...)
 		assertConflictRefused(t, resp, b)
 		if i == 0 {
-			resp, b = postAs(t, site+"/v1/chat/completions?key=fresh-6", chatBody, "Authorization", good)
+			resp, b = harness.Post(t, site+"/v1/chat/completions?key=fresh-6", chatBody, "Authorization", good)
 			assertConflictRefused(t, resp, b)
 		}
 	}
@@ -188,12 +182,12 @@ func TestRateLimitRefusesConflictingCredentials(t *testing.T) {
 	// Nothing was counted: the good key and the static zone have all
 	// their room.
 	for i, want := range []int{200, 429} {
-		resp, b := postAs(t, site+"/v1/chat/completions", chatBody, "Authorization", good)
+		resp, b := harness.Post(t, site+"/v1/chat/completions", chatBody, "Authorization", good)
 		if resp.StatusCode != want {
 			t.Fatalf("good key, request %d: %d, want %d: %s", i+1, resp.StatusCode, want, b)
 		}
 	}
-	if resp, b := postAs(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-other-"+site); resp.StatusCode != 200 {
+	if resp, b := harness.Post(t, site+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-other-"+site); resp.StatusCode != 200 {
 		t.Fatalf("the static zone counted refused requests: %d %s", resp.StatusCode, b)
 	}
 }
@@ -216,7 +210,7 @@ func TestRateLimitDefaultKeyGoogleKeys(t *testing.T) {
 		{"", []string{"X-Goog-Api-Key", "AIzaSy-B"}, 429},
 		{"?key=AIzaSy-C&key=AIzaSy-C", []string{"X-Goog-Api-Key", " AIzaSy-C"}, 429},
 	} {
-		resp, b := postAs(t, url+tc.query, chatBody, tc.header...)
+		resp, b := harness.Post(t, url+tc.query, chatBody, tc.header...)
 		if resp.StatusCode != tc.want {
 			t.Fatalf("request %d (%s %q): %d, want %d: %s", i+1, tc.query, tc.header, resp.StatusCode, tc.want, b)
 		}

@@ -189,12 +189,12 @@ func reload(t *testing.T, site, config string) {
 		t.Fatalf("reload: no site block %q in\n%s", site, config)
 	}
 	testcaddy.Load(t, testcaddy.Global("")+marked)
-	client.CloseIdleConnections() // the old servers closed them
+	harness.Client.CloseIdleConnections() // the old servers closed them
 	for i := 0; ; i++ {
 		req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions", strings.NewReader(chatBody))
 		req.Header.Set("Authorization", fmt.Sprintf("Bearer sk-probe-%d-%s", i, site))
 		req.Close = true // a new connection each time: the old server's keeps it
-		resp, err := client.Do(req)
+		resp, err := harness.Client.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.Header.Get("X-Config-Generation") == generation {
@@ -219,7 +219,7 @@ func TestRateLimitConcurrencyPerKey(t *testing.T) {
 		// Held until the client leaves: however slow the machine, they
 		// are in flight while the others are decided.
 		req.Header.Set("x-fake-delay", "10m")
-		resp, err := client.Do(req)
+		resp, err := harness.Client.Do(req)
 		if err != nil {
 			return 0, err
 		}
@@ -344,7 +344,7 @@ func TestRateLimitLeakySlowBodyHoldsNoPlace(t *testing.T) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, site+"/v1/chat/completions", strings.NewReader(chatBody))
 	req.Header.Set("Authorization", "Bearer sk-fresh")
-	resp, err := client.Do(req)
+	resp, err := harness.Client.Do(req)
 	if err != nil {
 		t.Fatalf("a complete request behind a slow body: %v (it was queued behind a body not yet sent)", err)
 	}

@@ -233,7 +233,7 @@ func TestTokensCoalescedCallIsChargedInFull(t *testing.T) {
 		// Long enough that writes to a client that left fail.
 		req.Header.Set("x-fake-size", "200000")
 		req.Header.Set("x-fake-chunks", "50")
-		resp, err := client.Do(req)
+		resp, err := harness.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -369,7 +369,7 @@ func TestTokensJSONAnswerLeftEarlyIsCharged(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer sk-tokens")
 	req.Header.Set("x-fake-usage", "10,500000")
 	req.Header.Set("x-fake-size", fmt.Sprint(32<<20))
-	resp, err := client.Do(req)
+	resp, err := harness.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package llmgate_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -18,34 +16,6 @@ import (
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
-
-// scrape returns the llmgate_ samples of Caddy's /metrics, by series.
-func scrape(t *testing.T) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get(testcaddy.AdminURL() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "llmgate_") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Fatalf("bad sample %q", line)
-		}
-		if _, dup := out[line[:i]]; dup {
-			t.Fatalf("series %s appears twice", line[:i])
-		}
-		out[line[:i]] = v
-	}
-	return out
-}
 
 func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
 	up := fakeai.New()
@@ -83,7 +53,7 @@ func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
 `, site, logFile, extra, zone, up.URL())
 	}
 	testcaddy.Load(t, config(""))
-	before := scrape(t)
+	before := testcaddy.Metrics(t)
 
 	chatA := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"metrics"}]}`
 	chatB := `{"model":"gpt-4.1","messages":[{"role":"user","content":"metrics"}]}`
@@ -101,7 +71,7 @@ func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
 		t.Errorf("header placeholder {http.llm.cache} = %q then %q, want miss then hit", got1, got2)
 	}
 
-	after := scrape(t)
+	after := testcaddy.Metrics(t)
 	delta := func(series string) float64 { return after[series] - before[series] }
 	for series, want := range map[string]float64{
 		`llmgate_cache_requests_total{result="stored"}`:                                 1,
@@ -125,7 +95,7 @@ func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
 	testcaddy.Load(t, config("header X-Reloaded 1"))
 	for series, v := range after {
 		if strings.HasSuffix(series, "_total") || strings.Contains(series, "_total{") {
-			if got := scrape(t)[series]; got != v {
+			if got := testcaddy.Metrics(t)[series]; got != v {
 				t.Errorf("after a reload %s = %v, want %v", series, got, v)
 			}
 		}
@@ -241,14 +211,9 @@ func TestMetricsModelNotUTF8(t *testing.T) {
 			t.Fatalf("upstream %s: %d %q %v, want the whole answer", upstream, resp.StatusCode, body, err)
 		}
 	}
-	resp, err := http.Get(testcaddy.AdminURL() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || !utf8.Valid(b) {
-		t.Fatalf("/metrics: %d, valid UTF-8 %v", resp.StatusCode, utf8.Valid(b))
+	b := testcaddy.MetricsPage(t)
+	if !utf8.Valid(b) {
+		t.Fatal("/metrics is not valid UTF-8")
 	}
 	for _, model := range []string{"gpt-4o\uFFFD", "raw-model\uFFFD"} {
 		if !strings.Contains(string(b), `llmgate_tokens_total{kind="prompt",model="`+model+`",source="reported"}`) {
@@ -278,7 +243,7 @@ func TestMetricsMadeUpModelsDoNotCrowdOutRealOnes(t *testing.T) {
 	if resp, body := post(t, site+"/v1/chat/completions", chatOf("real-"+port)); resp.StatusCode != 200 {
 		t.Fatalf("real model: %d %s", resp.StatusCode, body)
 	}
-	m := scrape(t)
+	m := testcaddy.Metrics(t)
 	for series := range m {
 		if strings.Contains(series, "made-up-") {
 			t.Fatalf("a made-up model has a label: %s", series)

@@ -161,7 +161,7 @@ func TestReliabilityClientDisconnect(t *testing.T) {
 		for k, v := range map[string]string{"Authorization": cred, "X-Slot": "1", "x-fake-chunks": "100", "x-fake-delay": "50ms"} {
 			req.Header.Set(k, v)
 		}
-		resp, err := client.Do(req)
+		resp, err := harness.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -278,7 +278,7 @@ func TestReliabilityClientDisconnect(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				base := relGoroutines()
-				depth := func() float64 { return relMetric(t, `llmgate_ratelimit_queue_depth{zone="`+queue+`"}`) }
+				depth := func() float64 { return testcaddy.Metrics(t)[`llmgate_ratelimit_queue_depth{zone="`+queue+`"}`] }
 				url := queued + "/v1/chat/completions"
 				header := []string{"Authorization", cred, "X-Queue", tc.name}
 				calls := up.Calls()

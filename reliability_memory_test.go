@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
@@ -195,7 +196,7 @@ func TestReliabilityLargeBodyStreamsThrough(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		resp, err := client.Do(req)
+		resp, err := harness.Client.Do(req)
 		if err != nil {
 			done <- result{err: err}
 			return

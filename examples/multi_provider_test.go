@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
@@ -30,7 +31,8 @@ func TestMultiProviderGateway(t *testing.T) {
 
 	answer := func(body string, header ...string) *http.Response {
 		t.Helper()
-		return post(t, site+"/v1/chat/completions", body, header...)
+		resp, _ := harness.Post(t, site+"/v1/chat/completions", body, header...)
+		return resp
 	}
 	send := func(body string, header ...string) int {
 		t.Helper()

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
@@ -30,7 +31,8 @@ func TestOpenAIExampleKeysOnTheCaller(t *testing.T) {
 	send := func(i int, header ...string) int {
 		t.Helper()
 		body := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"question %d"}]}`, i)
-		return post(t, site+"/v1/chat/completions", body, header...).StatusCode
+		resp, _ := harness.Post(t, site+"/v1/chat/completions", body, header...)
+		return resp.StatusCode
 	}
 	spellings := [][]string{
 		{"Authorization", "Bearer " + key},

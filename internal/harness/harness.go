@@ -45,13 +45,13 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 // request that hangs with a failure rather than a stuck test.
 var Client = &http.Client{Timeout: 30 * time.Second}
 
-// NewPost returns a POST of body to url, as an API client sends one: with
-// Content-Type application/json, then the header pairs ("Name", "value",
-// …) in order. "Host" sets the request's host; a name's first value
-// replaces the header (Content-Type among them), a name given again is
-// sent with every value given, and an empty value is sent empty.
-func NewPost(ctx context.Context, url, body string, header ...string) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+// NewRequest returns a request of body to url, as an API client sends
+// one: with Content-Type application/json, then the header pairs
+// ("Name", "value", …) in order. "Host" sets the request's host; a name's
+// first value replaces the header (Content-Type among them), a name given
+// again is sent with every value given, and an empty value is sent empty.
+func NewRequest(ctx context.Context, method, url, body string, header ...string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +70,11 @@ func NewPost(ctx context.Context, url, body string, header ...string) (*http.Req
 		given[name] = true
 	}
 	return req, nil
+}
+
+// NewPost is NewRequest of a POST.
+func NewPost(ctx context.Context, url, body string, header ...string) (*http.Request, error) {
+	return NewRequest(ctx, http.MethodPost, url, body, header...)
 }
 
 // Send sends req through Client and returns the answer, with its body read

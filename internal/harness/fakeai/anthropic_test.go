@@ -94,15 +94,7 @@ func TestAnthropicStream(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv.Reset()
-			req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/v1/messages", strings.NewReader(strings.Replace(claudeBody, `"max_tokens"`, `"stream":true,"max_tokens"`, 1)))
-			for k, v := range tt.headers {
-				req.Header.Set(k, v)
-			}
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
+			res := do(t, srv, http.MethodPost, "/v1/messages", strings.Replace(claudeBody, `"max_tokens"`, `"stream":true,"max_tokens"`, 1), tt.headers)
 			if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
 				t.Fatalf("Content-Type %q", ct)
 			}
