@@ -20,12 +20,21 @@ import (
 // connections are refused uses testcaddy.DeadAddr.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := PickPort()
 	if err != nil {
 		t.Fatalf("find a free port: %v", err)
 	}
+	return port
+}
+
+// PickPort is FreePort for programs that are not tests, such as the demo.
+func PickPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Eventually polls cond until it holds, failing the test with what after
