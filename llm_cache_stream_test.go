@@ -130,8 +130,7 @@ func TestCacheStreamSDKRepeatIsHit(t *testing.T) {
 }
 
 func TestCacheStreamAbortedNotStored(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	tp := newTap(t, up, 0)
 	site := streamSite(t, tp.srv.URL)
 	c := sdk(site, "sk-test-"+site, option.WithMaxRetries(0))
@@ -238,8 +237,7 @@ func TestCacheStreamResponsesAPI(t *testing.T) {
 // in flight together.
 func TestCacheCoalesceJSON(t *testing.T) {
 	const n = 50
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	tp := newTap(t, up, 1)
 	site := streamSite(t, tp.srv.URL)
 	const body = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"together"}]}`
@@ -318,8 +316,7 @@ func TestCacheCoalesceJSON(t *testing.T) {
 // received the first: followers get the events live, not after the end.
 func TestCacheCoalesceStream(t *testing.T) {
 	const n = 50
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	tp := newTap(t, up, 2)
 	site := streamSite(t, tp.srv.URL)
 	c := sdk(site, "sk-test-"+site, option.WithMaxRetries(0))

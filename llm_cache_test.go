@@ -21,8 +21,7 @@ import (
 // in front of a fresh fake upstream.
 func cacheSite(t *testing.T, options string) (site string, up *fakeai.Server) {
 	t.Helper()
-	up = fakeai.New()
-	t.Cleanup(up.Close)
+	up = fakeai.Start(t)
 	site = testcaddy.Site(t)
 	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`
 %s {
@@ -303,9 +302,7 @@ func TestCacheScopes(t *testing.T) {
 // same request, credential and all, sent to each must reach each
 // upstream: the host is part of the key.
 func TestCacheSitesApart(t *testing.T) {
-	upA, upB := fakeai.New(), fakeai.New()
-	t.Cleanup(upA.Close)
-	t.Cleanup(upB.Close)
+	upA, upB := fakeai.Start(t), fakeai.Start(t)
 	siteA, siteB := testcaddy.Site(t), testcaddy.Site(t)
 	block := func(site, upstream string) string {
 		return fmt.Sprintf("%s {\n\tllm_cache {\n\t\tscope shared\n\t}\n\treverse_proxy %s\n}\n", site, upstream)
@@ -343,8 +340,7 @@ func TestCacheBypassesOtherRequests(t *testing.T) {
 }
 
 func TestCacheEntriesSurviveReload(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	config := func(ttl string) string {
 		return testcaddy.Global("") + fmt.Sprintf("%s {\n\tllm_cache {\n\t\tttl %s\n\t}\n\treverse_proxy %s\n}\n", site, ttl, up.URL())

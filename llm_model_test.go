@@ -21,9 +21,7 @@ import (
 // holds the provider keys does.
 func modelSite(t *testing.T, extra string) (site string, openai, anthropic *fakeai.Server) {
 	t.Helper()
-	openai, anthropic = fakeai.New(), fakeai.New()
-	t.Cleanup(openai.Close)
-	t.Cleanup(anthropic.Close)
+	openai, anthropic = fakeai.Start(t), fakeai.Start(t)
 	site = testcaddy.Site(t)
 	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`
 %s {

@@ -23,8 +23,7 @@ import (
 // should across reloads, so each test names its zones after its own site.
 func limitSite(t *testing.T, block string) (site string, up *fakeai.Server) {
 	t.Helper()
-	up = fakeai.New()
-	t.Cleanup(up.Close)
+	up = fakeai.Start(t)
 	site = testcaddy.Site(t)
 	testcaddy.Load(t, testcaddy.Global("")+limitConfig(site, block, up))
 	return site, up

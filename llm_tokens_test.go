@@ -107,8 +107,7 @@ func TestTokensAnthropicJSON(t *testing.T) {
 }
 
 func TestTokensStreamWithoutUsageIsEstimated(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	logFile := filepath.Join(t.TempDir(), "debug.log")
 	testcaddy.Load(t, testcaddy.Global(fmt.Sprintf("log llm {\n\t\toutput file %s\n\t\tlevel DEBUG\n\t\tinclude http.handlers.llm_ratelimit\n\t}", logFile))+
@@ -178,8 +177,7 @@ func TestTokensStreamCutIsChargedWhatItStreamed(t *testing.T) {
 }
 
 func TestTokensCacheHitIsFree(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`
 %s {
@@ -208,8 +206,7 @@ func TestTokensCacheHitIsFree(t *testing.T) {
 // a hit is. Were the leader charged only what reached its client, the pair
 // would get a 40,000-token answer for a few tokens.
 func TestTokensCoalescedCallIsChargedInFull(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	tp := newTap(t, up, 2) // the upstream holds its second event back
 	site := testcaddy.Site(t)
 	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`

@@ -18,8 +18,7 @@ import (
 )
 
 func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	logFile := filepath.Join(t.TempDir(), "access.log")
 	zone := fmt.Sprintf("metrics_%d", harness.FreePort(t))
@@ -196,8 +195,7 @@ func tokenMetricsSite(t *testing.T, upstream string) string {
 // or in the upstream's answer, is counted under a valid label: the
 // request is answered and /metrics stays readable.
 func TestMetricsModelNotUTF8(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	// An upstream that names its model with a byte that is not UTF-8.
 	raw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -228,8 +226,7 @@ func TestMetricsModelNotUTF8(t *testing.T) {
 // all as one model, as providers serve aliases) fills nothing: a model
 // the upstream answers with afterwards still gets its own label.
 func TestMetricsMadeUpModelsDoNotCrowdOutRealOnes(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := tokenMetricsSite(t, up.URL())
 	port := strings.TrimPrefix(site, "http://127.0.0.1:")
 	chatOf := func(model string) string {

@@ -24,8 +24,7 @@ import (
 // what the request held (a concurrency slot, a place in the queue) is free
 // again: the next request is admitted.
 func TestReliabilityClientDisconnect(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site, queued, waiting := testcaddy.Site(t), testcaddy.Site(t), testcaddy.Site(t)
 	const maxSize = 64<<20 + 202
 	slots, queue, waitSlot := relName(t, "slots"), relName(t, "queue"), relName(t, "wait")

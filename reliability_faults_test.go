@@ -20,8 +20,7 @@ import (
 // coalesced call), and the request that follows the faults is served and
 // stored normally.
 func TestReliabilityUpstreamFaultsNotStored(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	// The header timeout is the slow site's alone: on a busy machine the
 	// fake can take longer than it to answer the other faults.
 	site, slow, dead := testcaddy.Site(t), testcaddy.Site(t), testcaddy.Site(t)

@@ -50,8 +50,7 @@ func relAnswers() int {
 // noise of a running Caddy): the bound is 8 MiB + 24 MiB.
 func TestReliabilityCacheMemoryBound(t *testing.T) {
 	const maxSize = 8 << 20
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	up.SetRecordLimit(0) // the fake's own records would count as heap
 	site := testcaddy.Site(t)
 	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf("%s {\n\tllm_cache {\n\t\tmax_size 8MiB\n\t}\n\treverse_proxy %s\n}\n", site, up.URL()))

@@ -15,9 +15,7 @@ import (
 // upstreams in place of the providers: strangers never reach a provider,
 // and each provider gets the gateway's own key, never the caller's.
 func TestMultiProviderGateway(t *testing.T) {
-	openai, anthropic := fakeai.New(), fakeai.New()
-	t.Cleanup(openai.Close)
-	t.Cleanup(anthropic.Close)
+	openai, anthropic := fakeai.Start(t), fakeai.Start(t)
 	site := testcaddy.Site(t)
 	t.Setenv("GATEWAY_KEY_TEAM_A", "gw-team-a-secret")
 	t.Setenv("GATEWAY_KEY_TEAM_B", "gw-team-b-secret")

@@ -14,8 +14,7 @@ import (
 // upstream in place of OpenAI: one caller's key, however it is spelt,
 // fills one bucket, and a request with two keys is refused uncounted.
 func TestOpenAIExampleKeysOnTheCaller(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	// The example's per-caller rate refills once a minute, so the burst
 	// of 10 is all a caller has while the test runs, however slow the

@@ -11,8 +11,7 @@ import (
 const claudeBody = `{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text","text":"hello "},{"type":"text","text":"claude"}]}]}`
 
 func TestAnthropicMessage(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	res, b := post(t, srv, "/v1/messages", claudeBody, map[string]string{"x-api-key": "sk-ant-test", "anthropic-version": "2023-06-01"})
 	var msg struct {
 		ID         string `json:"id"`
@@ -79,8 +78,7 @@ func readEvents(t *testing.T, res *http.Response) []sseEvent {
 }
 
 func TestAnthropicStream(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	tests := []struct {
 		name      string
 		headers   map[string]string
@@ -127,8 +125,7 @@ func TestAnthropicStream(t *testing.T) {
 }
 
 func TestAnthropicErrors(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	tests := []struct {
 		status    string
 		headers   map[string]string

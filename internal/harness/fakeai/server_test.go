@@ -49,8 +49,7 @@ func post(t *testing.T, srv *Server, path, body string, headers map[string]strin
 }
 
 func TestRecordsExactBytes(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	bodies := []string{
 		`{"model":"m","messages":[{"role":"user","content":"a"}]}`,
 		"{ \"model\" : \"m\",\n\t\"messages\": [] , \"x\": \"\\u00e9 é\" }\n",
@@ -86,8 +85,7 @@ func TestRecordsExactBytes(t *testing.T) {
 }
 
 func TestRecordLimit(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	srv.SetRecordLimit(3)
 	for i := range 7 {
 		post(t, srv, fmt.Sprintf("/v1/x%d", i), "", nil)
@@ -111,8 +109,7 @@ func TestRecordLimit(t *testing.T) {
 }
 
 func TestBadRequests(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	tests := []struct {
 		name, method, path, body string
 		headers                  map[string]string
@@ -157,8 +154,7 @@ func TestBadRequests(t *testing.T) {
 }
 
 func TestConcurrentCalls(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	const n = 50
 	var wg sync.WaitGroup
 	contents := make([]string, n)
@@ -202,8 +198,7 @@ func TestConcurrentCalls(t *testing.T) {
 }
 
 func TestGzipAnswers(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	body := `{"model":"m","messages":[{"role":"user","content":"zip"}]}`
 	tests := []struct {
 		name, accept string
@@ -237,8 +232,7 @@ func TestGzipAnswers(t *testing.T) {
 }
 
 func TestSizeKnob(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	for _, size := range []int{0, 100, 5000} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			_, b := post(t, srv, "/v1/messages", `{"model":"claude","messages":[{"role":"user","content":"big"}]}`, map[string]string{"x-fake-size": fmt.Sprint(size)})
@@ -257,8 +251,7 @@ func TestSizeKnob(t *testing.T) {
 }
 
 func TestDieAfterJSONSendsHalf(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	res, err := http.Post(srv.URL()+"/v1/embeddings", "application/json", strings.NewReader(`{"model":"e","input":"x"}`))
 	if err != nil {
 		t.Fatal(err)
