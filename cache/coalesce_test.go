@@ -19,19 +19,20 @@ import (
 // waitFollowers waits until a flight of c has n followers.
 func waitFollowers(t *testing.T, c *Cache, n int) {
 	t.Helper()
-	harness.Eventually(t, fmt.Sprintf("%d followers", n), func() bool {
-		c.flights.mu.Lock()
-		defer c.flights.mu.Unlock()
-		for _, f := range c.flights.m {
-			f.mu.Lock()
-			got := len(f.followers)
-			f.mu.Unlock()
-			if got >= n {
-				return true
-			}
-		}
-		return false
-	})
+	harness.Eventually(t, fmt.Sprintf("%d followers", n), func() bool { return mostFollowers(c) >= n })
+}
+
+// mostFollowers returns the most followers a flight of c has.
+func mostFollowers(c *Cache) int {
+	c.flights.mu.Lock()
+	defer c.flights.mu.Unlock()
+	most := 0
+	for _, f := range c.flights.m {
+		f.mu.Lock()
+		most = max(most, len(f.followers))
+		f.mu.Unlock()
+	}
+	return most
 }
 
 // waitNoFlight waits until c has no flight in progress: the last one has
