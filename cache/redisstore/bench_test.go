@@ -3,11 +3,11 @@ package redisstore
 import (
 	"bytes"
 	"context"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/cache/storetest"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
 // BenchmarkGet4KiB measures a hit of a 4 KiB answer against a local Redis,
@@ -32,7 +32,7 @@ func BenchmarkGet4KiB(b *testing.B) {
 		lat[i] = time.Since(start)
 	}
 	b.StopTimer()
-	reportPercentiles(b, lat)
+	harness.ReportPercentiles(b, lat)
 }
 
 // BenchmarkSet4KiB measures storing a 4 KiB answer.
@@ -59,17 +59,4 @@ func BenchmarkGetMiss(b *testing.B) {
 			b.Fatal("hit", err)
 		}
 	}
-}
-
-// reportPercentiles reports the median and 99th percentile of lat in µs.
-func reportPercentiles(b *testing.B, lat []time.Duration) {
-	if len(lat) == 0 {
-		return
-	}
-	slices.Sort(lat)
-	at := func(q float64) float64 {
-		return float64(lat[int(q*float64(len(lat)-1))]) / float64(time.Microsecond)
-	}
-	b.ReportMetric(at(0.50), "p50-µs")
-	b.ReportMetric(at(0.99), "p99-µs")
 }

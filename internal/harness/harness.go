@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -137,3 +138,18 @@ func (c *Clock) Now() time.Time { return clockEpoch.Add(time.Duration(c.elapsed.
 
 // Advance moves the clock forward by d.
 func (c *Clock) Advance(d time.Duration) { c.elapsed.Add(int64(d)) }
+
+// ReportPercentiles reports the median and 99th percentile of the
+// latencies lat, in µs, as metrics of b: a store's tail, which the mean
+// hides.
+func ReportPercentiles(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	at := func(q float64) float64 {
+		return float64(lat[int(q*float64(len(lat)-1))]) / float64(time.Microsecond)
+	}
+	b.ReportMetric(at(0.50), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
+}

@@ -2,10 +2,10 @@ package redisstore
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 	"github.com/llmgate/caddy-llmgate/limiter"
 	"github.com/llmgate/caddy-llmgate/limiter/storetest"
@@ -27,7 +27,7 @@ func BenchmarkTake(b *testing.B) {
 		lat[i] = time.Since(start)
 	}
 	b.StopTimer()
-	reportPercentiles(b, lat)
+	harness.ReportPercentiles(b, lat)
 }
 
 // BenchmarkTakeParallel measures decisions on many keys from all cores.
@@ -58,17 +58,4 @@ func BenchmarkAdjust(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// reportPercentiles reports the median and 99th percentile of lat in µs.
-func reportPercentiles(b *testing.B, lat []time.Duration) {
-	if len(lat) == 0 {
-		return
-	}
-	slices.Sort(lat)
-	at := func(q float64) float64 {
-		return float64(lat[int(q*float64(len(lat)-1))]) / float64(time.Microsecond)
-	}
-	b.ReportMetric(at(0.50), "p50-µs")
-	b.ReportMetric(at(0.99), "p99-µs")
 }
