@@ -3,6 +3,7 @@ package llmgate_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	neturl "net/url"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"github.com/openai/openai-go/v3/option"
 
 	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // post sends body to url as harness.Post does, with the site's own
@@ -52,6 +55,45 @@ func siteKey(url string, header []string) []string {
 		return header
 	}
 	return append([]string{"Authorization", "Bearer sk-test-" + u.Host}, header...)
+}
+
+// proxySite loads a Caddy site of the given directives in front of a
+// fresh fake upstream.
+func proxySite(t *testing.T, directives string) (site string, up *fakeai.Server) {
+	t.Helper()
+	up = fakeai.Start(t)
+	site = testcaddy.Site(t)
+	testcaddy.Load(t, testcaddy.Global("")+proxyConfig(site, directives, up))
+	return site, up
+}
+
+// proxyConfig is the Caddyfile of site: the directives, then a
+// reverse_proxy to up.
+func proxyConfig(site, directives string, up *fakeai.Server) string {
+	return fmt.Sprintf("%s {\n%s\n\treverse_proxy %s\n}\n", site, directives, up.URL())
+}
+
+// cacheSite loads a Caddy site with llm_cache (options inside its block)
+// in front of a fresh fake upstream.
+func cacheSite(t *testing.T, options string) (site string, up *fakeai.Server) {
+	t.Helper()
+	return proxySite(t, "\tllm_cache {\n"+options+"\n\t}")
+}
+
+// limitSite loads a Caddy site with an llm_ratelimit block (its body given)
+// in front of a fresh fake upstream. Zone state outlives a config, as it
+// should across reloads, so each test names its zones after its own site.
+func limitSite(t *testing.T, block string) (site string, up *fakeai.Server) {
+	t.Helper()
+	up = fakeai.Start(t)
+	site = testcaddy.Site(t)
+	testcaddy.Load(t, testcaddy.Global("")+limitConfig(site, block, up))
+	return site, up
+}
+
+// limitConfig is limitSite's Caddyfile, for a reload to load again.
+func limitConfig(site, block string, up *fakeai.Server) string {
+	return proxyConfig(site, "\tllm_ratelimit {\n"+block+"\n\t}", up)
 }
 
 // sdk returns the official OpenAI client pointed at a Caddy site.

@@ -17,23 +17,6 @@ import (
 	"github.com/openai/openai-go/v3/option"
 )
 
-// cacheSite loads a Caddy site with llm_cache (options inside its block)
-// in front of a fresh fake upstream.
-func cacheSite(t *testing.T, options string) (site string, up *fakeai.Server) {
-	t.Helper()
-	up = fakeai.Start(t)
-	site = testcaddy.Site(t)
-	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`
-%s {
-	llm_cache {
-		%s
-	}
-	reverse_proxy %s
-}
-`, site, options, up.URL()))
-	return site, up
-}
-
 func TestCacheSDKRepeatIsHit(t *testing.T) {
 	site, up := cacheSite(t, "")
 	c := sdk(site, "sk-test-alice-"+site)

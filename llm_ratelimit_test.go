@@ -13,25 +13,9 @@ import (
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/internal/harness"
-	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 	"github.com/openai/openai-go/v3/option"
 )
-
-// limitSite loads a Caddy site with an llm_ratelimit block (its body given)
-// in front of a fresh fake upstream. Zone state outlives a config, as it
-// should across reloads, so each test names its zones after its own site.
-func limitSite(t *testing.T, block string) (site string, up *fakeai.Server) {
-	t.Helper()
-	up = fakeai.Start(t)
-	site = testcaddy.Site(t)
-	testcaddy.Load(t, testcaddy.Global("")+limitConfig(site, block, up))
-	return site, up
-}
-
-func limitConfig(site, block string, up *fakeai.Server) string {
-	return fmt.Sprintf("%s {\n\tllm_ratelimit {\n%s\n\t}\n\treverse_proxy %s\n}\n", site, block, up.URL())
-}
 
 const chatBody = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
 

@@ -2,7 +2,6 @@ package caddyfile_test
 
 import (
 	"testing"
-
 )
 
 func TestAdaptCache(t *testing.T) {
