@@ -135,3 +135,16 @@ func parseOpenAIError(t *testing.T, resp *http.Response, body string) openAIErro
 	}
 	return e.Error
 }
+
+// assertConflictRefused checks the answer to a request with two different
+// credentials: 400 in OpenAI's error shape.
+func assertConflictRefused(t *testing.T, resp *http.Response, body string) {
+	t.Helper()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400: %s", resp.StatusCode, body)
+	}
+	if e := parseOpenAIError(t, resp, body); e.Type != "invalid_request_error" || e.Code != "conflicting_credentials" ||
+		!strings.Contains(e.Message, "two different credentials") {
+		t.Fatalf("refusal body %s", body)
+	}
+}
