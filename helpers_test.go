@@ -85,16 +85,16 @@ func cacheSite(t *testing.T, options string) (site string, up *fakeai.Server) {
 // should across reloads, so each test names its zones after its own site.
 func limitSite(t *testing.T, block string) (site string, up *fakeai.Server) {
 	t.Helper()
-	up = fakeai.Start(t)
-	site = testcaddy.Site(t)
-	testcaddy.Load(t, testcaddy.Global("")+limitConfig(site, block, up))
-	return site, up
+	return proxySite(t, limitDirective(block))
 }
 
 // limitConfig is limitSite's Caddyfile, for a reload to load again.
 func limitConfig(site, block string, up *fakeai.Server) string {
-	return proxyConfig(site, "\tllm_ratelimit {\n"+block+"\n\t}", up)
+	return proxyConfig(site, limitDirective(block), up)
 }
+
+// limitDirective is an llm_ratelimit directive of the given body.
+func limitDirective(block string) string { return "\tllm_ratelimit {\n" + block + "\n\t}" }
 
 // sdk returns the official OpenAI client pointed at a Caddy site.
 func sdk(site, key string, opts ...option.RequestOption) openai.Client {

@@ -58,12 +58,19 @@ func (d *discard) WriteHeader(int)             {}
 // FlushError makes discard flushable, like a real client connection.
 func (d *discard) FlushError() error { return nil }
 
-func BenchmarkHit(b *testing.B) {
+// newBenchCache returns a cache of the default config, closed when the
+// benchmark ends.
+func newBenchCache(b *testing.B) *Cache {
 	c, err := New(Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close()
+	b.Cleanup(c.Close)
+	return c
+}
+
+func BenchmarkHit(b *testing.B) {
+	c := newBenchCache(b)
 	answer := []byte(`{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I help?"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":7,"total_tokens":16}}`)
 	h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -95,11 +102,7 @@ func benchHits(b *testing.B, h http.Handler, body string) {
 // hash a new 1 KiB prompt, look it up, forward, capture and store a
 // 1.4 KiB answer.
 func BenchmarkMiss(b *testing.B) {
-	c, err := New(Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	c := newBenchCache(b)
 	answer := []byte(`{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"` +
 		strings.Repeat("Hello! How can I help? ", 55) + `"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":7,"total_tokens":16}}`)
 	h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -164,11 +167,7 @@ func BenchmarkStreamCapture(b *testing.B) {
 
 // BenchmarkStreamHit replays a stored 200-event stream.
 func BenchmarkStreamHit(b *testing.B) {
-	c, err := New(Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	c := newBenchCache(b)
 	evs := streamAnswer()
 	h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -185,11 +184,7 @@ func BenchmarkStreamHit(b *testing.B) {
 func BenchmarkCoalesce(b *testing.B) {
 	for _, followers := range []int{1, 10} {
 		b.Run(fmt.Sprintf("followers=%d", followers), func(b *testing.B) {
-			c, err := New(Config{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
+			c := newBenchCache(b)
 			evs := streamAnswer()
 			h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				for mostFollowers(c) < followers {
