@@ -1,68 +1,100 @@
 package llmgate_test
 
 import (
+	"context"
 	"encoding/json"
-	"io"
+	"fmt"
 	"net/http"
+	neturl "net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
-// client is a plain HTTP client for raw requests to the Caddy under test.
-var client = &http.Client{Timeout: 30 * time.Second}
-
-// post sends body to url with header pairs ("Name", "value", ...; "Host"
-// sets the request's host, an empty value removes the header, a name
-// given again adds a second value) and returns the answer with its body
-// read. The default credential is unique
-// to the site (each test gets a fresh port), because cache entries outlive
-// a config, as they should, and must not leak from one test into the next.
+// post sends body to url as harness.Post does, with the site's own
+// credential unless the header pairs give one. That credential is unique
+// to the site (each test gets a fresh port), because cache entries
+// outlive a config, as they should, and must not leak from one test into
+// the next.
 func post(t *testing.T, url, body string, header ...string) (*http.Response, string) {
 	t.Helper()
-	resp, b, err := send(t, url, body, header...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, b
+	return harness.Post(t, url, body, siteKey(url, header)...)
 }
 
 // send is post for answers that may be cut short: it returns what arrived
 // and the error that ended the body.
 func send(t *testing.T, url, body string, header ...string) (*http.Response, string, error) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req, err := harness.NewPost(context.Background(), url, body, siteKey(url, header)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer sk-test-"+req.URL.Host)
-	given := map[string]bool{}
-	for i := 0; i+1 < len(header); i += 2 {
-		name, value := http.CanonicalHeaderKey(header[i]), header[i+1]
-		switch {
-		case name == "Host":
-			req.Host = value
-		case value == "":
-			req.Header.Del(name)
-		case given[name]:
-			req.Header.Add(name, value)
-		default:
-			req.Header.Set(name, value)
-		}
-		given[name] = true
-	}
-	resp, err := client.Do(req)
-	if err != nil {
+	resp, b, err := harness.Send(req, nil)
+	if resp == nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp, string(b), err
+	return resp, b, err
 }
+
+// siteKey puts the site's own credential before the header pairs unless
+// they give an Authorization of their own.
+func siteKey(url string, header []string) []string {
+	for i := 0; i+1 < len(header); i += 2 {
+		if http.CanonicalHeaderKey(header[i]) == "Authorization" {
+			return header
+		}
+	}
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return header
+	}
+	return append([]string{"Authorization", "Bearer sk-test-" + u.Host}, header...)
+}
+
+// proxySite loads a Caddy site of the given directives in front of a
+// fresh fake upstream.
+func proxySite(t *testing.T, directives string) (site string, up *fakeai.Server) {
+	t.Helper()
+	up = fakeai.Start(t)
+	site = testcaddy.Site(t)
+	testcaddy.Load(t, testcaddy.Global("")+proxyConfig(site, directives, up))
+	return site, up
+}
+
+// proxyConfig is the Caddyfile of site: the directives, then a
+// reverse_proxy to up.
+func proxyConfig(site, directives string, up *fakeai.Server) string {
+	return fmt.Sprintf("%s {\n%s\n\treverse_proxy %s\n}\n", site, directives, up.URL())
+}
+
+// cacheSite loads a Caddy site with llm_cache (options inside its block)
+// in front of a fresh fake upstream.
+func cacheSite(t *testing.T, options string) (site string, up *fakeai.Server) {
+	t.Helper()
+	return proxySite(t, "\tllm_cache {\n"+options+"\n\t}")
+}
+
+// limitSite loads a Caddy site with an llm_ratelimit block (its body given)
+// in front of a fresh fake upstream. Zone state outlives a config, as it
+// should across reloads, so each test names its zones after its own site.
+func limitSite(t *testing.T, block string) (site string, up *fakeai.Server) {
+	t.Helper()
+	return proxySite(t, limitDirective(block))
+}
+
+// limitConfig is limitSite's Caddyfile, for a reload to load again.
+func limitConfig(site, block string, up *fakeai.Server) string {
+	return proxyConfig(site, limitDirective(block), up)
+}
+
+// limitDirective is an llm_ratelimit directive of the given body.
+func limitDirective(block string) string { return "\tllm_ratelimit {\n" + block + "\n\t}" }
 
 // sdk returns the official OpenAI client pointed at a Caddy site.
 func sdk(site, key string, opts ...option.RequestOption) openai.Client {
@@ -102,4 +134,17 @@ func parseOpenAIError(t *testing.T, resp *http.Response, body string) openAIErro
 		t.Errorf("param must be null: %s", body)
 	}
 	return e.Error
+}
+
+// assertConflictRefused checks the answer to a request with two different
+// credentials: 400 in OpenAI's error shape.
+func assertConflictRefused(t *testing.T, resp *http.Response, body string) {
+	t.Helper()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400: %s", resp.StatusCode, body)
+	}
+	if e := parseOpenAIError(t, resp, body); e.Type != "invalid_request_error" || e.Code != "conflicting_credentials" ||
+		!strings.Contains(e.Message, "two different credentials") {
+		t.Fatalf("refusal body %s", body)
+	}
 }

@@ -5,16 +5,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // TestCacheHitPlaceholdersAndRequestID: a hit sets {http.llm.usage.*}
 // from the usage its stored answer reports (JSON and stream), and carries
 // a request id of llmgate's own, new on every replay.
 func TestCacheHitPlaceholdersAndRequestID(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`%s {
 	header {

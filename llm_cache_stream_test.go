@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
@@ -129,8 +130,7 @@ func TestCacheStreamSDKRepeatIsHit(t *testing.T) {
 }
 
 func TestCacheStreamAbortedNotStored(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	tp := newTap(t, up, 0)
 	site := streamSite(t, tp.srv.URL)
 	c := sdk(site, "sk-test-"+site, option.WithMaxRetries(0))
@@ -160,7 +160,7 @@ func TestCacheStreamUpstreamDiesNotStored(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer sk-test-"+req.URL.Host)
 	req.Header.Set("x-fake-die-after", "3")
-	resp, err := client.Do(req)
+	resp, err := harness.Client.Do(req)
 	if err == nil {
 		_, err = io.ReadAll(resp.Body)
 		resp.Body.Close()
@@ -237,8 +237,7 @@ func TestCacheStreamResponsesAPI(t *testing.T) {
 // in flight together.
 func TestCacheCoalesceJSON(t *testing.T) {
 	const n = 50
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	tp := newTap(t, up, 1)
 	site := streamSite(t, tp.srv.URL)
 	const body = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"together"}]}`
@@ -317,8 +316,7 @@ func TestCacheCoalesceJSON(t *testing.T) {
 // received the first: followers get the events live, not after the end.
 func TestCacheCoalesceStream(t *testing.T) {
 	const n = 50
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	tp := newTap(t, up, 2)
 	site := streamSite(t, tp.srv.URL)
 	c := sdk(site, "sk-test-"+site, option.WithMaxRetries(0))

@@ -11,28 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 	"github.com/openai/openai-go/v3/option"
 )
-
-// cacheSite loads a Caddy site with llm_cache (options inside its block)
-// in front of a fresh fake upstream.
-func cacheSite(t *testing.T, options string) (site string, up *fakeai.Server) {
-	t.Helper()
-	up = fakeai.New()
-	t.Cleanup(up.Close)
-	site = testcaddy.Site(t)
-	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`
-%s {
-	llm_cache {
-		%s
-	}
-	reverse_proxy %s
-}
-`, site, options, up.URL()))
-	return site, up
-}
 
 func TestCacheSDKRepeatIsHit(t *testing.T) {
 	site, up := cacheSite(t, "")
@@ -216,7 +199,7 @@ func TestCacheStoresOnlyCompleteOKAnswers(t *testing.T) {
 			before := up.Calls()
 			req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions", strings.NewReader(body))
 			req.Header.Set("x-fake-die-after", "1")
-			resp, err := client.Do(req)
+			resp, err := harness.Client.Do(req)
 			if err == nil {
 				// The client sees the cut as an error reading the body.
 				if _, err := io.ReadAll(resp.Body); err == nil {
@@ -302,9 +285,7 @@ func TestCacheScopes(t *testing.T) {
 // same request, credential and all, sent to each must reach each
 // upstream: the host is part of the key.
 func TestCacheSitesApart(t *testing.T) {
-	upA, upB := fakeai.New(), fakeai.New()
-	t.Cleanup(upA.Close)
-	t.Cleanup(upB.Close)
+	upA, upB := fakeai.Start(t), fakeai.Start(t)
 	siteA, siteB := testcaddy.Site(t), testcaddy.Site(t)
 	block := func(site, upstream string) string {
 		return fmt.Sprintf("%s {\n\tllm_cache {\n\t\tscope shared\n\t}\n\treverse_proxy %s\n}\n", site, upstream)
@@ -327,7 +308,7 @@ func TestCacheBypassesOtherRequests(t *testing.T) {
 			t.Fatalf("Cache-Status %q", resp.Header.Get("Cache-Status"))
 		}
 		req, _ := http.NewRequest(http.MethodGet, site+"/v1/chat/completions", nil)
-		resp, err := client.Do(req)
+		resp, err := harness.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -342,8 +323,7 @@ func TestCacheBypassesOtherRequests(t *testing.T) {
 }
 
 func TestCacheEntriesSurviveReload(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	config := func(ttl string) string {
 		return testcaddy.Global("") + fmt.Sprintf("%s {\n\tllm_cache {\n\t\tttl %s\n\t}\n\treverse_proxy %s\n}\n", site, ttl, up.URL())
@@ -356,7 +336,7 @@ func TestCacheEntriesSurviveReload(t *testing.T) {
 	// The old server closes its idle keep-alive connections as it shuts
 	// down; a POST sent on one in that instant fails with EOF and is not
 	// retried by net/http. This test is about the entries, so start fresh.
-	client.CloseIdleConnections()
+	harness.Client.CloseIdleConnections()
 	resp, again := post(t, site+"/v1/chat/completions", body)
 	if up.Calls() != 1 || again != first {
 		t.Fatalf("after reload: calls %d, Cache-Status %q", up.Calls(), resp.Header.Get("Cache-Status"))
@@ -371,7 +351,7 @@ func TestCacheAnswerLargerThanTheStoreIsNotClaimedStored(t *testing.T) {
 	const maxSize = 64<<10 + 7 // a size of its own, for relStore
 	site, up := cacheSite(t, fmt.Sprintf("max_size %d", maxSize))
 	big := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"big %s"}]}`, site)
-	stored := func() float64 { return relMetric(t, `llmgate_cache_requests_total{result="stored"}`) }
+	stored := func() float64 { return testcaddy.Metrics(t)[`llmgate_cache_requests_total{result="stored"}`] }
 	before := stored()
 	for i := range 2 {
 		resp, body := post(t, site+"/v1/chat/completions", big, "x-fake-size", "100000")

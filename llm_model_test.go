@@ -11,8 +11,9 @@ import (
 	"testing"
 
 	llmgate "github.com/llmgate/caddy-llmgate"
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // modelSite routes claude-* models to one fake upstream with Anthropic
@@ -20,9 +21,7 @@ import (
 // holds the provider keys does.
 func modelSite(t *testing.T, extra string) (site string, openai, anthropic *fakeai.Server) {
 	t.Helper()
-	openai, anthropic = fakeai.New(), fakeai.New()
-	t.Cleanup(openai.Close)
-	t.Cleanup(anthropic.Close)
+	openai, anthropic = fakeai.Start(t), fakeai.Start(t)
 	site = testcaddy.Site(t)
 	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`
 %s {
@@ -77,7 +76,7 @@ func TestModelRouting(t *testing.T) {
 
 func TestModelZoneLimitsOnlyItsModels(t *testing.T) {
 	// Beside a default zone that every request counts in.
-	port := fmt.Sprint(testcaddy.FreePort(t))
+	port := fmt.Sprint(harness.FreePort(t))
 	site, openai, _ := modelSite(t, `llm_ratelimit {
 		zone gpt4_`+port+` {
 			match llm_model gpt-4*
@@ -169,7 +168,7 @@ func TestModelZoneAppliesToLargeBodies(t *testing.T) {
 			match llm_model claude-*
 			requests 1/m
 		}
-	}`, testcaddy.FreePort(t)))
+	}`, harness.FreePort(t)))
 	body := imageBody("claude-3-5-sonnet-latest", 1100<<10)
 	if resp, b := post(t, site+"/v1/messages", body); resp.StatusCode != 200 {
 		t.Fatalf("first: %d %s", resp.StatusCode, b)

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // anthropicError is Anthropic's error shape.
@@ -28,7 +29,7 @@ const messagesBody = `{"model":"claude-3-5-haiku-latest","max_tokens":16,"messag
 // requests keep OpenAI's. x-should-retry tells an SDK whether the wait is
 // one it honours.
 func TestRateLimitAnthropicDialect(t *testing.T) {
-	port := testcaddy.FreePort(t)
+	port := harness.FreePort(t)
 	site, _ := limitSite(t, fmt.Sprintf(`zone hourly_%d {
 			match path /v1/messages
 			requests 1/h
@@ -83,7 +84,7 @@ func TestRateLimitStoreDownAnthropic(t *testing.T) {
 			requests 10/s
 		}
 		storage redis redis://%s/0?dial_timeout=100ms
-		on_storage_error closed`, testcaddy.FreePort(t), testcaddy.DeadAddr(t)))
+		on_storage_error closed`, harness.FreePort(t), testcaddy.DeadAddr(t)))
 	resp, body := post(t, site+"/v1/messages", messagesBody, "Authorization", "", "X-Api-Key", "sk-ant-api03-down", "Anthropic-Version", "2023-06-01")
 	var e anthropicError
 	if resp.StatusCode != http.StatusServiceUnavailable || json.Unmarshal([]byte(body), &e) != nil || e.Error.Type != "api_error" {

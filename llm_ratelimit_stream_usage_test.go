@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 	"github.com/llmgate/caddy-llmgate/sse"
 	"github.com/llmgate/caddy-llmgate/usage"
 )
@@ -20,8 +21,7 @@ import (
 // usage chunk, on a miss and on a cache hit alike. A client that asked
 // for the usage gets it; with stream_usage off nothing is asked.
 func TestTokensAskStreamsForUsage(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	logFile := filepath.Join(t.TempDir(), "access.log")
 	config := func(option string) string {
@@ -39,7 +39,7 @@ func TestTokensAskStreamsForUsage(t *testing.T) {
 	llm_cache
 	reverse_proxy %s
 }
-`, site, logFile, testcaddy.FreePort(t), option, up.URL())
+`, site, logFile, harness.FreePort(t), option, up.URL())
 	}
 	testcaddy.Load(t, config(""))
 	const prompt = `"messages":[{"role":"user","content":"stream usage %s"}]`

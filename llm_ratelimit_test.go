@@ -12,26 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 	"github.com/openai/openai-go/v3/option"
 )
-
-// limitSite loads a Caddy site with an llm_ratelimit block (its body given)
-// in front of a fresh fake upstream. Zone state outlives a config, as it
-// should across reloads, so each test names its zones after its own site.
-func limitSite(t *testing.T, block string) (site string, up *fakeai.Server) {
-	t.Helper()
-	up = fakeai.New()
-	t.Cleanup(up.Close)
-	site = testcaddy.Site(t)
-	testcaddy.Load(t, testcaddy.Global("")+limitConfig(site, block, up))
-	return site, up
-}
-
-func limitConfig(site, block string, up *fakeai.Server) string {
-	return fmt.Sprintf("%s {\n\tllm_ratelimit {\n%s\n\t}\n\treverse_proxy %s\n}\n", site, block, up.URL())
-}
 
 const chatBody = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
 
@@ -76,7 +60,7 @@ func TestRateLimitRequestsPerKey(t *testing.T) {
 }
 
 func TestRateLimitLeakyBucketSpreadsABurst(t *testing.T) {
-	site, _ := limitSite(t, fmt.Sprintf("zone leaky_%d { \n key static \n requests 10/s \n burst 20 \n algorithm leaky_bucket \n }", testcaddy.FreePort(t)))
+	site, _ := limitSite(t, fmt.Sprintf("zone leaky_%d { \n key static \n requests 10/s \n burst 20 \n algorithm leaky_bucket \n }", harness.FreePort(t)))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	ok, start := 0, time.Now()
@@ -111,7 +95,7 @@ func TestRateLimitLeakyBucketRefusesBeyondItsBucket(t *testing.T) {
 	// One a minute: the bucket does not drain while the burst arrives,
 	// however slowly the machine sends it. One request leaves at once,
 	// five wait their turn (minutes), the other four are refused.
-	site, _ := limitSite(t, fmt.Sprintf("zone overflow_%d { \n key static \n requests 1/m \n burst 5 \n algorithm leaky_bucket \n }", testcaddy.FreePort(t)))
+	site, _ := limitSite(t, fmt.Sprintf("zone overflow_%d { \n key static \n requests 1/m \n burst 5 \n algorithm leaky_bucket \n }", harness.FreePort(t)))
 	ctx, leave := context.WithCancel(context.Background())
 	defer leave()
 	answers := make(chan relAnswer, 10)
@@ -188,12 +172,12 @@ func reload(t *testing.T, site, config string) {
 		t.Fatalf("reload: no site block %q in\n%s", site, config)
 	}
 	testcaddy.Load(t, testcaddy.Global("")+marked)
-	client.CloseIdleConnections() // the old servers closed them
+	harness.Client.CloseIdleConnections() // the old servers closed them
 	for i := 0; ; i++ {
 		req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions", strings.NewReader(chatBody))
 		req.Header.Set("Authorization", fmt.Sprintf("Bearer sk-probe-%d-%s", i, site))
 		req.Close = true // a new connection each time: the old server's keeps it
-		resp, err := client.Do(req)
+		resp, err := harness.Client.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.Header.Get("X-Config-Generation") == generation {
@@ -218,7 +202,7 @@ func TestRateLimitConcurrencyPerKey(t *testing.T) {
 		// Held until the client leaves: however slow the machine, they
 		// are in flight while the others are decided.
 		req.Header.Set("x-fake-delay", "10m")
-		resp, err := client.Do(req)
+		resp, err := harness.Client.Do(req)
 		if err != nil {
 			return 0, err
 		}
@@ -317,7 +301,7 @@ func TestRateLimitOpenAIClientRetriesThrough(t *testing.T) {
 // trickles in, and the slow request would then leave together with the
 // ones queued behind it, above the rate.
 func TestRateLimitLeakySlowBodyHoldsNoPlace(t *testing.T) {
-	site, up := limitSite(t, fmt.Sprintf("zone leaky_slow_%d { \n key static \n requests 1/30s \n burst 4 \n algorithm leaky_bucket \n max_wait 60s \n }", testcaddy.FreePort(t)))
+	site, up := limitSite(t, fmt.Sprintf("zone leaky_slow_%d { \n key static \n requests 1/30s \n burst 4 \n algorithm leaky_bucket \n max_wait 60s \n }", harness.FreePort(t)))
 	// The slow client: headers, then half its body, then nothing.
 	conn, err := net.Dial("tcp", strings.TrimPrefix(site, "http://"))
 	if err != nil {
@@ -343,7 +327,7 @@ func TestRateLimitLeakySlowBodyHoldsNoPlace(t *testing.T) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, site+"/v1/chat/completions", strings.NewReader(chatBody))
 	req.Header.Set("Authorization", "Bearer sk-fresh")
-	resp, err := client.Do(req)
+	resp, err := harness.Client.Do(req)
 	if err != nil {
 		t.Fatalf("a complete request behind a slow body: %v (it was queued behind a body not yet sent)", err)
 	}

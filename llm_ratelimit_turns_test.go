@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/openai/openai-go/v3/option"
 )
 
@@ -21,7 +21,7 @@ import (
 func TestRateLimitSDKBurstTakesTurns(t *testing.T) {
 	for _, n := range []int{6, 20} {
 		t.Run(fmt.Sprint(n, " clients"), func(t *testing.T) {
-			site, up := limitSite(t, fmt.Sprintf("zone turns_%d { \n requests 2/s \n burst 1 \n }", testcaddy.FreePort(t)))
+			site, up := limitSite(t, fmt.Sprintf("zone turns_%d { \n requests 2/s \n burst 1 \n }", harness.FreePort(t)))
 			var (
 				mu       sync.Mutex
 				answered []time.Duration // when each 200 arrived, from the start

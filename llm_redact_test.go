@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // Keys of each shape llmgate must keep out of logs: prefix is the visible,
@@ -107,8 +107,7 @@ func logKeys(t *testing.T, format string) (access, debug string) {
 	t.Helper()
 	dir := t.TempDir()
 	access, debug = filepath.Join(dir, "access.log"), filepath.Join(dir, "debug.log")
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	testcaddy.Load(t, testcaddy.Global(fmt.Sprintf(`
 	servers {
@@ -216,8 +215,7 @@ func TestRedactFieldFilter(t *testing.T) {
 // first time and on a reload; with every log wrapped in llm_redact, none.
 func TestRedactLoadWarning(t *testing.T) {
 	const warning = "run beside a logger that does not redact API keys"
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	// load loads a config of two sites with llm handlers, then the same
 	// with another limit (a real reload), and returns the default log.
 	load := func(defaultFormat string) string {

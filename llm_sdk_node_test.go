@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/nodesdk"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/nodesdk"
 )
 
 // TestNodeAnthropicSDKReadsRefusals: the Anthropic SDK turns llmgate's
@@ -15,7 +15,7 @@ import (
 // own errors), and does not retry a wait it would not honour
 // (x-should-retry: false).
 func TestNodeAnthropicSDKReadsRefusals(t *testing.T) {
-	site, up := limitSite(t, fmt.Sprintf("zone node_hourly_%d { \n requests 1/h \n algorithm fixed_window \n }", testcaddy.FreePort(t)))
+	site, up := limitSite(t, fmt.Sprintf("zone node_hourly_%d { \n requests 1/h \n algorithm fixed_window \n }", harness.FreePort(t)))
 	results := nodesdk.Run(t, nodesdk.Job{SDK: "anthropic", BaseURL: site, APIKey: "sk-ant-api03-node-" + site, Calls: 2, Prompt: "refused"})
 	var refusal *nodesdk.Result
 	for i := range results {
@@ -43,7 +43,7 @@ func TestNodeSDKBurstTakesTurns(t *testing.T) {
 		calls int
 	}{{"openai", 6}, {"openai", 20}, {"anthropic", 6}} {
 		t.Run(fmt.Sprint(tc.sdk, " ", tc.calls), func(t *testing.T) {
-			site, up := limitSite(t, fmt.Sprintf("zone node_turns_%d { \n requests 2/s \n burst 1 \n }", testcaddy.FreePort(t)))
+			site, up := limitSite(t, fmt.Sprintf("zone node_turns_%d { \n requests 2/s \n burst 1 \n }", harness.FreePort(t)))
 			results := nodesdk.Run(t, nodesdk.Job{SDK: tc.sdk, BaseURL: site, APIKey: "sk-node-turns-" + site, Calls: tc.calls, Prompt: "turn"})
 			for _, r := range results {
 				if !r.OK {

@@ -1,7 +1,6 @@
 package llmgate_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,49 +8,20 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
-// scrape returns the llmgate_ samples of Caddy's /metrics, by series.
-func scrape(t *testing.T) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get(testcaddy.AdminURL() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "llmgate_") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Fatalf("bad sample %q", line)
-		}
-		if _, dup := out[line[:i]]; dup {
-			t.Fatalf("series %s appears twice", line[:i])
-		}
-		out[line[:i]] = v
-	}
-	return out
-}
-
 func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	logFile := filepath.Join(t.TempDir(), "access.log")
-	zone := fmt.Sprintf("metrics_%d", testcaddy.FreePort(t))
+	zone := fmt.Sprintf("metrics_%d", harness.FreePort(t))
 	config := func(extra string) string {
 		return testcaddy.Global("") + fmt.Sprintf(`
 %s {
@@ -82,7 +52,7 @@ func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
 `, site, logFile, extra, zone, up.URL())
 	}
 	testcaddy.Load(t, config(""))
-	before := scrape(t)
+	before := testcaddy.Metrics(t)
 
 	chatA := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"metrics"}]}`
 	chatB := `{"model":"gpt-4.1","messages":[{"role":"user","content":"metrics"}]}`
@@ -100,7 +70,7 @@ func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
 		t.Errorf("header placeholder {http.llm.cache} = %q then %q, want miss then hit", got1, got2)
 	}
 
-	after := scrape(t)
+	after := testcaddy.Metrics(t)
 	delta := func(series string) float64 { return after[series] - before[series] }
 	for series, want := range map[string]float64{
 		`llmgate_cache_requests_total{result="stored"}`:                                 1,
@@ -124,7 +94,7 @@ func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
 	testcaddy.Load(t, config("header X-Reloaded 1"))
 	for series, v := range after {
 		if strings.HasSuffix(series, "_total") || strings.Contains(series, "_total{") {
-			if got := scrape(t)[series]; got != v {
+			if got := testcaddy.Metrics(t)[series]; got != v {
 				t.Errorf("after a reload %s = %v, want %v", series, got, v)
 			}
 		}
@@ -161,57 +131,6 @@ func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
 	}
 }
 
-func TestCacheAdminAPI(t *testing.T) {
-	site, up := cacheSite(t, "")
-	a := `{"model":"model-a","messages":[{"role":"user","content":"admin"}]}`
-	b := `{"model":"model-b","messages":[{"role":"user","content":"admin"}]}`
-	post(t, site+"/v1/chat/completions", a)
-	post(t, site+"/v1/chat/completions", b)
-
-	admin := func(method, path string) (int, string) {
-		req, _ := http.NewRequest(method, testcaddy.AdminURL()+path, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
-	}
-	status, body := admin(http.MethodGet, "/llm/cache/stats")
-	var stats struct {
-		Stores []struct {
-			Backend string `json:"backend"`
-			Entries int64  `json:"entries"`
-		} `json:"stores"`
-	}
-	if err := json.Unmarshal([]byte(body), &stats); status != 200 || err != nil || len(stats.Stores) == 0 || stats.Stores[0].Backend != "memory" || stats.Stores[0].Entries < 2 {
-		t.Fatalf("stats: %d %s", status, body)
-	}
-	if status, body := admin(http.MethodDelete, "/llm/cache?model=model-a"); status != http.StatusNoContent {
-		t.Fatalf("purge model: %d %s", status, body)
-	}
-	calls := up.Calls()
-	if resp, _ := post(t, site+"/v1/chat/completions", b); !strings.HasPrefix(resp.Header.Get("Cache-Status"), "llmgate; hit") {
-		t.Errorf("model-b after purging model-a: %q, want a hit", resp.Header.Get("Cache-Status"))
-	}
-	if resp, _ := post(t, site+"/v1/chat/completions", a); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss; stored" {
-		t.Errorf("model-a after its purge: %q, want a miss", resp.Header.Get("Cache-Status"))
-	}
-	if up.Calls() != calls+1 {
-		t.Errorf("upstream calls %d, want %d", up.Calls(), calls+1)
-	}
-	if status, _ := admin(http.MethodDelete, "/llm/cache"); status != http.StatusNoContent {
-		t.Fatalf("purge all: %d", status)
-	}
-	if resp, _ := post(t, site+"/v1/chat/completions", b); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss; stored" {
-		t.Errorf("model-b after purging all: %q, want a miss", resp.Header.Get("Cache-Status"))
-	}
-	if status, _ := admin(http.MethodGet, "/llm/cache"); status != http.StatusMethodNotAllowed {
-		t.Errorf("GET /llm/cache: %d, want 405", status)
-	}
-}
-
 // tokenMetricsSite loads a site with a token zone in front of upstream.
 func tokenMetricsSite(t *testing.T, upstream string) string {
 	t.Helper()
@@ -225,8 +144,7 @@ func tokenMetricsSite(t *testing.T, upstream string) string {
 // or in the upstream's answer, is counted under a valid label: the
 // request is answered and /metrics stays readable.
 func TestMetricsModelNotUTF8(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	// An upstream that names its model with a byte that is not UTF-8.
 	raw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -240,14 +158,9 @@ func TestMetricsModelNotUTF8(t *testing.T) {
 			t.Fatalf("upstream %s: %d %q %v, want the whole answer", upstream, resp.StatusCode, body, err)
 		}
 	}
-	resp, err := http.Get(testcaddy.AdminURL() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || !utf8.Valid(b) {
-		t.Fatalf("/metrics: %d, valid UTF-8 %v", resp.StatusCode, utf8.Valid(b))
+	b := testcaddy.MetricsPage(t)
+	if !utf8.Valid(b) {
+		t.Fatal("/metrics is not valid UTF-8")
 	}
 	for _, model := range []string{"gpt-4o\uFFFD", "raw-model\uFFFD"} {
 		if !strings.Contains(string(b), `llmgate_tokens_total{kind="prompt",model="`+model+`",source="reported"}`) {
@@ -262,8 +175,7 @@ func TestMetricsModelNotUTF8(t *testing.T) {
 // all as one model, as providers serve aliases) fills nothing: a model
 // the upstream answers with afterwards still gets its own label.
 func TestMetricsMadeUpModelsDoNotCrowdOutRealOnes(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := tokenMetricsSite(t, up.URL())
 	port := strings.TrimPrefix(site, "http://127.0.0.1:")
 	chatOf := func(model string) string {
@@ -277,7 +189,7 @@ func TestMetricsMadeUpModelsDoNotCrowdOutRealOnes(t *testing.T) {
 	if resp, body := post(t, site+"/v1/chat/completions", chatOf("real-"+port)); resp.StatusCode != 200 {
 		t.Fatalf("real model: %d %s", resp.StatusCode, body)
 	}
-	m := scrape(t)
+	m := testcaddy.Metrics(t)
 	for series := range m {
 		if strings.Contains(series, "made-up-") {
 			t.Fatalf("a made-up model has a label: %s", series)

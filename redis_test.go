@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
-	"github.com/llmgate/caddy-llmgate/internal/testredis"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -36,8 +37,7 @@ func twoInstances(t *testing.T, body string, up *fakeai.Server) (site1, site2 st
 
 func TestRedisSharedByTwoInstances(t *testing.T) {
 	rs := testredis.Start(t)
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site1, site2 := twoInstances(t, fmt.Sprintf(`
 	llm_ratelimit {
 		zone per_key {
@@ -124,8 +124,7 @@ func TestRedisSharedByTwoInstances(t *testing.T) {
 
 func TestRedisExactAcrossInstances(t *testing.T) {
 	rs := testredis.Start(t)
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	const rate, burst = 20, 5
 	site1, site2 := twoInstances(t, fmt.Sprintf(`
 	llm_ratelimit {
@@ -180,8 +179,7 @@ func TestRedisExactAcrossInstances(t *testing.T) {
 
 func TestRedisOutage(t *testing.T) {
 	rs := testredis.Start(t)
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	open, closed := testcaddy.Site(t), testcaddy.Site(t)
 	site := func(addr, mode string) string {
 		return fmt.Sprintf(`%s {
@@ -230,7 +228,7 @@ func TestRedisOutage(t *testing.T) {
 			}
 			outage.back()
 			// Back without a reload: the limit holds again, and the cache stores.
-			testredis.Eventually(t, "limits through Redis again", func() bool {
+			harness.Eventually(t, "limits through Redis again", func() bool {
 				s, _ := send(closed, outage.name+" back")
 				return s == 200
 			})
@@ -257,8 +255,7 @@ func TestRedisOutage(t *testing.T) {
 // share it.
 func TestRedisTokensAcrossInstances(t *testing.T) {
 	rs := testredis.Start(t)
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site1, site2 := twoInstances(t, fmt.Sprintf(`
 	llm_ratelimit {
 		zone tokens_shared {
@@ -282,8 +279,7 @@ func TestRedisTokensAcrossInstances(t *testing.T) {
 func TestRedisOutageLogsOncePerSecond(t *testing.T) {
 	rs := testredis.Start(t)
 	rs.Stop()
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	logFile := filepath.Join(t.TempDir(), "warn.log")
 	global := fmt.Sprintf("log llm {\n\t\toutput file %s\n\t\tlevel WARN\n\t\tinclude http.handlers.llm_ratelimit http.handlers.llm_cache\n\t}", logFile)
@@ -329,8 +325,7 @@ func TestRedisOutageLogsOncePerSecond(t *testing.T) {
 // on as on_storage_error open says.
 func TestRedisFrozenOneBudgetPerRequest(t *testing.T) {
 	rs := testredis.Start(t)
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	// A budget long enough that scheduling delays on a loaded machine are
 	// small beside it; the read timeout no shorter, so that only the

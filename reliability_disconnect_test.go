@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // TestReliabilityClientDisconnect has clients leave at every stage of a
@@ -23,8 +24,7 @@ import (
 // what the request held (a concurrency slot, a place in the queue) is free
 // again: the next request is admitted.
 func TestReliabilityClientDisconnect(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site, queued, waiting := testcaddy.Site(t), testcaddy.Site(t), testcaddy.Site(t)
 	const maxSize = 64<<20 + 202
 	slots, queue, waitSlot := relName(t, "slots"), relName(t, "queue"), relName(t, "wait")
@@ -88,7 +88,7 @@ func TestReliabilityClientDisconnect(t *testing.T) {
 	// reaches the handler asynchronously, so this polls.
 	slotFree := func(t *testing.T) {
 		t.Helper()
-		relEventually(t, "the concurrency slot to be free", func() bool {
+		harness.Eventually(t, "the concurrency slot to be free", func() bool {
 			a := relDo(site+"/v1/chat/completions", prompt("slot probe", false), "Authorization", cred, "X-Slot", "1", "Cache-Control", "no-store")
 			return a.err == nil && a.status == 200
 		})
@@ -139,7 +139,7 @@ func TestReliabilityClientDisconnect(t *testing.T) {
 		go func() {
 			done <- relDoCtx(ctx, site+"/v1/chat/completions", prompt("waiting", false), "Authorization", cred, "X-Slot", "1", "x-fake-delay", "10s")
 		}()
-		relEventually(t, "the upstream to get the call", func() bool { return up.Calls() > calls })
+		harness.Eventually(t, "the upstream to get the call", func() bool { return up.Calls() > calls })
 		cancel()
 		if a := <-done; a.err == nil {
 			t.Fatalf("the cancelled request got %d", a.status)
@@ -160,7 +160,7 @@ func TestReliabilityClientDisconnect(t *testing.T) {
 		for k, v := range map[string]string{"Authorization": cred, "X-Slot": "1", "x-fake-chunks": "100", "x-fake-delay": "50ms"} {
 			req.Header.Set(k, v)
 		}
-		resp, err := client.Do(req)
+		resp, err := harness.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +194,7 @@ func TestReliabilityClientDisconnect(t *testing.T) {
 		var wg sync.WaitGroup
 		header := []string{"Authorization", cred, "x-fake-chunks", "20", "x-fake-delay", "50ms"}
 		wg.Go(func() { relDoCtx(ctx, site+"/v1/chat/completions", body, header...) })
-		relEventually(t, "the leader's upstream call", func() bool { return up.Calls() > calls })
+		harness.Eventually(t, "the leader's upstream call", func() bool { return up.Calls() > calls })
 		// A follower of a stream gets the header once it has joined: the
 		// clients leave only when all three have. (Were the one that
 		// stays not in yet, the call would lose its last listener and
@@ -240,7 +240,7 @@ func TestReliabilityClientDisconnect(t *testing.T) {
 		holdCtx, release := context.WithCancel(context.Background())
 		held := make(chan relAnswer, 1)
 		go func() { held <- relDoCtx(holdCtx, url, body, append(header, "x-fake-delay", "20s")...) }()
-		relEventually(t, "the slot to be held", func() bool { return up.Calls() == calls+1 })
+		harness.Eventually(t, "the slot to be held", func() bool { return up.Calls() == calls+1 })
 		waitCtx, leave := context.WithCancel(context.Background())
 		waited := make(chan relAnswer, 1)
 		go func() { waited <- relDoCtx(waitCtx, url, body, header...) }()
@@ -277,7 +277,7 @@ func TestReliabilityClientDisconnect(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				base := relGoroutines()
-				depth := func() float64 { return relMetric(t, `llmgate_ratelimit_queue_depth{zone="`+queue+`"}`) }
+				depth := func() float64 { return testcaddy.Metrics(t)[`llmgate_ratelimit_queue_depth{zone="`+queue+`"}`] }
 				url := queued + "/v1/chat/completions"
 				header := []string{"Authorization", cred, "X-Queue", tc.name}
 				calls := up.Calls()
@@ -300,7 +300,7 @@ func TestReliabilityClientDisconnect(t *testing.T) {
 					w := waiter{cancel, make(chan relAnswer, 1)}
 					waiters = append(waiters, w)
 					go func() { w.done <- relDoCtx(ctx, url, tc.body, header...) }()
-					relEventually(t, fmt.Sprintf("%v requests queued", n), func() bool { return depth() == n })
+					harness.Eventually(t, fmt.Sprintf("%v requests queued", n), func() bool { return depth() == n })
 					select {
 					case a := <-w.done:
 						t.Fatalf("a request that should wait was answered %d", a.status)

@@ -7,8 +7,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // TestReliabilityUpstreamFaultsNotStored puts llm_ratelimit and llm_cache
@@ -19,8 +20,7 @@ import (
 // coalesced call), and the request that follows the faults is served and
 // stored normally.
 func TestReliabilityUpstreamFaultsNotStored(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	// The header timeout is the slow site's alone: on a busy machine the
 	// fake can take longer than it to answer the other faults.
 	site, slow, dead := testcaddy.Site(t), testcaddy.Site(t), testcaddy.Site(t)
@@ -132,7 +132,7 @@ func TestReliabilityUpstreamFaultsNotStored(t *testing.T) {
 				if target == dead {
 					return
 				}
-				relEventually(t, what+" to reach the upstream (a stored fault answers it instead)", func() bool { return tagged(tag) > 0 })
+				harness.Eventually(t, what+" to reach the upstream (a stored fault answers it instead)", func() bool { return tagged(tag) > 0 })
 				if n := tagged(tag); n != 1 {
 					t.Fatalf("%s reached the upstream %d times, want once", what, n)
 				}

@@ -1,21 +1,19 @@
 package llmgate_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // The reliability tests run against the in-process Caddy, so its
@@ -26,7 +24,7 @@ import (
 // use, so that their goroutines (and Caddy's for them) can end.
 func relIdle() {
 	http.DefaultClient.CloseIdleConnections()
-	client.CloseIdleConnections()
+	harness.Client.CloseIdleConnections()
 }
 
 // relGoroutines returns the number of goroutines once it has stopped
@@ -94,43 +92,10 @@ func relStore(t *testing.T, maxSize int64) (entries, bytes int64) {
 	return 0, 0
 }
 
-// relMetric returns the value of one llmgate series on Caddy's /metrics,
-// such as `llmgate_ratelimit_queue_depth{zone="z"}`; 0 when absent.
-func relMetric(t *testing.T, series string) float64 {
-	t.Helper()
-	resp, err := http.Get(testcaddy.AdminURL() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("bad sample %q", sc.Text())
-			}
-			return f
-		}
-	}
-	return 0
-}
-
-// relEventually polls cond until it holds, failing the test after 10 s
-// with what.
-func relEventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
 // relName is a name unique to this run of a test, for zones and prompts:
 // limiter and cache state outlive a config, as they should.
 func relName(t *testing.T, prefix string) string {
-	return fmt.Sprintf("%s_%d_%d", prefix, testcaddy.FreePort(t), os.Getpid())
+	return fmt.Sprintf("%s_%d_%d", prefix, harness.FreePort(t), os.Getpid())
 }
 
 // relAnswer is what a client got: the status and headers (zero when no
@@ -157,22 +122,13 @@ func relDoCtx(ctx context.Context, url, body string, header ...string) relAnswer
 // answer's header has come (or the request failed), before its body: for
 // a stream, a sign the request has joined or begun its upstream call.
 func relDoHeaded(ctx context.Context, headed chan<- struct{}, url, body string, header ...string) relAnswer {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	req, err := harness.NewPost(ctx, url, body, header...)
 	if err != nil {
 		return relAnswer{err: err}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := client.Do(req)
-	if headed != nil {
-		close(headed)
-	}
-	if err != nil {
+	resp, b, err := harness.Send(req, headed)
+	if resp == nil {
 		return relAnswer{err: err}
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return relAnswer{status: resp.StatusCode, header: resp.Header, body: string(b), err: err}
+	return relAnswer{status: resp.StatusCode, header: resp.Header, body: b, err: err}
 }

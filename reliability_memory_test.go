@@ -16,8 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // relHeap is the live heap: bytes allocated and still reachable after a
@@ -49,8 +50,7 @@ func relAnswers() int {
 // noise of a running Caddy): the bound is 8 MiB + 24 MiB.
 func TestReliabilityCacheMemoryBound(t *testing.T) {
 	const maxSize = 8 << 20
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	up.SetRecordLimit(0) // the fake's own records would count as heap
 	site := testcaddy.Site(t)
 	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf("%s {\n\tllm_cache {\n\t\tmax_size 8MiB\n\t}\n\treverse_proxy %s\n}\n", site, up.URL()))
@@ -195,7 +195,7 @@ func TestReliabilityLargeBodyStreamsThrough(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		resp, err := client.Do(req)
+		resp, err := harness.Client.Do(req)
 		if err != nil {
 			done <- result{err: err}
 			return

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // TestReliabilityReloadUnderLoad reloads the config ten times while four
@@ -30,8 +30,7 @@ import (
 // SDKs do); here the requests carry an Idempotency-Key, which makes
 // net/http's transport resend them on a fresh connection.
 func TestReliabilityReloadUnderLoad(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	up.SetRecordLimit(0)
 	site := testcaddy.Site(t)
 	zone := relName(t, "reload")

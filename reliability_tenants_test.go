@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // TestReliabilityTenantIsolation sends one and the same prompt from 100
@@ -21,8 +21,7 @@ import (
 // from a call made with its own credential.
 func TestReliabilityTenantIsolation(t *testing.T) {
 	const tenants, repeats, parallel = 100, 20, 64
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	up.SetRecordLimit(tenants * repeats)
 	site := testcaddy.Site(t)
 	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf("%s {\n\tllm_cache {\n\t\tmax_size %d\n\t}\n\treverse_proxy %s\n}\n",

@@ -94,7 +94,7 @@ NGINX=$(tool_path nginx)
 
 log "building caddy (with llmgate), fakeai, ttfb and report into $WORK/bin"
 (cd "$REPO" && go build -o "$WORK/bin/caddy" ./cmd/caddy) || die "go build ./cmd/caddy failed"
-(cd "$REPO" && go build -o "$WORK/bin/fakeai" ./internal/fakeai/cmd/fakeai) || die "go build ./internal/fakeai/cmd/fakeai failed"
+(cd "$REPO" && go build -o "$WORK/bin/fakeai" ./internal/harness/fakeai/cmd/fakeai) || die "go build ./internal/harness/fakeai/cmd/fakeai failed"
 (cd "$REPO" && go build -o "$WORK/bin/ttfb" ./bench/cmd/ttfb) || die "go build ./bench/cmd/ttfb failed"
 (cd "$REPO" && go build -o "$WORK/bin/report" ./bench/cmd/report) || die "go build ./bench/cmd/report failed"
 CADDY=$WORK/bin/caddy

@@ -11,43 +11,39 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/units"
 )
 
 // waitFollowers waits until a flight of c has n followers.
 func waitFollowers(t *testing.T, c *Cache, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		c.flights.mu.Lock()
-		for _, f := range c.flights.m {
-			f.mu.Lock()
-			got := len(f.followers)
-			f.mu.Unlock()
-			if got >= n {
-				c.flights.mu.Unlock()
-				return
-			}
-		}
-		c.flights.mu.Unlock()
+	harness.Eventually(t, fmt.Sprintf("%d followers", n), func() bool { return mostFollowers(c) >= n })
+}
+
+// mostFollowers returns the most followers a flight of c has.
+func mostFollowers(c *Cache) int {
+	c.flights.mu.Lock()
+	defer c.flights.mu.Unlock()
+	most := 0
+	for _, f := range c.flights.m {
+		f.mu.Lock()
+		most = max(most, len(f.followers))
+		f.mu.Unlock()
 	}
-	t.Fatalf("never saw %d followers", n)
+	return most
 }
 
 // waitNoFlight waits until c has no flight in progress: the last one has
 // stored its answer.
 func waitNoFlight(t *testing.T, c *Cache) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+	harness.Eventually(t, "the flight to end", func() bool {
 		c.flights.mu.Lock()
-		n := len(c.flights.m)
-		c.flights.mu.Unlock()
-		if n == 0 {
-			return
-		}
-	}
-	t.Fatal("a flight never ended")
+		defer c.flights.mu.Unlock()
+		return len(c.flights.m) == 0
+	})
 }
 
 // jsonUpstream answers JSON once release is closed, and counts its calls.
@@ -121,9 +117,7 @@ func TestCoalesceJSON(t *testing.T) {
 				answers <- answer{resp, body}
 			}
 			go get()
-			for up.calls.Load() == 0 {
-				time.Sleep(time.Millisecond)
-			}
+			harness.Eventually(t, "the leader's upstream call", func() bool { return up.calls.Load() > 0 })
 			for range n - 1 {
 				go get()
 			}
@@ -365,15 +359,12 @@ func TestCoalesceFollowerLeaves(t *testing.T) {
 		_, body, _ := fetch(t, srv.URL, jsonBody)
 		done <- body
 	}()
-	for up.calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	harness.Eventually(t, "the leader's upstream call", func() bool { return up.calls.Load() > 0 })
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions", strings.NewReader(jsonBody))
-		req.Header.Set("Authorization", "Bearer sk-test")
-		_, err := http.DefaultClient.Do(req)
+		req, _ := harness.NewPost(ctx, srv.URL+"/v1/chat/completions", jsonBody, "Authorization", "Bearer sk-test")
+		_, err := harness.Client.Do(req)
 		errc <- err
 	}()
 	waitFollowers(t, c, 1)

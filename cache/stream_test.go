@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/sse"
 )
 
@@ -75,12 +76,11 @@ func serve(t *testing.T, cfg Config, next http.Handler) (*httptest.Server, *Cach
 // send posts a chat request and returns the answer with its body unread.
 func send(t *testing.T, ctx context.Context, url, body string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/chat/completions", strings.NewReader(body))
+	req, err := harness.NewPost(ctx, url+"/v1/chat/completions", body, "Authorization", "Bearer sk-test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer sk-test")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := harness.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,48 +1,11 @@
 package caddyfile_test
 
 import (
-	"encoding/json"
-	"strings"
 	"testing"
-
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
 )
 
-// handlers adapts a one-site Caddyfile and returns the JSON of the site's
-// route handlers.
-func handlers(t *testing.T, site string) (string, error) {
-	t.Helper()
-	out, err := testcaddy.Adapt(":8080 {\n" + site + "\n}\n")
-	if err != nil {
-		return "", err
-	}
-	var cfg struct {
-		Apps struct {
-			HTTP struct {
-				Servers map[string]struct {
-					Routes []struct {
-						Handle []json.RawMessage `json:"handle"`
-					} `json:"routes"`
-				} `json:"servers"`
-			} `json:"http"`
-		} `json:"apps"`
-	}
-	if err := json.Unmarshal(out, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	var hs []string
-	for _, r := range cfg.Apps.HTTP.Servers["srv0"].Routes {
-		for _, h := range r.Handle {
-			hs = append(hs, string(h))
-		}
-	}
-	return strings.Join(hs, "\n"), nil
-}
-
 func TestAdaptCache(t *testing.T) {
-	for _, tc := range []struct {
-		name, in, want string
-	}{
+	checkAdapt(t, handlers, []adaptCase{
 		{
 			name: "bare directive",
 			in:   "llm_cache\nreverse_proxy localhost:9000",
@@ -81,23 +44,11 @@ func TestAdaptCache(t *testing.T) {
 			in:   "llm_cache {\n storage memory\n scope shared\n}",
 			want: `{"handler":"llm_cache","scope":"shared","storage":{"backend":"memory"}}`,
 		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := handlers(t, tc.in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tc.want {
-				t.Fatalf("got\n%s\nwant\n%s", got, tc.want)
-			}
-		})
-	}
+	})
 }
 
 func TestAdaptCacheErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name, in, want, line string
-	}{
+	checkAdaptErrors(t, handlers, []errorCase{
 		{"negative ttl", "llm_cache {\n ttl -1s\n}", "ttl: must not be negative", "at Caddyfile:3"},
 		{"bad ttl", "llm_cache {\n ttl soon\n}", `ttl: invalid duration "soon"`, "at Caddyfile:3"},
 		{"bad size", "llm_cache {\n max_size lots\n}", `max_size: invalid size "lots"`, "at Caddyfile:3"},
@@ -113,12 +64,5 @@ func TestAdaptCacheErrors(t *testing.T) {
 		{"coalesce arity", "llm_cache {\n coalesce\n}", "coalesce: missing value", "at Caddyfile:3"},
 		{"repeated coalesce", "llm_cache {\n coalesce on\n coalesce off\n}", "coalesce: already specified", "at Caddyfile:4"},
 		{"directive args", "llm_cache now", "wrong argument count", "at Caddyfile:2"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := handlers(t, tc.in)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasSuffix(err.Error(), tc.line) {
-				t.Fatalf("error %v, want it to contain %q and end with %q", err, tc.want, tc.line)
-			}
-		})
-	}
+	})
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	llmcaddyfile "github.com/llmgate/caddy-llmgate/caddyfile"
-	_ "github.com/llmgate/caddy-llmgate/internal/testcaddy" // registers the modules the grammar refers to
+	_ "github.com/llmgate/caddy-llmgate/internal/harness/testcaddy" // registers the modules the grammar refers to
 )
 
 // lineRE finds the position an error names.

@@ -1,14 +1,11 @@
 package caddyfile_test
 
 import (
-	"strings"
 	"testing"
 )
 
 func TestAdaptRateLimit(t *testing.T) {
-	for _, tc := range []struct {
-		name, in, want string
-	}{
+	checkAdapt(t, handlers, []adaptCase{
 		{
 			name: "smallest config, ordered before the cache and the proxy",
 			in:   "reverse_proxy localhost:9000\nllm_cache\nllm_ratelimit {\n zone z {\n key static\n requests 10/s\n }\n}",
@@ -51,24 +48,12 @@ func TestAdaptRateLimit(t *testing.T) {
 			in:   "llm_ratelimit {\n zone c {\n match {\n path /v1/*\n method POST\n }\n concurrency 2\n }\n}",
 			want: `{"handler":"llm_ratelimit","zones":{"c":{"concurrency":2,"match":{"method":["POST"],"path":["/v1/*"]}}}}`,
 		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := handlers(t, tc.in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tc.want {
-				t.Fatalf("got\n%s\nwant\n%s", got, tc.want)
-			}
-		})
-	}
+	})
 }
 
 func TestAdaptRateLimitErrors(t *testing.T) {
 	zone := func(body string) string { return "llm_ratelimit {\n zone z {\n" + body + "\n }\n}" }
-	for _, tc := range []struct {
-		name, in, want, line string
-	}{
+	checkAdaptErrors(t, handlers, []errorCase{
 		{"zero rate", zone("requests 0/m"), `requests: invalid rate "0/m": the count must be a positive integer`, "at Caddyfile:4"},
 		{"bad period", zone("requests 5/fortnight"), `the period must be s, m, h, d`, "at Caddyfile:4"},
 		{"no slash", zone("requests 60"), `want <count>/<period>`, "at Caddyfile:4"},
@@ -88,15 +73,5 @@ func TestAdaptRateLimitErrors(t *testing.T) {
 		{"bad redis url", "llm_ratelimit {\n storage redis ftp://127.0.0.1:6379\n}", "redis: ", "at Caddyfile:3"},
 		{"redis password kept out of errors", "llm_ratelimit {\n storage redis redis://:hunter2@127.0.0.1:6379/x\n}", "redis: ", "at Caddyfile:3"},
 		{"unknown storage", "llm_ratelimit {\n storage floppy\n}", "getting module named 'http.llm_ratelimit.storage.floppy'", "at Caddyfile:3"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := handlers(t, tc.in)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasSuffix(err.Error(), tc.line) {
-				t.Fatalf("error %v, want it to contain %q and end with %q", err, tc.want, tc.line)
-			}
-			if strings.Contains(err.Error(), "hunter2") {
-				t.Fatalf("error shows the Redis password: %v", err)
-			}
-		})
-	}
+	})
 }

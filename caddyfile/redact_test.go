@@ -2,10 +2,9 @@ package caddyfile_test
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // siteLog adapts a site whose log block is given and returns the JSON of
@@ -30,7 +29,7 @@ func siteLog(t *testing.T, log string) (string, error) {
 }
 
 func TestAdaptRedact(t *testing.T) {
-	for _, tc := range []struct{ name, in, want string }{
+	checkAdapt(t, siteLog, []adaptCase{
 		{"bare", "log {\nformat llm_redact\n}", `{"format":"llm_redact"}`},
 		{
 			"wrap and patterns",
@@ -42,32 +41,15 @@ func TestAdaptRedact(t *testing.T) {
 			"log {\nformat filter {\n request>headers>X-Api-Key llm_redact\n request>uri llm_redact {\n pattern \"tok_[a-z]{9}\"\n }\n}\n}",
 			`{"fields":{"request\u003eheaders\u003eX-Api-Key":{"filter":"llm_redact"},"request\u003euri":{"filter":"llm_redact","patterns":["tok_[a-z]{9}"]}},"format":"filter"}`,
 		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := siteLog(t, tc.in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tc.want {
-				t.Fatalf("got\n%s\nwant\n%s", got, tc.want)
-			}
-		})
-	}
+	})
 }
 
 func TestAdaptRedactErrors(t *testing.T) {
-	for _, tc := range []struct{ name, in, want, line string }{
+	checkAdaptErrors(t, siteLog, []errorCase{
 		{"bad pattern", "log {\nformat llm_redact {\n pattern \"a(\"\n}\n}", "pattern: ", "at Caddyfile:4"},
 		{"empty match", "log {\nformat llm_redact {\n pattern \"x*\"\n}\n}", "pattern: ", "at Caddyfile:4"},
 		{"unknown option", "log {\nformat llm_redact {\n colour red\n}\n}", `unrecognized llm_redact option "colour"`, "at Caddyfile:4"},
 		{"wrap in a filter", "log {\nformat filter {\n uri llm_redact {\n wrap json\n }\n}\n}", `unrecognized llm_redact option "wrap"`, "at Caddyfile:5"},
 		{"repeated wrap", "log {\nformat llm_redact {\n wrap json\n wrap console\n}\n}", "wrap: already specified", "at Caddyfile:5"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := siteLog(t, tc.in)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasSuffix(err.Error(), tc.line) {
-				t.Fatalf("error %v, want it to contain %q and end with %q", err, tc.want, tc.line)
-			}
-		})
-	}
+	})
 }

@@ -1,13 +1,12 @@
 package examples_test
 
 import (
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // loadExample runs the Caddyfile of the example in dir with the test
@@ -29,20 +28,4 @@ func loadExample(t *testing.T, dir string, oldnew ...string) {
 	}
 	oldnew = append(oldnew, "/var/log/caddy/llm-access.log", filepath.Join(t.TempDir(), "access.log"))
 	testcaddy.Load(t, testcaddy.Example(strings.NewReplacer(oldnew...).Replace(example)))
-}
-
-// post sends body to url with header pairs, a name given twice sent with
-// both values, and returns the answer, its body closed.
-func post(t *testing.T, url, body string, header ...string) *http.Response {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Add(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp
 }

@@ -6,17 +6,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // TestMultiProviderGateway runs the multi-provider example with the fake
 // upstreams in place of the providers: strangers never reach a provider,
 // and each provider gets the gateway's own key, never the caller's.
 func TestMultiProviderGateway(t *testing.T) {
-	openai, anthropic := fakeai.New(), fakeai.New()
-	t.Cleanup(openai.Close)
-	t.Cleanup(anthropic.Close)
+	openai, anthropic := fakeai.Start(t), fakeai.Start(t)
 	site := testcaddy.Site(t)
 	t.Setenv("GATEWAY_KEY_TEAM_A", "gw-team-a-secret")
 	t.Setenv("GATEWAY_KEY_TEAM_B", "gw-team-b-secret")
@@ -30,7 +29,8 @@ func TestMultiProviderGateway(t *testing.T) {
 
 	answer := func(body string, header ...string) *http.Response {
 		t.Helper()
-		return post(t, site+"/v1/chat/completions", body, header...)
+		resp, _ := harness.Post(t, site+"/v1/chat/completions", body, header...)
+		return resp
 	}
 	send := func(body string, header ...string) int {
 		t.Helper()

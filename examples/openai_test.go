@@ -5,16 +5,16 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // TestOpenAIExampleKeysOnTheCaller runs the openai example with the fake
 // upstream in place of OpenAI: one caller's key, however it is spelt,
 // fills one bucket, and a request with two keys is refused uncounted.
 func TestOpenAIExampleKeysOnTheCaller(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	// The example's per-caller rate refills once a minute, so the burst
 	// of 10 is all a caller has while the test runs, however slow the
@@ -30,7 +30,8 @@ func TestOpenAIExampleKeysOnTheCaller(t *testing.T) {
 	send := func(i int, header ...string) int {
 		t.Helper()
 		body := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"question %d"}]}`, i)
-		return post(t, site+"/v1/chat/completions", body, header...).StatusCode
+		resp, _ := harness.Post(t, site+"/v1/chat/completions", body, header...)
+		return resp.StatusCode
 	}
 	spellings := [][]string{
 		{"Authorization", "Bearer " + key},

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // Made-up keys (no real key is in the sources) in the shapes callers send
@@ -176,7 +177,7 @@ func runExample(t *testing.T, f, level string, plainDefault bool) map[string]str
 	host := ""
 	for _, srv := range object(object(object(cfg, "apps"), "http"), "servers") {
 		srv := srv.(map[string]any)
-		addr := fmt.Sprintf("127.0.0.1:%d", testcaddy.FreePort(t))
+		addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 		srv["listen"] = []any{addr}
 		srv["automatic_https"] = map[string]any{"disable": true}
 		delete(srv, "tls_connection_policies")

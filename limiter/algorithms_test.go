@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
 func TestTokenBucketOverHTTP(t *testing.T) {
@@ -159,17 +161,17 @@ func TestLeakyBucketWaiterThatLeavesFreesItsPlace(t *testing.T) {
 	}
 	second := make(chan answer)
 	go func() { second <- get(ctx, srv.URL, "k") }() // waits one interval
-	eventually(t, "the second request to queue", queued(2))
+	harness.Eventually(t, "the second request to queue", queued(2))
 
 	leaving, leave := context.WithCancel(ctx)
 	third := make(chan answer)
 	go func() { third <- get(leaving, srv.URL, "k") }() // would wait two intervals
-	eventually(t, "the third request to queue", queued(3))
+	harness.Eventually(t, "the third request to queue", queued(3))
 	leave()
 	if a := <-third; a.err == nil {
 		t.Fatalf("the request that left got an answer: %d", a.status)
 	}
-	eventually(t, "the third request to leave the queue", queued(2))
+	harness.Eventually(t, "the third request to leave the queue", queued(2))
 
 	// The fourth takes the place the third left: it waits two intervals,
 	// not three, and the bucket is one interval shorter than otherwise.

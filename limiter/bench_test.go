@@ -2,6 +2,7 @@ package limiter
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -14,15 +15,33 @@ import (
 // the bucket step and the ticket. All goroutines share one key, the worst
 // case for the store's locks; BenchmarkAdmitManyKeys spreads them.
 func BenchmarkAdmit(b *testing.B) {
-	tests := []struct {
-		name string
-		zone Zone
-	}{
+	benchZones(b, []benchZone{
 		{"token_bucket", Zone{Name: "per_key", Requests: Rate{Count: 1 << 40, Per: time.Second}}},
 		{"token_bucket+concurrency", Zone{Name: "per_key", Requests: Rate{Count: 1 << 40, Per: time.Second}, Concurrency: 1 << 20}},
 		{"fixed_window", Zone{Name: "per_key", Requests: Rate{Count: 1 << 40, Per: time.Hour}, Algorithm: FixedWindow}},
-	}
-	for _, tt := range tests {
+	}, func(ctx context.Context, l *Limiter, keys []string) error {
+		tk, err := l.Admit(ctx, keys)
+		if err != nil || !tk.Allowed {
+			return errRefused
+		}
+		tk.Done()
+		return nil
+	})
+}
+
+// benchZone is one zone a benchmark runs against.
+type benchZone struct {
+	name string
+	zone Zone
+}
+
+// errRefused is a benchmark's request that the limiter refused.
+var errRefused = errors.New("refused")
+
+// benchZones runs step in parallel on a limiter of each zone, with one key
+// shared by every goroutine.
+func benchZones(b *testing.B, zones []benchZone, step func(ctx context.Context, l *Limiter, keys []string) error) {
+	for _, tt := range zones {
 		b.Run(tt.name, func(b *testing.B) {
 			l := newLimiter(b, tt.zone)
 			keys := []string{"Bearer sk-proj-0123456789abcdefghijklmnopqrstuvwxyz"}
@@ -30,11 +49,9 @@ func BenchmarkAdmit(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					tk, err := l.Admit(ctx, keys)
-					if err != nil || !tk.Allowed {
-						b.Fatal("refused")
+					if err := step(ctx, l, keys); err != nil {
+						b.Fatal(err)
 					}
-					tk.Done()
 				}
 			})
 		})
@@ -45,34 +62,21 @@ func BenchmarkAdmit(b *testing.B) {
 // with an estimate, then the settlement of its usage.
 func BenchmarkAdmitTokens(b *testing.B) {
 	lots := Rate{Count: 1 << 40, Per: time.Second}
-	tests := []struct {
-		name string
-		zone Zone
-	}{
+	benchZones(b, []benchZone{
 		{"token_bucket", Zone{Name: "per_key", Tokens: lots}},
 		{"token_bucket+requests", Zone{Name: "per_key", Requests: lots, Tokens: lots}},
 		{"fixed_window", Zone{Name: "per_key", Tokens: Rate{Count: 1 << 60, Per: time.Hour}, Algorithm: FixedWindow}},
-	}
-	for _, tt := range tests {
-		b.Run(tt.name, func(b *testing.B) {
-			l := newLimiter(b, tt.zone)
-			keys := []string{"Bearer sk-proj-0123456789abcdefghijklmnopqrstuvwxyz"}
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					tk, err := l.AdmitTokens(ctx, keys, 1200)
-					if err != nil || !tk.Allowed {
-						b.Fatal("refused")
-					}
-					if err := tk.Settle(ctx, 950); err != nil {
-						b.Fatal(err)
-					}
-					tk.Done()
-				}
-			})
-		})
-	}
+	}, func(ctx context.Context, l *Limiter, keys []string) error {
+		tk, err := l.AdmitTokens(ctx, keys, 1200)
+		if err != nil || !tk.Allowed {
+			return errRefused
+		}
+		if err := tk.Settle(ctx, 950); err != nil {
+			return err
+		}
+		tk.Done()
+		return nil
+	})
 }
 
 func BenchmarkAdmitManyKeys(b *testing.B) {

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
 // brokenStore is a bucket store whose every call fails, as an unreachable
@@ -121,7 +123,7 @@ func TestStoreFailureKeepsConcurrencyCaps(t *testing.T) {
 	ctx := context.Background()
 	held := make(chan answer, 1)
 	go func() { held <- get(ctx, srv.URL, "k") }()
-	eventually(t, "the slot held", func() bool { return l.zones[0].InFlight.Held(hashKey("z", "k")) == 1 })
+	harness.Eventually(t, "the slot held", func() bool { return l.zones[0].InFlight.Held(hashKey("z", "k")) == 1 })
 	if a := get(ctx, srv.URL, "k"); a.status != http.StatusTooManyRequests || !strings.Contains(a.body, `"type":"concurrency"`) {
 		t.Fatalf("second request of the key while the store is down: %d %s, want the concurrency 429", a.status, a.body)
 	}

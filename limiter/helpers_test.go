@@ -5,26 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
-
-// fakeClock is a clock that moves only when told, for stores whose
-// decisions a test must predict exactly. It takes no lock, so it adds no
-// contention of its own to tests that hammer a store.
-type fakeClock struct {
-	elapsed atomic.Int64
-}
-
-// fakeEpoch is the fake clock's start.
-var fakeEpoch = time.Unix(1_700_000_000, 0)
-
-func newFakeClock() *fakeClock { return &fakeClock{} }
-
-func (c *fakeClock) Now() time.Time { return fakeEpoch.Add(time.Duration(c.elapsed.Load())) }
-
-func (c *fakeClock) Advance(d time.Duration) { c.elapsed.Add(int64(d)) }
 
 // newLimiter builds a Limiter and closes it with the test.
 func newLimiter(t testing.TB, zones ...Zone) *Limiter {
@@ -38,8 +23,8 @@ func newLimiter(t testing.TB, zones ...Zone) *Limiter {
 }
 
 // newFrozenStore returns a memory store on a fake clock, closed with the test.
-func newFrozenStore(t testing.TB) (*MemoryStore, *fakeClock) {
-	clock := newFakeClock()
+func newFrozenStore(t testing.TB) (*MemoryStore, *harness.Clock) {
+	clock := new(harness.Clock)
 	s := NewMemoryStore(MemoryOptions{Now: clock.Now})
 	t.Cleanup(func() { _ = s.Close() })
 	return s, clock
@@ -113,14 +98,4 @@ func backlog(t testing.TB, s BucketStore, zoneName, raw string) time.Duration {
 		t.Fatal(err)
 	}
 	return d.Backlog
-}
-
-// eventually polls cond until it holds, failing the test after a while.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
 }

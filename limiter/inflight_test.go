@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
 func TestInFlightCapAndRelease(t *testing.T) {
@@ -88,7 +90,7 @@ func TestInFlightServesWaitersInOrder(t *testing.T) {
 			}
 		}()
 		// Each waiter joins the line before the next starts.
-		eventually(t, "the waiter to queue", func() bool {
+		harness.Eventually(t, "the waiter to queue", func() bool {
 			sh := f.shard(key)
 			sh.mu.Lock()
 			defer sh.mu.Unlock()

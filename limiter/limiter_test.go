@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
 func TestAllOrNone(t *testing.T) {
@@ -107,7 +109,7 @@ func TestConcurrencyOverHTTP(t *testing.T) {
 			answers := make(chan answer, 8)
 			go func() { answers <- get(leaving, srv.URL, "k") }()
 			go func() { answers <- get(ctx, srv.URL, "k") }()
-			eventually(t, "two requests in flight", func() bool { return held("k") == 2 })
+			harness.Eventually(t, "two requests in flight", func() bool { return held("k") == 2 })
 
 			third := make(chan answer, 1)
 			go func() { third <- get(ctx, srv.URL, "k") }()
@@ -125,16 +127,16 @@ func TestConcurrencyOverHTTP(t *testing.T) {
 			// Another key is not affected.
 			other := make(chan answer, 1)
 			go func() { other <- get(ctx, srv.URL, "other") }()
-			eventually(t, "the other key in flight", func() bool { return held("other") == 1 })
+			harness.Eventually(t, "the other key in flight", func() bool { return held("other") == 1 })
 
 			// A client that leaves frees its slot: the waiting third
 			// request takes it, or a new one does.
 			leave()
 			if tt.maxWait == 0 {
-				eventually(t, "the slot to free", func() bool { return held("k") == 1 })
+				harness.Eventually(t, "the slot to free", func() bool { return held("k") == 1 })
 				go func() { third <- get(ctx, srv.URL, "k") }()
 			}
-			eventually(t, "the freed slot to be taken", func() bool { return held("k") == 2 })
+			harness.Eventually(t, "the freed slot to be taken", func() bool { return held("k") == 2 })
 
 			close(release)
 			for _, ch := range []chan answer{third, other} {
@@ -142,7 +144,7 @@ func TestConcurrencyOverHTTP(t *testing.T) {
 					t.Fatalf("%d %v, want 200", a.status, a.err)
 				}
 			}
-			eventually(t, "every slot to free", func() bool { return held("k")+held("other") == 0 })
+			harness.Eventually(t, "every slot to free", func() bool { return held("k")+held("other") == 0 })
 		})
 	}
 }
@@ -198,7 +200,7 @@ func TestAdmitIsExactUnderContention(t *testing.T) {
 	// time passes only while requests are made: however the machine
 	// schedules the workers, no stretch of time goes unclaimed, and the
 	// count admitted must match the rate exactly, not just stay under it.
-	clock := newFakeClock()
+	clock := new(harness.Clock)
 	store := NewMemoryStore(MemoryOptions{Now: clock.Now})
 	defer store.Close()
 	start := clock.Now()

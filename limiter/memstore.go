@@ -102,18 +102,25 @@ func (s *MemoryStore) clock() int64 { return int64(s.now().Sub(s.base)) }
 
 func (s *MemoryStore) shard(k Key) *memShard { return &s.shards[k[0]] }
 
-// Take implements BucketStore.
-func (s *MemoryStore) Take(_ context.Context, key Key, cost, limit time.Duration) (Decision, error) {
-	sh := s.shard(key)
+// lock locks the shard of key and returns it, the store's time, and the
+// TAT of key: now for a drained bucket or a key the shard does not hold
+// (which known tells). The caller unlocks the shard. The clock is read
+// under the lock: decisions on one key then see time in the order they
+// are made, as they would in one Redis script.
+func (s *MemoryStore) lock(key Key) (sh *memShard, now, tat int64, known bool) {
+	sh = s.shard(key)
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	// The clock is read under the lock: decisions on one key then see
-	// time in the order they are made, as they would in one Redis script.
-	now := s.clock()
-	tat, known := sh.tats[key]
-	if !known || tat < now {
+	now = s.clock()
+	if tat, known = sh.tats[key]; !known || tat < now {
 		tat = now
 	}
+	return sh, now, tat, known
+}
+
+// Take implements BucketStore.
+func (s *MemoryStore) Take(_ context.Context, key Key, cost, limit time.Duration) (Decision, error) {
+	sh, now, tat, known := s.lock(key)
+	defer sh.mu.Unlock()
 	d := Decision{Wait: time.Duration(tat - now), Backlog: time.Duration(tat - now + int64(cost))}
 	if d.Backlog <= limit {
 		d.Allowed = true
@@ -124,15 +131,9 @@ func (s *MemoryStore) Take(_ context.Context, key Key, cost, limit time.Duration
 
 // Adjust implements BucketStore.
 func (s *MemoryStore) Adjust(_ context.Context, key Key, delta time.Duration) error {
-	sh := s.shard(key)
-	sh.mu.Lock()
+	// A drained bucket has nothing to give back; debt counts from now.
+	sh, now, tat, known := s.lock(key)
 	defer sh.mu.Unlock()
-	now := s.clock()
-	tat, known := sh.tats[key]
-	if !known || tat < now {
-		// A drained bucket has nothing to give back; debt counts from now.
-		tat = now
-	}
 	// Debt saturates at the horizon rather than wrap around to an empty
 	// bucket.
 	if horizon := now + int64(maxHorizon); delta > 0 && tat > horizon-int64(delta) {
@@ -144,11 +145,8 @@ func (s *MemoryStore) Adjust(_ context.Context, key Key, delta time.Duration) er
 
 // Promise implements BucketStore.
 func (s *MemoryStore) Promise(_ context.Context, key Key, after, cost, horizon time.Duration) (time.Duration, error) {
-	sh := s.shard(key)
-	sh.mu.Lock()
+	sh, now, promised, known := s.lock(key)
 	defer sh.mu.Unlock()
-	now := s.clock()
-	promised, known := sh.tats[key]
 	start := max(promised, now+int64(after))
 	if start-now > int64(horizon) {
 		return after, nil

@@ -6,100 +6,9 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
-
-func TestMemoryStoreTake(t *testing.T) {
-	const sec = time.Second
-	type step struct {
-		advance       time.Duration
-		cost, limit   time.Duration
-		allowed       bool
-		wait, backlog time.Duration
-	}
-	tests := []struct {
-		name  string
-		steps []step
-	}{
-		{"token bucket of depth 3 at 1/s", []step{
-			{0, sec, 3 * sec, true, 0, sec},
-			{0, sec, 3 * sec, true, sec, 2 * sec},
-			{0, sec, 3 * sec, true, 2 * sec, 3 * sec},
-			{0, sec, 3 * sec, false, 3 * sec, 4 * sec},
-			{sec / 2, sec, 3 * sec, false, 5 * sec / 2, 7 * sec / 2},
-			{sec / 2, sec, 3 * sec, true, 2 * sec, 3 * sec},
-		}},
-		{"drained bucket starts from now", []step{
-			{0, sec, 2 * sec, true, 0, sec},
-			{time.Hour, sec, 2 * sec, true, 0, sec},
-		}},
-		{"cost over the limit never fits", []step{
-			{0, 5 * sec, 2 * sec, false, 0, 5 * sec},
-		}},
-		{"zero cost reads the backlog", []step{
-			{0, sec, 2 * sec, true, 0, sec},
-			{0, 0, 0, false, sec, sec},
-			{0, 0, sec, true, sec, sec},
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, clock := newFrozenStore(t)
-			key := hashKey("z", "k")
-			for i, st := range tt.steps {
-				clock.Advance(st.advance)
-				d, err := s.Take(context.Background(), key, st.cost, st.limit)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := Decision{Allowed: st.allowed, Wait: st.wait, Backlog: st.backlog}
-				if d != want {
-					t.Fatalf("step %d: got %+v, want %+v", i, d, want)
-				}
-			}
-		})
-	}
-}
-
-func TestMemoryStoreAdjust(t *testing.T) {
-	const sec = time.Second
-	tests := []struct {
-		name    string
-		charges int           // one-second charges taken first
-		advance time.Duration // before the adjustment
-		delta   time.Duration
-		want    time.Duration // backlog after
-		keys    int           // keys held after
-	}{
-		{"give back one of three", 3, 0, -sec, 2 * sec, 1},
-		{"give back more than held empties", 1, 0, -5 * sec, 0, 0},
-		{"give back on a drained bucket", 1, 2 * sec, -sec, 0, 0},
-		{"give back on a missing key", 0, 0, -sec, 0, 0},
-		{"debt on a missing key", 0, 0, 4 * sec, 4 * sec, 1},
-		{"debt on a drained bucket counts from now", 1, 5 * sec, 2 * sec, 2 * sec, 1},
-		{"debt adds to the backlog", 2, 0, 3 * sec, 5 * sec, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, clock := newFrozenStore(t)
-			ctx, key := context.Background(), hashKey("z", "k")
-			for range tt.charges {
-				if d, _ := s.Take(ctx, key, sec, time.Hour); !d.Allowed {
-					t.Fatal("charge refused")
-				}
-			}
-			clock.Advance(tt.advance)
-			if err := s.Adjust(ctx, key, tt.delta); err != nil {
-				t.Fatal(err)
-			}
-			if got := s.Len(); got != tt.keys {
-				t.Errorf("keys held = %d, want %d", got, tt.keys)
-			}
-			if got := backlog(t, s, "z", "k"); got != tt.want {
-				t.Errorf("backlog = %s, want %s", got, tt.want)
-			}
-		})
-	}
-}
 
 // numberedKey is the i-th of many distinct keys.
 func numberedKey(i int) Key {
@@ -159,7 +68,7 @@ func TestMemoryStoreSweepReturnsMemory(t *testing.T) {
 }
 
 func TestMemoryStoreMaxKeys(t *testing.T) {
-	clock := newFakeClock()
+	clock := new(harness.Clock)
 	const maxKeys = 4 * memShards
 	s := NewMemoryStore(MemoryOptions{MaxKeys: maxKeys, Now: clock.Now})
 	defer s.Close()
@@ -175,7 +84,7 @@ func TestMemoryStoreMaxKeys(t *testing.T) {
 }
 
 func TestMemoryStoreEvictsTheLeastBacklog(t *testing.T) {
-	clock := newFakeClock()
+	clock := new(harness.Clock)
 	s := NewMemoryStore(MemoryOptions{MaxKeys: memShards, Now: clock.Now}) // one key a shard
 	defer s.Close()
 	ctx := context.Background()
@@ -201,7 +110,7 @@ func TestMemoryStoreCloseStopsTheSweep(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal("second Close:", err)
 	}
-	eventually(t, "the sweep goroutine to end", func() bool { return runtime.NumGoroutine() <= before })
+	harness.Eventually(t, "the sweep goroutine to end", func() bool { return runtime.NumGoroutine() <= before })
 	// A closed store still decides.
 	if d, _ := s.Take(context.Background(), Key{}, time.Second, time.Second); !d.Allowed {
 		t.Fatal("closed store refused")

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
 // hammerTokens runs workers that each make ops requests of one key through
@@ -54,7 +56,7 @@ func TestTokenBucketIsExactUnderContention(t *testing.T) {
 		estimate = 100
 		lo, hi   = 50, 150 // settled usage: refunds and debt
 	)
-	clock := newFakeClock()
+	clock := new(harness.Clock)
 	store := NewMemoryStore(MemoryOptions{Now: clock.Now})
 	defer store.Close()
 	l := newLimiter(t, Zone{Name: "tpm", Tokens: Rate{Count: depth, Per: depth * perTick}, Buckets: store})

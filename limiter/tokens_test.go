@@ -8,6 +8,8 @@ import (
 	"time"
 
 	ulule "github.com/ulule/limiter/v3"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
 // tokenZone is a zone of 1000 tokens a minute, one token every 60ms.
@@ -332,7 +334,7 @@ type fakeWindow struct {
 }
 
 func newFakeWindows() *fakeWindows {
-	return &fakeWindows{now: fakeEpoch, counts: map[string]*fakeWindow{}}
+	return &fakeWindows{now: new(harness.Clock).Now(), counts: map[string]*fakeWindow{}}
 }
 
 func (s *fakeWindows) advance(d time.Duration) {

@@ -2,48 +2,30 @@ package redisstore
 
 import (
 	"context"
-	"fmt"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/cache"
-	"github.com/llmgate/caddy-llmgate/internal/testredis"
+	"github.com/llmgate/caddy-llmgate/cache/storetest"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 )
 
-// fill stores n entries of each model and returns their total encoded size.
-func fill(t *testing.T, s *Store, n int, models ...string) int64 {
-	t.Helper()
-	ctx := context.Background()
-	var size int64
-	for _, m := range models {
-		for i := range n {
-			e := testEntry(fmt.Sprint(m, i), m, []byte(fmt.Sprint("answer ", i)), time.Hour)
-			if err := s.Set(ctx, e.Key, e); err != nil {
-				t.Fatal(err)
-			}
-			size += int64(len(encode(nil, e)))
-		}
-	}
-	return size
-}
-
-func TestPurge(t *testing.T) {
+// TestPurgeKeepsOtherKeys: a purge drops the store's entries and nothing
+// else in the database, whatever glob characters its prefix holds.
+func TestPurgeKeepsOtherKeys(t *testing.T) {
 	tests := []struct {
 		name   string
 		prefix string
 		purge  func(*Store) error
-		left   []string // models whose entries remain
+		kept   string // the model whose entries remain, if any
 	}{
-		{"everything", "", func(s *Store) error { return s.Purge(context.Background()) }, nil},
-		{"one model", "", func(s *Store) error { return s.PurgeModel(context.Background(), "gpt-4") }, []string{"gpt-4o", ""}},
-		{"the empty model", "", func(s *Store) error { return s.PurgeModel(context.Background(), "") }, []string{"gpt-4", "gpt-4o"}},
-		{"an unknown model", "", func(s *Store) error { return s.PurgeModel(context.Background(), "o1") }, []string{"gpt-4", "gpt-4o", ""}},
-		{"glob characters in the prefix", "we*i?rd[x]:", func(s *Store) error { return s.Purge(context.Background()) }, nil},
+		{"everything", "", func(s *Store) error { return s.Purge(context.Background()) }, ""},
+		{"one model", "", func(s *Store) error { return s.PurgeModel(context.Background(), "gpt-4") }, "gpt-4o"},
+		{"glob characters in the prefix", "we*i?rd[x]:", func(s *Store) error { return s.Purge(context.Background()) }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClient(t, testredis.Start(t))
+			c := testredis.Client(t, testredis.Start(t))
 			s := New(c.Redis, Options{KeyPrefix: tt.prefix})
 			ctx := context.Background()
 			// Keys that are not the store's stay: the limiter's, a
@@ -52,8 +34,7 @@ func TestPurge(t *testing.T) {
 			for _, k := range others {
 				c.Redis.Set(ctx, k, "1", time.Hour)
 			}
-			const perModel = 200 // three models: more than one SCAN batch
-			fill(t, s, perModel, "gpt-4", "gpt-4o", "")
+			stored := storetest.Fill(t, s, 200, "gpt-4", "gpt-4o") // more than one SCAN batch
 			if err := tt.purge(s); err != nil {
 				t.Fatal(err)
 			}
@@ -62,25 +43,17 @@ func TestPurge(t *testing.T) {
 					t.Errorf("purge removed %s", k)
 				}
 			}
-			for _, m := range []string{"gpt-4", "gpt-4o", ""} {
-				want := 0
-				if slices.Contains(tt.left, m) {
-					want = perModel
-				}
-				got := 0
-				for i := range perModel {
-					if e, _ := s.Get(ctx, testEntry(fmt.Sprint(m, i), m, nil, 0).Key); e != nil {
-						got++
-					}
-				}
-				if got != want {
-					t.Errorf("model %q: %d entries left, want %d", m, got, want)
+			for _, e := range stored {
+				if got, _ := s.Get(ctx, e.Key); (got != nil) != (e.Model == tt.kept) {
+					t.Fatalf("entry of model %q left: %v, want %v", e.Model, got != nil, e.Model == tt.kept)
 				}
 			}
 		})
 	}
 }
 
+// TestStats: the bytes are the entries' encoded size, and keys that are
+// not the store's do not count.
 func TestStats(t *testing.T) {
 	s, c := newStore(t)
 	ctx := context.Background()
@@ -88,7 +61,10 @@ func TestStats(t *testing.T) {
 	if st, err := s.Stats(ctx); err != nil || st != (cache.Stats{}) {
 		t.Fatalf("empty store: %+v, %v", st, err)
 	}
-	size := fill(t, s, 700, "a", "b")
+	var size int64
+	for _, e := range storetest.Fill(t, s, 700, "a", "b") {
+		size += int64(len(encode(nil, e)))
+	}
 	st, err := s.Stats(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +76,7 @@ func TestStats(t *testing.T) {
 
 func TestAdminDuringAnOutage(t *testing.T) {
 	srv := testredis.Start(t)
-	s := New(newClient(t, srv).Redis, Options{})
+	s := New(testredis.Client(t, srv).Redis, Options{})
 	srv.Stop()
 	ctx := context.Background()
 	if err := s.Purge(ctx); err == nil {

@@ -3,9 +3,11 @@ package redisstore
 import (
 	"bytes"
 	"context"
-	"slices"
 	"testing"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/cache/storetest"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
 // BenchmarkGet4KiB measures a hit of a 4 KiB answer against a local Redis,
@@ -13,7 +15,7 @@ import (
 func BenchmarkGet4KiB(b *testing.B) {
 	s, _ := newStore(b)
 	ctx := context.Background()
-	e := testEntry("bench", "gpt-4o", bytes.Repeat([]byte("x"), 4<<10), time.Hour)
+	e := storetest.Entry("bench", "gpt-4o", bytes.Repeat([]byte("x"), 4<<10), time.Hour)
 	if err := s.Set(ctx, e.Key, e); err != nil {
 		b.Fatal(err)
 	}
@@ -30,14 +32,14 @@ func BenchmarkGet4KiB(b *testing.B) {
 		lat[i] = time.Since(start)
 	}
 	b.StopTimer()
-	reportPercentiles(b, lat)
+	harness.ReportPercentiles(b, lat)
 }
 
 // BenchmarkSet4KiB measures storing a 4 KiB answer.
 func BenchmarkSet4KiB(b *testing.B) {
 	s, _ := newStore(b)
 	ctx := context.Background()
-	e := testEntry("bench", "gpt-4o", bytes.Repeat([]byte("x"), 4<<10), time.Hour)
+	e := storetest.Entry("bench", "gpt-4o", bytes.Repeat([]byte("x"), 4<<10), time.Hour)
 	b.SetBytes(int64(len(e.Body)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -57,17 +59,4 @@ func BenchmarkGetMiss(b *testing.B) {
 			b.Fatal("hit", err)
 		}
 	}
-}
-
-// reportPercentiles reports the median and 99th percentile of lat in µs.
-func reportPercentiles(b *testing.B, lat []time.Duration) {
-	if len(lat) == 0 {
-		return
-	}
-	slices.Sort(lat)
-	at := func(q float64) float64 {
-		return float64(lat[int(q*float64(len(lat)-1))]) / float64(time.Microsecond)
-	}
-	b.ReportMetric(at(0.50), "p50-µs")
-	b.ReportMetric(at(0.99), "p99-µs")
 }

@@ -2,59 +2,25 @@ package redisstore
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/cache"
+	"github.com/llmgate/caddy-llmgate/cache/storetest"
 )
-
-// testEntry is an entry for key name and model, stored now, living ttl.
-func testEntry(name, model string, body []byte, ttl time.Duration) *cache.Entry {
-	now := time.Now()
-	return &cache.Entry{
-		Key:         cache.Key(sha256.Sum256([]byte(name))),
-		ContentType: "application/json",
-		Body:        body,
-		Model:       model,
-		Stored:      now,
-		Expires:     now.Add(ttl),
-	}
-}
-
-// sameEntry reports how got differs from want, or "".
-func sameEntry(got, want *cache.Entry) string {
-	switch {
-	case got == nil:
-		return "missing"
-	case got.Key != want.Key:
-		return "key"
-	case got.ContentType != want.ContentType:
-		return "content type " + got.ContentType
-	case got.Model != want.Model:
-		return "model " + got.Model
-	case !bytes.Equal(got.Body, want.Body):
-		return "body"
-	case !got.Stored.Equal(want.Stored):
-		return "stored " + got.Stored.String()
-	case !got.Expires.Equal(want.Expires):
-		return "expires " + got.Expires.String()
-	}
-	return ""
-}
 
 func TestCodecRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string
 		e    *cache.Entry
 	}{
-		{"answer", testEntry("a", "gpt-4o", []byte(`{"id":"chatcmpl-1"}`), time.Hour)},
+		{"answer", storetest.Entry("a", "gpt-4o", []byte(`{"id":"chatcmpl-1"}`), time.Hour)},
 		{"empty strings and body", &cache.Entry{Key: cache.Key{1}, Stored: time.Unix(5, 7), Expires: time.Unix(9, 0)}},
 		{"zero times", &cache.Entry{Key: cache.Key{2}, Model: "m", Body: []byte("x")}},
-		{"long model", testEntry("b", strings.Repeat("m", 300), []byte("x"), time.Minute)},
-		{"binary body", testEntry("c", "m", []byte{0, 1, 2, 255, formatVersion}, time.Minute)},
+		{"long model", storetest.Entry("b", strings.Repeat("m", 300), []byte("x"), time.Minute)},
+		{"binary body", storetest.Entry("c", "m", []byte{0, 1, 2, 255, formatVersion}, time.Minute)},
 		{"stream", &cache.Entry{Key: cache.Key{3}, ContentType: "text/event-stream", Model: "claude-sonnet-4",
 			Body: []byte("data: {}\n\ndata: [DONE]\n\n"), Stored: time.Unix(1_700_000_000, 123456789), Expires: time.Unix(1_800_000_000, 1)}},
 	}
@@ -71,7 +37,7 @@ func TestCodecRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := sameEntry(got, tt.e); diff != "" {
+			if diff := storetest.Diff(got, tt.e); diff != "" {
 				t.Fatalf("decoded entry differs: %s", diff)
 			}
 			if tt.e.Stored.IsZero() != got.Stored.IsZero() {
@@ -82,7 +48,7 @@ func TestCodecRoundTrip(t *testing.T) {
 }
 
 func TestDecodeBadValues(t *testing.T) {
-	good := encode(nil, testEntry("a", "gpt-4o", []byte("body"), time.Hour))
+	good := encode(nil, storetest.Entry("a", "gpt-4o", []byte("body"), time.Hour))
 	tests := []struct {
 		name    string
 		value   []byte
@@ -123,7 +89,7 @@ func TestDecodeBadValues(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(encode(nil, testEntry("a", "gpt-4o", []byte("body"), time.Hour)))
+	f.Add(encode(nil, storetest.Entry("a", "gpt-4o", []byte("body"), time.Hour)))
 	f.Add([]byte{formatVersion, 0x80})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -136,7 +102,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoded entry does not decode: %v", err)
 		}
-		if diff := sameEntry(again, e); diff != "" {
+		if diff := storetest.Diff(again, e); diff != "" {
 			t.Fatalf("round trip changed the %s", diff)
 		}
 	})

@@ -1,7 +1,6 @@
 package redisstore
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -10,64 +9,41 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/llmgate/caddy-llmgate/cache"
-	"github.com/llmgate/caddy-llmgate/internal/testredis"
+	"github.com/llmgate/caddy-llmgate/cache/storetest"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 )
 
-func TestSetThenGet(t *testing.T) {
-	tests := []struct {
-		name string
-		e    *cache.Entry
-	}{
-		{"json", testEntry("a", "gpt-4o", []byte(`{"id":"chatcmpl-1","choices":[]}`), time.Hour)},
-		{"stream", testEntry("b", "claude-sonnet-4", []byte("event: message_stop\ndata: {}\n\n"), time.Minute)},
-		{"empty body", testEntry("c", "", nil, time.Second)},
-		{"large body", testEntry("d", "m", bytes.Repeat([]byte("x"), 1<<20), time.Hour)},
-	}
-	s, _ := newStore(t)
-	ctx := context.Background()
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := s.Set(ctx, tt.e.Key, tt.e); err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.Get(ctx, tt.e.Key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := sameEntry(got, tt.e); diff != "" {
-				t.Fatalf("got entry differs: %s", diff)
-			}
-		})
-	}
+// TestConformance: a store shared through Redis keeps entries as the one
+// in memory does, on the same tests.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
+		s, _ := newStore(t)
+		return s
+	})
 }
 
+// TestMisses: what Redis may hold that is not the entry asked for is a
+// miss, not an answer.
 func TestMisses(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, s *Store, c *redis.Client) cache.Key
 	}{
-		{"never stored", func(*testing.T, *Store, *redis.Client) cache.Key { return cache.Key{9} }},
-		{"expired before it was stored", func(t *testing.T, s *Store, _ *redis.Client) cache.Key {
-			e := testEntry("a", "m", []byte("x"), -time.Second)
-			if err := s.Set(ctx, e.Key, e); err != nil {
-				t.Fatal(err)
-			}
-			return e.Key
-		}},
 		{"expired by this clock, not yet by Redis's", func(t *testing.T, s *Store, c *redis.Client) cache.Key {
-			e := testEntry("a", "m", []byte("x"), -time.Second)
+			e := storetest.Entry("a", "m", []byte("x"), -time.Second)
 			c.Set(ctx, s.redisKey(e.Key), encode(nil, e), time.Hour)
 			return e.Key
 		}},
 		{"another key's entry under this key", func(t *testing.T, s *Store, c *redis.Client) cache.Key {
-			e := testEntry("a", "m", []byte("x"), time.Hour)
+			e := storetest.Entry("a", "m", []byte("x"), time.Hour)
 			other := cache.Key{7}
 			c.Set(ctx, s.redisKey(other), encode(nil, e), time.Hour)
 			return other
 		}},
 		{"another format version", func(t *testing.T, s *Store, c *redis.Client) cache.Key {
-			e := testEntry("a", "m", []byte("x"), time.Hour)
+			e := storetest.Entry("a", "m", []byte("x"), time.Hour)
 			v := encode(nil, e)
 			v[0]++
 			c.Set(ctx, s.redisKey(e.Key), v, time.Hour)
@@ -111,10 +87,10 @@ func TestStoredKeyAndLifetime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newClient(t, testredis.Start(t))
+			c := testredis.Client(t, testredis.Start(t))
 			s := New(c.Redis, Options{KeyPrefix: tt.prefix})
 			ctx := context.Background()
-			e := testEntry("a", "m", []byte("x"), 10*time.Minute)
+			e := storetest.Entry("a", "m", []byte("x"), 10*time.Minute)
 			if err := s.Set(ctx, e.Key, e); err != nil {
 				t.Fatal(err)
 			}
@@ -133,9 +109,9 @@ func TestStoredKeyAndLifetime(t *testing.T) {
 
 func TestStoresSharingRedisShareEntries(t *testing.T) {
 	srv := testredis.Start(t)
-	a, b := New(newClient(t, srv).Redis, Options{}), New(newClient(t, srv).Redis, Options{})
+	a, b := New(testredis.Client(t, srv).Redis, Options{}), New(testredis.Client(t, srv).Redis, Options{})
 	ctx := context.Background()
-	e := testEntry("shared", "gpt-4o", []byte("answer"), time.Hour)
+	e := storetest.Entry("shared", "gpt-4o", []byte("answer"), time.Hour)
 	if err := a.Set(ctx, e.Key, e); err != nil {
 		t.Fatal(err)
 	}
@@ -143,57 +119,39 @@ func TestStoresSharingRedisShareEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := sameEntry(got, e); diff != "" {
+	if diff := storetest.Diff(got, e); diff != "" {
 		t.Fatalf("the other instance's entry differs: %s", diff)
 	}
 }
 
 func TestOutages(t *testing.T) {
-	tests := []struct {
-		name         string
-		fail, repair func(s *testredis.Server)
-		empties      bool // whether the repair loses the entries
-	}{
-		{"stopped and restarted", (*testredis.Server).Stop, (*testredis.Server).Restart, true},
-		{"frozen and thawed", (*testredis.Server).Freeze, (*testredis.Server).Thaw, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, tt := range testredis.Outages {
+		t.Run(tt.Name, func(t *testing.T) {
 			srv := testredis.Start(t)
-			s := New(newClient(t, srv).Redis, Options{})
+			s := New(testredis.Client(t, srv).Redis, Options{})
 			ctx := context.Background()
-			e := testEntry("a", "m", []byte("x"), time.Hour)
+			e := storetest.Entry("a", "m", []byte("x"), time.Hour)
 			if err := s.Set(ctx, e.Key, e); err != nil {
 				t.Fatal(err)
 			}
-			tt.fail(srv)
-			for _, op := range []func() error{
+			tt.Fail(srv)
+			for _, err := range testredis.FailFast(t,
 				func() error { _, err := s.Get(ctx, e.Key); return err },
 				func() error { return s.Set(ctx, e.Key, e) },
-			} {
-				start := time.Now()
-				err := op()
-				took := time.Since(start)
-				t.Logf("failed in %s: %v", took, err)
-				if err == nil {
-					t.Fatal("the store answered during the outage")
-				}
-				if took > hangGuard {
-					t.Fatalf("the store hung for %s", took)
-				}
+			) {
 				if !strings.HasPrefix(err.Error(), "redis cache store: ") {
 					t.Fatalf("error %q does not say where it comes from", err)
 				}
 			}
-			tt.repair(srv)
+			tt.Repair(srv)
 			var got *cache.Entry
-			testredis.Eventually(t, "the store to recover", func() bool {
+			harness.Eventually(t, "the store to recover", func() bool {
 				var err error
 				got, err = s.Get(ctx, e.Key)
 				return err == nil
 			})
-			if lost := got == nil; lost != tt.empties {
-				t.Fatalf("after the repair the entry is lost: %v, want %v", lost, tt.empties)
+			if lost := got == nil; lost != tt.Empties {
+				t.Fatalf("after the repair the entry is lost: %v, want %v", lost, tt.Empties)
 			}
 		})
 	}

@@ -10,8 +10,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -26,7 +24,8 @@ import (
 	"github.com/openai/openai-go/v3/option"
 
 	_ "github.com/llmgate/caddy-llmgate"
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 )
 
 //go:embed Caddyfile
@@ -42,7 +41,7 @@ func main() {
 func run() error {
 	up := fakeai.New()
 	defer up.Close()
-	port, err := freePort()
+	port, err := harness.PickPort()
 	if err != nil {
 		return err
 	}
@@ -102,15 +101,10 @@ func demoCache(site string, up *fakeai.Server) error {
 	// The same request written by hand, with keys in another order and
 	// other spacing: the canonical body, and so the key, is the same.
 	raw := `{ "messages": [ {"content": "Say hello", "role": "user"} ], "model": "gpt-4o-mini" }`
-	req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions", strings.NewReader(raw))
-	req.Header.Set("Authorization", "Bearer sk-demo-alice")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := post(site+"/v1/chat/completions", raw, "Authorization", "Bearer sk-demo-alice")
 	if err != nil {
 		return err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
 	fmt.Printf("%-44s Cache-Status: %-28s upstream calls: %d\n", "raw JSON, keys reordered, other spacing:", resp.Header.Get("Cache-Status"), up.Calls())
 	if err := ask("same prompt, another tenant (sk-demo-bob):", "sk-demo-bob", "Say hello"); err != nil {
 		return err
@@ -159,16 +153,9 @@ func demoRedact(site, logPath string) error {
 	const anthropicKey = "sk-ant-api03-R2D2c3poBB8yodaLuke0Leia1Han2Solo3Chewie4Lando5Vader6Palpatine7Obiwan8Kenobi9Quigon0Jinn1Padme2Amidala3MaceAA"
 	const googleKey = "AIzaSyDemo0123456789abcdefghijklmnopq"
 	body := `{"model":"claude-3-5-haiku-latest","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`
-	req, _ := http.NewRequest(http.MethodPost, site+"/v1/messages?key="+googleKey, strings.NewReader(body))
-	req.Header.Set("X-Api-Key", anthropicKey)
-	req.Header.Set("Anthropic-Version", "2023-06-01")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	if _, err := post(site+"/v1/messages?key="+googleKey, body, "X-Api-Key", anthropicKey, "Anthropic-Version", "2023-06-01"); err != nil {
 		return err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
 	fmt.Printf("request:  POST /v1/messages?key=%s\n          X-Api-Key: %s\n", googleKey, anthropicKey)
 	// The access log line is written as the request ends.
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -199,11 +186,16 @@ func demoRedact(site, logPath string) error {
 	return fmt.Errorf("no access log line in %s", logPath)
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// post sends a JSON body to url with header pairs, as a client written by
+// hand would, and returns the answer, its body read.
+func post(url, body string, header ...string) (*http.Response, error) {
+	req, err := harness.NewPost(context.Background(), url, body, header...)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	resp, _, err := harness.Send(req, nil)
+	if resp == nil {
+		return nil, err
+	}
+	return resp, nil
 }

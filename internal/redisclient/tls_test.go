@@ -1,4 +1,4 @@
-package redisclient
+package redisclient_test
 
 import (
 	"context"
@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/testredis"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
+	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 )
 
 func TestTLS(t *testing.T) {
@@ -23,17 +24,17 @@ func TestTLS(t *testing.T) {
 	tests := []struct {
 		name    string
 		url     string
-		opts    Options
+		opts    redisclient.Options
 		wantErr string // empty: Ping succeeds
 	}{
-		{"trusted CA", s.URL(), Options{TLSConfig: &tls.Config{RootCAs: roots}}, ""},
-		{"verification skipped", s.URL() + "?skip_verify=true", Options{}, ""},
-		{"unknown CA", s.URL(), Options{CommandTimeout: 5 * time.Second, DialTimeout: 5 * time.Second}, "certificate"},
-		{"plain text to a TLS port", strings.Replace(s.URL(), "rediss://", "redis://", 1), Options{}, "redis"},
+		{"trusted CA", s.URL(), redisclient.Options{TLSConfig: &tls.Config{RootCAs: roots}}, ""},
+		{"verification skipped", s.URL() + "?skip_verify=true", redisclient.Options{}, ""},
+		{"unknown CA", s.URL(), redisclient.Options{CommandTimeout: 5 * time.Second, DialTimeout: 5 * time.Second}, "certificate"},
+		{"plain text to a TLS port", strings.Replace(s.URL(), "rediss://", "redis://", 1), redisclient.Options{}, "redis"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := New(tt.url, tt.opts)
+			c, err := redisclient.New(tt.url, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,7 +53,7 @@ func TestTLS(t *testing.T) {
 }
 
 func TestTLSOptionsNeedATLSURL(t *testing.T) {
-	if _, err := New("redis://127.0.0.1:6379", Options{TLSConfig: &tls.Config{}}); err == nil {
+	if _, err := redisclient.New("redis://127.0.0.1:6379", redisclient.Options{TLSConfig: &tls.Config{}}); err == nil {
 		t.Fatal("TLS options were accepted for redis://")
 	}
 }

@@ -2,19 +2,20 @@ package redisstore
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/testredis"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 	"github.com/llmgate/caddy-llmgate/limiter"
+	"github.com/llmgate/caddy-llmgate/limiter/storetest"
 )
 
 // BenchmarkTake measures one decision against a local Redis, one at a
 // time, and reports the latency percentiles a request sees.
 func BenchmarkTake(b *testing.B) {
-	s := New(newClient(b, testredis.Start(b)).Redis, Options{})
-	ctx, key := context.Background(), testKey("bench")
+	s := New(testredis.Client(b, testredis.Start(b)).Redis, Options{})
+	ctx, key := context.Background(), storetest.Key("bench")
 	lat := make([]time.Duration, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -26,12 +27,12 @@ func BenchmarkTake(b *testing.B) {
 		lat[i] = time.Since(start)
 	}
 	b.StopTimer()
-	reportPercentiles(b, lat)
+	harness.ReportPercentiles(b, lat)
 }
 
 // BenchmarkTakeParallel measures decisions on many keys from all cores.
 func BenchmarkTakeParallel(b *testing.B) {
-	s := New(newClient(b, testredis.Start(b)).Redis, Options{})
+	s := New(testredis.Client(b, testredis.Start(b)).Redis, Options{})
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.SetParallelism(8)
@@ -49,25 +50,12 @@ func BenchmarkTakeParallel(b *testing.B) {
 
 // BenchmarkAdjust measures a settlement against a local Redis.
 func BenchmarkAdjust(b *testing.B) {
-	s := New(newClient(b, testredis.Start(b)).Redis, Options{})
-	ctx, key := context.Background(), testKey("bench")
+	s := New(testredis.Client(b, testredis.Start(b)).Redis, Options{})
+	ctx, key := context.Background(), storetest.Key("bench")
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := s.Adjust(ctx, key, time.Nanosecond); err != nil {
 			b.Fatal(err)
 		}
 	}
-}
-
-// reportPercentiles reports the median and 99th percentile of lat in µs.
-func reportPercentiles(b *testing.B, lat []time.Duration) {
-	if len(lat) == 0 {
-		return
-	}
-	slices.Sort(lat)
-	at := func(q float64) float64 {
-		return float64(lat[int(q*float64(len(lat)-1))]) / float64(time.Microsecond)
-	}
-	b.ReportMetric(at(0.50), "p50-µs")
-	b.ReportMetric(at(0.99), "p99-µs")
 }

@@ -2,62 +2,24 @@ package redisstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
-	"github.com/llmgate/caddy-llmgate/internal/testredis"
-	"github.com/llmgate/caddy-llmgate/limiter"
 )
-
-// hangGuard is far above any timeout of the client: a call that takes
-// longer is hanging, not slow.
-const hangGuard = 3 * time.Second
-
-// fakeClock stands in for the Redis clock, in microseconds, so a test can
-// predict decisions exactly.
-type fakeClock struct{ us atomic.Int64 }
-
-func newFakeClock() *fakeClock {
-	c := &fakeClock{}
-	c.us.Store(1_700_000_000_000_000) // a Unix time, like the Redis clock's
-	return c
-}
-
-func (c *fakeClock) now() int64              { return c.us.Load() }
-func (c *fakeClock) Advance(d time.Duration) { c.us.Add(d.Microseconds()) }
-
-// newClient opens a client of s with the gateway's defaults, closed with
-// the test.
-func newClient(t testing.TB, s *testredis.Server) *redisclient.Client {
-	t.Helper()
-	c, err := redisclient.New(s.URL(), redisclient.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
 
 // newFrozenStore returns a store on a fresh server whose clock moves only
 // when told.
-func newFrozenStore(t testing.TB) (*Store, *fakeClock, *redisclient.Client) {
+func newFrozenStore(t testing.TB) (*Store, *harness.Clock, *redisclient.Client) {
 	t.Helper()
-	c := newClient(t, testredis.Start(t))
-	clock := newFakeClock()
+	c := testredis.Client(t, testredis.Start(t))
+	clock := new(harness.Clock)
 	s := New(c.Redis, Options{})
-	s.now = clock.now
+	s.now = func() int64 { return clock.Now().UnixMicro() }
 	return s, clock, c
-}
-
-// testKey is a stored key derived from name, as the limiter derives one.
-func testKey(name string) limiter.Key {
-	sum := sha256.Sum256([]byte(name))
-	return limiter.Key(sum[:len(limiter.Key{})])
 }
 
 // keysHeld counts the bucket keys in Redis.
@@ -68,14 +30,4 @@ func keysHeld(t testing.TB, rdb *redis.Client) int {
 		t.Fatal(err)
 	}
 	return len(keys)
-}
-
-// backlog reads the backlog of key without charging it.
-func backlog(t testing.TB, s *Store, key limiter.Key) time.Duration {
-	t.Helper()
-	d, err := s.Take(context.Background(), key, 0, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.Backlog
 }

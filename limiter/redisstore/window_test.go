@@ -7,14 +7,16 @@ import (
 
 	ulule "github.com/ulule/limiter/v3"
 
-	"github.com/llmgate/caddy-llmgate/internal/testredis"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
+	"github.com/llmgate/caddy-llmgate/limiter/storetest"
 )
 
 func TestWindowStoresShareCounts(t *testing.T) {
 	srv := testredis.Start(t)
-	c := newClient(t, srv)
-	stores := []ulule.Store{NewWindowStore(c.Redis, Options{}), NewWindowStore(newClient(t, srv).Redis, Options{})}
-	ctx, key := context.Background(), testKey("k").String()
+	c := testredis.Client(t, srv)
+	stores := []ulule.Store{NewWindowStore(c.Redis, Options{}), NewWindowStore(testredis.Client(t, srv).Redis, Options{})}
+	ctx, key := context.Background(), storetest.Key("k").String()
 	rate := ulule.Rate{Period: time.Hour, Limit: 3}
 	reached := []bool{false, false, false, true, true}
 	for i, want := range reached {
@@ -38,13 +40,13 @@ func TestWindowStoresShareCounts(t *testing.T) {
 func TestWindowStoreStartsWhileRedisIsDown(t *testing.T) {
 	srv := testredis.Start(t)
 	srv.Stop()
-	w := NewWindowStore(newClient(t, srv).Redis, Options{KeyPrefix: "x:"})
+	w := NewWindowStore(testredis.Client(t, srv).Redis, Options{KeyPrefix: "x:"})
 	ctx, rate := context.Background(), ulule.Rate{Period: time.Minute, Limit: 10}
 	if _, err := w.Increment(ctx, "k", 1, rate); err == nil {
 		t.Fatal("counted with Redis down")
 	}
 	srv.Restart()
-	testredis.Eventually(t, "the window store to work", func() bool {
+	harness.Eventually(t, "the window store to work", func() bool {
 		_, err := w.Increment(ctx, "k", 1, rate)
 		return err == nil
 	})

@@ -19,10 +19,17 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 )
 
 // Binary is the redis-server the package runs (Debian's redis-server package).
 const Binary = "/usr/bin/redis-server"
+
+// HangGuard is far above any timeout of the gateway's Redis clients: a
+// command that takes longer during an outage is hanging, not slow.
+const HangGuard = 3 * time.Second
 
 // startTimeout bounds how long a server may take to accept connections.
 const startTimeout = 10 * time.Second
@@ -60,7 +67,7 @@ func StartWith(t testing.TB, cfg Config) *Server {
 	if _, err := os.Stat(Binary); err != nil {
 		t.Fatalf("testredis: %s not found (install the Debian package redis-server): %v", Binary, err)
 	}
-	s := &Server{t: t, cfg: cfg, dir: t.TempDir(), port: freePort(t)}
+	s := &Server{t: t, cfg: cfg, dir: t.TempDir(), port: harness.FreePort(t)}
 	if cfg.TLS {
 		s.certFile, s.keyFile = writeCert(t, s.dir)
 	}
@@ -215,26 +222,52 @@ func ping(addr string, overTLS bool, timeout time.Duration) (string, error) {
 	return strings.TrimSpace(line), nil
 }
 
-// freePort returns a loopback TCP port nobody listens on now.
-func freePort(t testing.TB) int {
+// Client opens a client of s with the gateway's defaults (its timeouts
+// among them), closed when the test ends.
+func Client(t testing.TB, s *Server) *redisclient.Client {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	c, err := redisclient.New(s.URL(), redisclient.Options{})
 	if err != nil {
-		t.Fatalf("testredis: find a free port: %v", err)
+		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }
 
-// Eventually polls cond until it holds, failing the test after ten
-// seconds: clients recover from an outage in their own time.
-func Eventually(t testing.TB, what string, cond func() bool) {
+// Outage is one way for a server to fail and be repaired.
+type Outage struct {
+	Name         string
+	Fail, Repair func(*Server)
+	// Empties reports whether the repair loses what the server held.
+	Empties bool
+}
+
+// Outages are the outages a client of Redis must live through: a crash,
+// after which the server is back empty, and a freeze, which only a
+// timeout can detect.
+var Outages = []Outage{
+	{"stopped and restarted", (*Server).Stop, (*Server).Restart, true},
+	{"frozen and thawed", (*Server).Freeze, (*Server).Thaw, false},
+}
+
+// FailFast calls each op during an outage: each must fail, and within
+// HangGuard, for a request must never hang on Redis. It returns their
+// errors.
+func FailFast(t testing.TB, ops ...func() error) []error {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	errs := make([]error, len(ops))
+	for i, op := range ops {
+		start := time.Now()
+		err := op()
+		took := time.Since(start)
+		t.Logf("failed in %s: %v", took, err)
+		if err == nil {
+			t.Fatal("Redis answered during the outage")
 		}
-		time.Sleep(10 * time.Millisecond)
+		if took > HangGuard {
+			t.Fatalf("the call hung for %s", took)
+		}
+		errs[i] = err
 	}
+	return errs
 }

@@ -21,8 +21,7 @@ var benchCases = []struct {
 // BenchmarkHandler measures the fake's own cost per answer, without the
 // network.
 func BenchmarkHandler(b *testing.B) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(b)
 	srv.SetRecordLimit(0)
 	h := srv.Handler()
 	for _, bc := range benchCases {
@@ -43,8 +42,7 @@ func BenchmarkHandler(b *testing.B) {
 // BenchmarkSocket measures full round trips over a kept-alive loopback
 // connection, as llmgate's benchmarks see the fake.
 func BenchmarkSocket(b *testing.B) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(b)
 	srv.SetRecordLimit(0)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	for _, bc := range benchCases {

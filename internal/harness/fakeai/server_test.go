@@ -3,6 +3,7 @@ package fakeai
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,23 +12,35 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
+
+// do sends a request to srv's path with headers, as the tables give
+// them, and returns the answer, its body unread and closed when the test
+// ends.
+func do(t *testing.T, srv *Server, method, path, body string, headers map[string]string) *http.Response {
+	t.Helper()
+	var pairs []string
+	for k, v := range headers {
+		pairs = append(pairs, k, v)
+	}
+	req, err := harness.NewRequest(context.Background(), method, srv.URL()+path, body, pairs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := harness.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	return res
+}
 
 // post sends body to srv's path with headers and returns the answer, body read.
 func post(t *testing.T, srv *Server, path, body string, headers map[string]string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, srv.URL()+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	res := do(t, srv, http.MethodPost, path, body, headers)
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
@@ -36,8 +49,7 @@ func post(t *testing.T, srv *Server, path, body string, headers map[string]strin
 }
 
 func TestRecordsExactBytes(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	bodies := []string{
 		`{"model":"m","messages":[{"role":"user","content":"a"}]}`,
 		"{ \"model\" : \"m\",\n\t\"messages\": [] , \"x\": \"\\u00e9 é\" }\n",
@@ -73,8 +85,7 @@ func TestRecordsExactBytes(t *testing.T) {
 }
 
 func TestRecordLimit(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	srv.SetRecordLimit(3)
 	for i := range 7 {
 		post(t, srv, fmt.Sprintf("/v1/x%d", i), "", nil)
@@ -98,8 +109,7 @@ func TestRecordLimit(t *testing.T) {
 }
 
 func TestBadRequests(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	tests := []struct {
 		name, method, path, body string
 		headers                  map[string]string
@@ -120,15 +130,7 @@ func TestBadRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, srv.URL()+tt.path, strings.NewReader(tt.body))
-			for k, v := range tt.headers {
-				req.Header.Set(k, v)
-			}
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
+			res := do(t, srv, tt.method, tt.path, tt.body, tt.headers)
 			var got struct {
 				Type  string `json:"type"`
 				Error struct {
@@ -152,8 +154,7 @@ func TestBadRequests(t *testing.T) {
 }
 
 func TestConcurrentCalls(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	const n = 50
 	var wg sync.WaitGroup
 	contents := make([]string, n)
@@ -197,8 +198,7 @@ func TestConcurrentCalls(t *testing.T) {
 }
 
 func TestGzipAnswers(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	body := `{"model":"m","messages":[{"role":"user","content":"zip"}]}`
 	tests := []struct {
 		name, accept string
@@ -232,8 +232,7 @@ func TestGzipAnswers(t *testing.T) {
 }
 
 func TestSizeKnob(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	for _, size := range []int{0, 100, 5000} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			_, b := post(t, srv, "/v1/messages", `{"model":"claude","messages":[{"role":"user","content":"big"}]}`, map[string]string{"x-fake-size": fmt.Sprint(size)})
@@ -252,8 +251,7 @@ func TestSizeKnob(t *testing.T) {
 }
 
 func TestDieAfterJSONSendsHalf(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	res, err := http.Post(srv.URL()+"/v1/embeddings", "application/json", strings.NewReader(`{"model":"e","input":"x"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -261,13 +259,7 @@ func TestDieAfterJSONSendsHalf(t *testing.T) {
 	whole, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 
-	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/v1/embeddings", strings.NewReader(`{"model":"e","input":"x"}`))
-	req.Header.Set("x-fake-die-after", "0")
-	res, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	res = do(t, srv, http.MethodPost, "/v1/embeddings", `{"model":"e","input":"x"}`, map[string]string{"x-fake-die-after": "0"})
 	half, err := io.ReadAll(res.Body)
 	if !errors.Is(err, io.ErrUnexpectedEOF) || res.ContentLength != int64(len(whole)) || len(half) != len(whole)/2 {
 		t.Fatalf("err %v, Content-Length %d, got %d of %d bytes", err, res.ContentLength, len(half), len(whole))

@@ -32,8 +32,7 @@ func chatParams(text string) openai.ChatCompletionNewParams {
 }
 
 func TestSDKChat(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	tests := []struct {
 		name        string
 		opts        []option.RequestOption
@@ -71,8 +70,7 @@ func TestSDKChat(t *testing.T) {
 }
 
 func TestSDKChatStream(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	tests := []struct {
 		name         string
 		includeUsage bool
@@ -133,8 +131,7 @@ func TestSDKChatStream(t *testing.T) {
 }
 
 func TestSDKCompletion(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	client := newClient(srv)
 	params := openai.CompletionNewParams{
 		Model:  "gpt-3.5-turbo-instruct",
@@ -160,8 +157,7 @@ func TestSDKCompletion(t *testing.T) {
 }
 
 func TestSDKEmbeddings(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	client := newClient(srv)
 	tests := []struct {
 		name     string
@@ -191,8 +187,7 @@ func TestSDKEmbeddings(t *testing.T) {
 }
 
 func TestSDKResponses(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	client := newClient(srv)
 	params := responses.ResponseNewParams{
 		Model: "gpt-4.1-mini",
@@ -238,8 +233,7 @@ func TestSDKResponses(t *testing.T) {
 }
 
 func TestSDKErrors(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	tests := []struct {
 		name      string
 		retries   int
@@ -285,8 +279,7 @@ func TestSDKErrors(t *testing.T) {
 }
 
 func TestSDKDieAfter(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	client := newClient(srv)
 	tests := []struct {
 		name      string
@@ -321,8 +314,7 @@ func TestSDKDieAfter(t *testing.T) {
 }
 
 func TestSDKDelayHonoursCancel(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	client := newClient(srv)
 	delay := option.WithHeader("x-fake-delay", "1h")
 	tests := []struct {

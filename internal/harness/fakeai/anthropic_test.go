@@ -11,8 +11,7 @@ import (
 const claudeBody = `{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text","text":"hello "},{"type":"text","text":"claude"}]}]}`
 
 func TestAnthropicMessage(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	res, b := post(t, srv, "/v1/messages", claudeBody, map[string]string{"x-api-key": "sk-ant-test", "anthropic-version": "2023-06-01"})
 	var msg struct {
 		ID         string `json:"id"`
@@ -79,8 +78,7 @@ func readEvents(t *testing.T, res *http.Response) []sseEvent {
 }
 
 func TestAnthropicStream(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	tests := []struct {
 		name      string
 		headers   map[string]string
@@ -94,15 +92,7 @@ func TestAnthropicStream(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv.Reset()
-			req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/v1/messages", strings.NewReader(strings.Replace(claudeBody, `"max_tokens"`, `"stream":true,"max_tokens"`, 1)))
-			for k, v := range tt.headers {
-				req.Header.Set(k, v)
-			}
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
+			res := do(t, srv, http.MethodPost, "/v1/messages", strings.Replace(claudeBody, `"max_tokens"`, `"stream":true,"max_tokens"`, 1), tt.headers)
 			if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
 				t.Fatalf("Content-Type %q", ct)
 			}
@@ -135,8 +125,7 @@ func TestAnthropicStream(t *testing.T) {
 }
 
 func TestAnthropicErrors(t *testing.T) {
-	srv := New()
-	defer srv.Close()
+	srv := Start(t)
 	tests := []struct {
 		status    string
 		headers   map[string]string

@@ -13,11 +13,17 @@ func (u usage) chat() *chatUsage {
 	return &chatUsage{PromptTokens: u.prompt, CompletionTokens: u.completion, TotalTokens: u.prompt + u.completion}
 }
 
+// completionHead is how every OpenAI completion, chunk and legacy text
+// completion begins.
+type completionHead struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	Model   string `json:"model"`
+}
+
 type chatCompletion struct {
-	ID                string       `json:"id"`
-	Object            string       `json:"object"`
-	Created           int64        `json:"created"`
-	Model             string       `json:"model"`
+	completionHead
 	Choices           []chatChoice `json:"choices"`
 	Usage             *chatUsage   `json:"usage"`
 	ServiceTier       string       `json:"service_tier"`
@@ -42,10 +48,7 @@ type chatMessage struct {
 // asked for usage, in which case it is null on every chunk but the last,
 // as the API does.
 type chatChunk struct {
-	ID                string        `json:"id"`
-	Object            string        `json:"object"`
-	Created           int64         `json:"created"`
-	Model             string        `json:"model"`
+	completionHead
 	ServiceTier       string        `json:"service_tier"`
 	SystemFingerprint string        `json:"system_fingerprint"`
 	Choices           []chunkChoice `json:"choices"`
@@ -74,7 +77,7 @@ func (c *call) chat() {
 	id := "chatcmpl-fake-" + c.num()
 	if !c.req.Stream {
 		c.writeJSON(200, chatCompletion{
-			ID: id, Object: "chat.completion", Created: created, Model: c.req.Model,
+			completionHead: completionHead{id, "chat.completion", created, c.req.Model},
 			Choices: []chatChoice{{
 				Message:      chatMessage{Role: "assistant", Content: text, Annotations: []any{}},
 				FinishReason: "stop",
@@ -87,8 +90,8 @@ func (c *call) chat() {
 	withUsage := c.includeUsage()
 	chunk := func(choices []chunkChoice, u any) event {
 		return event{data: chatChunk{
-			ID: id, Object: "chat.completion.chunk", Created: created, Model: c.req.Model,
-			ServiceTier: "default", SystemFingerprint: "fp_fake", Choices: choices, Usage: u,
+			completionHead: completionHead{id, "chat.completion.chunk", created, c.req.Model},
+			ServiceTier:    "default", SystemFingerprint: "fp_fake", Choices: choices, Usage: u,
 		}}
 	}
 	var noUsage any // omitted
@@ -109,10 +112,7 @@ func (c *call) chat() {
 }
 
 type textCompletion struct {
-	ID                string       `json:"id"`
-	Object            string       `json:"object"`
-	Created           int64        `json:"created"`
-	Model             string       `json:"model"`
+	completionHead
 	SystemFingerprint string       `json:"system_fingerprint"`
 	Choices           []textChoice `json:"choices"`
 	Usage             *chatUsage   `json:"usage,omitempty"`
@@ -129,7 +129,7 @@ type textChoice struct {
 func (c *call) completion() {
 	text, completion := c.answer(c.req.promptText())
 	u := c.usageFor(completion)
-	base := textCompletion{ID: "cmpl-fake-" + c.num(), Object: "text_completion", Created: created, Model: c.req.Model, SystemFingerprint: "fp_fake"}
+	base := textCompletion{completionHead: completionHead{"cmpl-fake-" + c.num(), "text_completion", created, c.req.Model}, SystemFingerprint: "fp_fake"}
 	if !c.req.Stream {
 		base.Choices = []textChoice{{Text: text, FinishReason: ptr("stop")}}
 		base.Usage = u.chat()

@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -62,6 +63,13 @@ func New() *Server {
 	if err != nil {
 		panic(fmt.Sprintf("fakeai: %v", err))
 	}
+	return s
+}
+
+// Start is New for a test: the server is closed when the test ends.
+func Start(t testing.TB) *Server {
+	s := New()
+	t.Cleanup(s.Close)
 	return s
 }
 

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,7 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/llmgate/caddy-llmgate" // llmgate's modules and directives
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
 var (
@@ -34,17 +36,6 @@ var (
 	adminAddr string
 	startErr  error
 )
-
-// FreePort returns a loopback port that was free a moment ago.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // Global is the global options block every config gets: the admin API on
 // a free loopback port, no config persisted, no automatic HTTPS, a short
@@ -222,7 +213,7 @@ func start() {
 // Site returns a fresh loopback site address, "http://127.0.0.1:PORT",
 // usable both as a Caddyfile site address and as the URL to call.
 func Site(t testing.TB) string {
-	return fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))
+	return fmt.Sprintf("http://127.0.0.1:%d", harness.FreePort(t))
 }
 
 var (
@@ -305,4 +296,45 @@ func Process(t testing.TB, caddyfile, site string) {
 func AdminURL() string {
 	start()
 	return "http://" + adminAddr
+}
+
+// MetricsPage returns what the in-process Caddy's /metrics serves,
+// failing the test unless it serves it.
+func MetricsPage(t testing.TB) []byte {
+	t.Helper()
+	resp, err := http.Get(AdminURL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d, %v", resp.StatusCode, err)
+	}
+	return b
+}
+
+// Metrics returns the llmgate_ samples of the in-process Caddy's /metrics
+// by series (name and labels, such as
+// `llmgate_ratelimit_queue_depth{zone="z"}`); a series that is absent
+// reads 0. A series that appears twice fails the test.
+func Metrics(t testing.TB) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	for line := range strings.Lines(string(MetricsPage(t))) {
+		line = strings.TrimSuffix(line, "\n")
+		if !strings.HasPrefix(line, "llmgate_") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("bad sample %q", line)
+		}
+		if _, dup := out[line[:i]]; dup {
+			t.Fatalf("series %s appears twice", line[:i])
+		}
+		out[line[:i]] = v
+	}
+	return out
 }

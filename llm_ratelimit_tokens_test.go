@@ -14,14 +14,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmgate/caddy-llmgate/internal/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // tokenSite is a site whose only zone limits tokens per caller.
 func tokenSite(t *testing.T, rate, extra string) (site string, up *fakeai.Server) {
 	t.Helper()
-	return limitSite(t, fmt.Sprintf("zone tok_%d { \n tokens %s \n }\n%s", testcaddy.FreePort(t), rate, extra))
+	return limitSite(t, fmt.Sprintf("zone tok_%d { \n tokens %s \n }\n%s", harness.FreePort(t), rate, extra))
 }
 
 // ask sends a chat completion (a stream with usage when stream is set)
@@ -60,21 +61,33 @@ func tokensLeft(t *testing.T, site string) int {
 	return rem
 }
 
+// TestTokensJSONUsageSettles: the usage of a JSON answer, in OpenAI's
+// shape or Anthropic's, settles its reservation.
 func TestTokensJSONUsageSettles(t *testing.T) {
-	site, _ := tokenSite(t, "300/m", "")
-	s1, _, _ := ask(t, site, "/v1/chat/completions", "one", false, "200,7")
-	s2, rem2, _ := ask(t, site, "/v1/chat/completions", "two", false, "200,7")
-	s3, _, body := ask(t, site, "/v1/chat/completions", "three", false, "200,7")
-	if s1 != 200 || s2 != 200 || s3 != 429 {
-		t.Fatalf("statuses %d %d %d, want 200 200 429", s1, s2, s3)
-	}
-	// After the first answer settled at 207, 93 were left, less the
-	// second's small reservation.
-	if rem2 <= 0 || rem2 > 93 {
-		t.Errorf("remaining after the second reservation %d, want in (0, 93]", rem2)
-	}
-	if !strings.Contains(body, `"type":"tokens"`) || !strings.Contains(body, "300 tokens per 1m0s") {
-		t.Errorf("refusal %s", body)
+	for _, tc := range []struct{ name, path string }{
+		{"openai", "/v1/chat/completions"},
+		{"anthropic", "/v1/messages"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			site, _ := tokenSite(t, "300/m", "")
+			s1, _, _ := ask(t, site, tc.path, "one", false, "200,7")
+			s2, rem2, _ := ask(t, site, tc.path, "two", false, "200,7")
+			s3, _, body := ask(t, site, tc.path, "three", false, "200,7")
+			if s1 != 200 || s2 != 200 || s3 != 429 {
+				t.Fatalf("statuses %d %d %d, want 200 200 429", s1, s2, s3)
+			}
+			if tc.name != "openai" {
+				return
+			}
+			// After the first answer settled at 207, 93 were left, less the
+			// second's small reservation.
+			if rem2 <= 0 || rem2 > 93 {
+				t.Errorf("remaining after the second reservation %d, want in (0, 93]", rem2)
+			}
+			if !strings.Contains(body, `"type":"tokens"`) || !strings.Contains(body, "300 tokens per 1m0s") {
+				t.Errorf("refusal %s", body)
+			}
+		})
 	}
 }
 
@@ -95,23 +108,12 @@ func TestTokensStreamUsageSettles(t *testing.T) {
 	}
 }
 
-func TestTokensAnthropicJSON(t *testing.T) {
-	site, _ := tokenSite(t, "300/m", "")
-	s1, _, _ := ask(t, site, "/v1/messages", "one", false, "200,7")
-	s2, _, _ := ask(t, site, "/v1/messages", "two", false, "200,7")
-	s3, _, _ := ask(t, site, "/v1/messages", "three", false, "200,7")
-	if s1 != 200 || s2 != 200 || s3 != 429 {
-		t.Fatalf("statuses %d %d %d, want 200 200 429", s1, s2, s3)
-	}
-}
-
 func TestTokensStreamWithoutUsageIsEstimated(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	logFile := filepath.Join(t.TempDir(), "debug.log")
 	testcaddy.Load(t, testcaddy.Global(fmt.Sprintf("log llm {\n\t\toutput file %s\n\t\tlevel DEBUG\n\t\tinclude http.handlers.llm_ratelimit\n\t}", logFile))+
-		limitConfig(site, fmt.Sprintf("zone tok_%d {\n tokens 100/m \n }", testcaddy.FreePort(t)), up))
+		limitConfig(site, fmt.Sprintf("zone tok_%d {\n tokens 100/m \n }", harness.FreePort(t)), up))
 	// About 2000 bytes of streamed text: some 500 tokens by estimate.
 	if s, _, _ := ask(t, site, "/v1/chat/completions", "talk", true, "", "x-fake-size", "2000"); s != 200 {
 		t.Fatalf("stream: %d", s)
@@ -121,7 +123,7 @@ func TestTokensStreamWithoutUsageIsEstimated(t *testing.T) {
 	}
 	// The estimate is said at debug level.
 	var line string
-	relEventually(t, "the debug line on the estimate", func() bool {
+	harness.Eventually(t, "the debug line on the estimate", func() bool {
 		b, _ := os.ReadFile(logFile)
 		for l := range strings.Lines(string(b)) {
 			if strings.Contains(l, "tokens charged by estimate") {
@@ -177,8 +179,7 @@ func TestTokensStreamCutIsChargedWhatItStreamed(t *testing.T) {
 }
 
 func TestTokensCacheHitIsFree(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`
 %s {
@@ -190,7 +191,7 @@ func TestTokensCacheHitIsFree(t *testing.T) {
 	llm_cache
 	reverse_proxy %s
 }
-`, site, testcaddy.FreePort(t), up.URL()))
+`, site, harness.FreePort(t), up.URL()))
 	s1, _, _ := ask(t, site, "/v1/chat/completions", "same", false, "200,7")
 	s2, _, _ := ask(t, site, "/v1/chat/completions", "same", false, "200,7")
 	// Had the hit cost 207 tokens, the balance would be in debt now.
@@ -207,8 +208,7 @@ func TestTokensCacheHitIsFree(t *testing.T) {
 // a hit is. Were the leader charged only what reached its client, the pair
 // would get a 40,000-token answer for a few tokens.
 func TestTokensCoalescedCallIsChargedInFull(t *testing.T) {
-	up := fakeai.New()
-	t.Cleanup(up.Close)
+	up := fakeai.Start(t)
 	tp := newTap(t, up, 2) // the upstream holds its second event back
 	site := testcaddy.Site(t)
 	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`
@@ -221,7 +221,7 @@ func TestTokensCoalescedCallIsChargedInFull(t *testing.T) {
 	llm_cache
 	reverse_proxy %s
 }
-`, site, testcaddy.FreePort(t), tp.srv.URL))
+`, site, harness.FreePort(t), tp.srv.URL))
 	before := tokensLeft(t, site) // a JSON answer is one write: the tap lets it pass
 
 	const body = `{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"shared"}]}`
@@ -232,7 +232,7 @@ func TestTokensCoalescedCallIsChargedInFull(t *testing.T) {
 		// Long enough that writes to a client that left fail.
 		req.Header.Set("x-fake-size", "200000")
 		req.Header.Set("x-fake-chunks", "50")
-		resp, err := client.Do(req)
+		resp, err := harness.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -368,7 +368,7 @@ func TestTokensJSONAnswerLeftEarlyIsCharged(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer sk-tokens")
 	req.Header.Set("x-fake-usage", "10,500000")
 	req.Header.Set("x-fake-size", fmt.Sprint(32<<20))
-	resp, err := client.Do(req)
+	resp, err := harness.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
