@@ -16,7 +16,9 @@ func TestDialectOf(t *testing.T) {
 		{"/v1/messages", []string{"Authorization", "Bearer sk-ant-x"}, Anthropic},
 		{"/anthropic/v1/messages", nil, Anthropic},
 		{"/v1/messages/count_tokens", nil, Anthropic},
-		{"/v1/chat/completions", []string{"Anthropic-Version", "2023-06-01"}, Anthropic},
+		{"/v1/chat/completions", []string{"Anthropic-Version", "2023-06-01"}, OpenAI},
+		{"/v1/chat/completions", []string{"Authorization", "Bearer a", "X-Api-Key", "b"}, OpenAI},
+		{"/proxy", []string{"Anthropic-Version", "2023-06-01"}, Anthropic},
 		{"/proxy", []string{"X-Api-Key", "sk-ant-x"}, Anthropic},
 		{"/openai/deployments/d/chat/completions", []string{"Api-Key", "k"}, OpenAI},
 	} {

@@ -18,13 +18,20 @@ const (
 	Anthropic
 )
 
-// DialectOf returns Anthropic for a request to a Messages API path
-// (…/v1/messages, under any prefix a gateway routes by) or one that
-// carries Anthropic's anthropic-version or x-api-key header; OpenAI
-// otherwise.
+// DialectOf tells the API a request speaks by its path: OpenAI's
+// endpoints (…/chat/completions, …/completions, …/embeddings,
+// …/responses) are OpenAI, Anthropic's Messages API (…/v1/messages) is
+// Anthropic, under any prefix a gateway routes by. On other paths, a
+// request with Anthropic's anthropic-version or x-api-key header is
+// Anthropic; any other is OpenAI.
 func DialectOf(r *http.Request) Dialect {
-	if strings.Contains(r.URL.Path, "/v1/messages") ||
-		r.Header.Get("Anthropic-Version") != "" || r.Header.Get("X-Api-Key") != "" {
+	p := r.URL.Path
+	switch {
+	case strings.Contains(p, "/v1/messages"):
+		return Anthropic
+	case strings.HasSuffix(p, "/completions"), strings.HasSuffix(p, "/embeddings"), strings.Contains(p, "/responses"):
+		return OpenAI
+	case r.Header.Get("Anthropic-Version") != "" || r.Header.Get("X-Api-Key") != "":
 		return Anthropic
 	}
 	return OpenAI

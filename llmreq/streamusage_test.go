@@ -39,7 +39,7 @@ func TestAsksNoStreamUsage(t *testing.T) {
 		{"/v1/chat/completions", `{"stream":false}`, nil, false},
 		{"/v1/responses", `{"stream":true}`, nil, false},
 		{"/v1/messages", `{"stream":true}`, nil, false},
-		{"/v1/chat/completions", `{"stream":true}`, []string{"Anthropic-Version", "2023-06-01"}, false},
+		{"/v1/chat/completions", `{"stream":true}`, []string{"Anthropic-Version", "2023-06-01"}, true}, // the path says OpenAI
 	} {
 		f, err := Scan([]byte(tc.body))
 		if err != nil {
