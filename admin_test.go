@@ -44,7 +44,7 @@ func TestCacheAdminAPI(t *testing.T) {
 	if resp, _ := post(t, site+"/v1/chat/completions", b); !strings.HasPrefix(resp.Header.Get("Cache-Status"), "llmgate; hit") {
 		t.Errorf("model-b after purging model-a: %q, want a hit", resp.Header.Get("Cache-Status"))
 	}
-	if resp, _ := post(t, site+"/v1/chat/completions", a); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss; stored" {
+	if resp, _ := post(t, site+"/v1/chat/completions", a); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss" {
 		t.Errorf("model-a after its purge: %q, want a miss", resp.Header.Get("Cache-Status"))
 	}
 	if up.Calls() != calls+1 {
@@ -53,7 +53,7 @@ func TestCacheAdminAPI(t *testing.T) {
 	if status, _ := admin(http.MethodDelete, "/llm/cache"); status != http.StatusNoContent {
 		t.Fatalf("purge all: %d", status)
 	}
-	if resp, _ := post(t, site+"/v1/chat/completions", b); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss; stored" {
+	if resp, _ := post(t, site+"/v1/chat/completions", b); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss" {
 		t.Errorf("model-b after purging all: %q, want a miss", resp.Header.Get("Cache-Status"))
 	}
 	if status, _ := admin(http.MethodGet, "/llm/cache"); status != http.StatusMethodNotAllowed {

@@ -26,10 +26,10 @@ func TestCacheScopeKeyIsolatesEveryCredential(t *testing.T) {
 				return resp
 			}
 			up.Reset()
-			if got := as("AIzaSy-tenant-A").Header.Get("Cache-Status"); got != "llmgate; fwd=miss; stored" {
+			if got := as("AIzaSy-tenant-A").Header.Get("Cache-Status"); got != "llmgate; fwd=miss" {
 				t.Fatalf("tenant A: Cache-Status %q", got)
 			}
-			if got := as("not-a-key").Header.Get("Cache-Status"); got != "llmgate; fwd=miss; stored" {
+			if got := as("not-a-key").Header.Get("Cache-Status"); got != "llmgate; fwd=miss" {
 				t.Fatalf("another key got %q: tenant A's answer was shared", got)
 			}
 			if got := as("AIzaSy-tenant-A").Header.Get("Cache-Status"); !strings.HasPrefix(got, "llmgate; hit") {

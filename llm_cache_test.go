@@ -42,7 +42,7 @@ func TestCacheSDKRepeatIsHit(t *testing.T) {
 	if a.Choices[0].Message.Content != b.Choices[0].Message.Content || a.Usage.TotalTokens != b.Usage.TotalTokens {
 		t.Fatal("SDK parsed the hit differently")
 	}
-	if got := first.Header.Get("Cache-Status"); got != "llmgate; fwd=miss; stored" {
+	if got := first.Header.Get("Cache-Status"); got != "llmgate; fwd=miss" {
 		t.Errorf("miss Cache-Status = %q", got)
 	}
 	if got := second.Header.Get("Cache-Status"); !strings.HasPrefix(got, "llmgate; hit; ttl=") {
@@ -103,7 +103,7 @@ func TestCacheRequestControls(t *testing.T) {
 		t.Fatalf("no-store: calls %d, Cache-Status %q", up.Calls(), resp.Header.Get("Cache-Status"))
 	}
 	resp, fresh := post(t, site+"/v1/chat/completions", body, "Cache-Control", "no-cache")
-	if up.Calls() != 3 || resp.Header.Get("Cache-Status") != "llmgate; fwd=request; stored" {
+	if up.Calls() != 3 || resp.Header.Get("Cache-Status") != "llmgate; fwd=request" {
 		t.Fatalf("no-cache: calls %d, Cache-Status %q", up.Calls(), resp.Header.Get("Cache-Status"))
 	}
 	// no-cache stored the fresh answer: it replaced the first one.
@@ -113,7 +113,7 @@ func TestCacheRequestControls(t *testing.T) {
 	}
 	time.Sleep(1100 * time.Millisecond)
 	resp, _ = post(t, site+"/v1/chat/completions", body, "Cache-Control", "max-age=0")
-	if up.Calls() != 4 || resp.Header.Get("Cache-Status") != "llmgate; fwd=stale; stored" {
+	if up.Calls() != 4 || resp.Header.Get("Cache-Status") != "llmgate; fwd=stale" {
 		t.Fatalf("max-age=0: calls %d, Cache-Status %q", up.Calls(), resp.Header.Get("Cache-Status"))
 	}
 	resp, _ = post(t, site+"/v1/chat/completions", body, "Cache-Control", "max-age=60")
@@ -234,7 +234,7 @@ func TestCacheTTL(t *testing.T) {
 	short := `{"model":"short-model","messages":[{"role":"user","content":"x"}]}`
 	post(t, site+"/v1/chat/completions", long)
 	resp, _ := post(t, site+"/v1/chat/completions", short)
-	if resp.Header.Get("Cache-Status") != "llmgate; fwd=miss; stored" {
+	if resp.Header.Get("Cache-Status") != "llmgate; fwd=miss" {
 		t.Fatalf("Cache-Status %q", resp.Header.Get("Cache-Status"))
 	}
 	time.Sleep(1200 * time.Millisecond)
@@ -372,7 +372,7 @@ func TestCacheAnswerLargerThanTheStoreIsNotClaimedStored(t *testing.T) {
 		t.Errorf("store holds %d entries, want 0", entries)
 	}
 	small := strings.Replace(big, "big", "small", 1)
-	if resp, _ := post(t, site+"/v1/chat/completions", small); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss; stored" {
+	if resp, _ := post(t, site+"/v1/chat/completions", small); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss" {
 		t.Fatalf("small answer: Cache-Status %q", resp.Header.Get("Cache-Status"))
 	}
 	if resp, _ := post(t, site+"/v1/chat/completions", small); !strings.HasPrefix(resp.Header.Get("Cache-Status"), "llmgate; hit") {

@@ -65,7 +65,7 @@ func TestRedisSharedByTwoInstances(t *testing.T) {
 	// the client asked for is part of the cache key.
 	lb := strings.TrimPrefix(site1, "http://")
 	resp, _ := post(t, site1+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-cache")
-	if got := resp.Header.Get("Cache-Status"); got != "llmgate; fwd=miss; stored" {
+	if got := resp.Header.Get("Cache-Status"); got != "llmgate; fwd=miss" {
 		t.Fatalf("instance 1: Cache-Status %q", got)
 	}
 	calls := up.Calls()
@@ -77,7 +77,7 @@ func TestRedisSharedByTwoInstances(t *testing.T) {
 	// A stream too: the same events, replayed by the other instance.
 	stream := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"shared stream"}]}`
 	resp, first := post(t, site2+"/v1/chat/completions", stream, "Authorization", "Bearer sk-cache", "Host", lb)
-	if got := resp.Header.Get("Cache-Status"); got != "llmgate; fwd=miss; stored" || !strings.HasSuffix(first, "data: [DONE]\n\n") {
+	if got := resp.Header.Get("Cache-Status"); got != "llmgate; fwd=miss" || !strings.HasSuffix(first, "data: [DONE]\n\n") {
 		t.Fatalf("stream through instance 2: Cache-Status %q: %s", got, first)
 	}
 	calls = up.Calls()
@@ -240,7 +240,7 @@ func TestRedisOutage(t *testing.T) {
 			if statuses[len(statuses)-1] != 429 {
 				t.Errorf("after Redis came back: %v, want the limit of 2/m to refuse", statuses)
 			}
-			if _, cs := send(open, outage.name+"-cached"); cs != "llmgate; fwd=miss; stored" {
+			if _, cs := send(open, outage.name+"-cached"); cs != "llmgate; fwd=miss" {
 				t.Errorf("cache after Redis came back: %q", cs)
 			}
 			if _, cs := send(open, outage.name+"-cached"); !strings.HasPrefix(cs, "llmgate; hit") {
@@ -355,7 +355,7 @@ func TestRedisFrozenOneBudgetPerRequest(t *testing.T) {
 		return resp, time.Since(start)
 	}
 	// Both handlers hold connections to the server before it freezes.
-	if resp, _ := ask("warm " + site); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss; stored" {
+	if resp, _ := ask("warm " + site); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss" {
 		t.Fatalf("with Redis up: Cache-Status %q", resp.Header.Get("Cache-Status"))
 	}
 	rs.Freeze()

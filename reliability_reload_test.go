@@ -102,7 +102,7 @@ func TestReliabilityReloadUnderLoad(t *testing.T) {
 					last = remaining
 					cs := h.Get("Cache-Status")
 					switch {
-					case k == 0 && cs == "llmgate; fwd=miss; stored":
+					case k == 0 && cs == "llmgate; fwd=miss":
 						misses.Add(1)
 						answers = append(answers, body)
 					case k == 1 && strings.HasPrefix(cs, "llmgate; hit"):

@@ -59,7 +59,7 @@ func (c *capture) WriteHeader(code int) {
 		identity(h.Get("Content-Encoding")) && c.length <= c.max
 	c.events.MaxEvent = int(min(c.max, math.MaxInt))
 	c.f.start(code, c.followerHeader(h), c.stream, c.storing, c.length)
-	h.Add(statusHeader, forwardStatus(c.fwd, code, c.storing))
+	h.Add(statusHeader, forwardStatus(c.fwd, code))
 	c.ResponseWriter.WriteHeader(code)
 }
 

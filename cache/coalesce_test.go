@@ -82,7 +82,7 @@ func TestCoalesceJSON(t *testing.T) {
 		reports map[Result]int
 	}{
 		{name: "ok", status: 200, calls: 1,
-			leader: "llmgate; fwd=miss; stored", follow: "llmgate; fwd=miss; collapsed",
+			leader: "llmgate; fwd=miss", follow: "llmgate; fwd=miss; collapsed",
 			reports: map[Result]int{{Outcome: Miss, Stored: true, Done: true}: 1, {Outcome: Coalesced, Done: true}: 4}},
 		{name: "upstream error is shared", status: 503, calls: 1,
 			leader: "llmgate; fwd=miss; fwd-status=503", follow: "llmgate; fwd=miss; fwd-status=503; collapsed",

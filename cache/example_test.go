@@ -36,6 +36,6 @@ func ExampleCache_Middleware() {
 		fmt.Println(resp.Header.Get("Cache-Status"))
 	}
 	// Output:
-	// llmgate; fwd=miss; stored
+	// llmgate; fwd=miss
 	// llmgate; hit; ttl=3599
 }

@@ -228,7 +228,7 @@ func (f *flight) serve(w http.ResponseWriter, r *http.Request, fo *follower, fwd
 				for k, v := range header {
 					h[k] = v[:len(v):len(v)] // shared: an append must copy
 				}
-				h.Add(statusHeader, forwardStatus(fwd, status, false)+"; collapsed")
+				h.Add(statusHeader, forwardStatus(fwd, status)+"; collapsed")
 				w.WriteHeader(status)
 				started = true
 			}

@@ -103,7 +103,7 @@ func TestReportTellsWhatServeDid(t *testing.T) {
 		status                  string
 	}{
 		{"miss", "POST", "/v1/chat/completions", streamBody, 3,
-			"miss, upstream, done miss stored", "llmgate; fwd=miss; stored"},
+			"miss, upstream, done miss stored", "llmgate; fwd=miss"},
 		{"hit", "POST", "/v1/chat/completions", streamBody, 3,
 			"hit, done hit", "llmgate; hit; ttl=3599"},
 		{"method", "GET", "/v1/chat/completions", "", 3,
@@ -114,7 +114,7 @@ func TestReportTellsWhatServeDid(t *testing.T) {
 		// header offered to store it: the header cannot take that back,
 		// the report does.
 		{"outgrown", "POST", "/v1/chat/completions", long, 20,
-			"miss, upstream, done miss", "llmgate; fwd=miss; stored"},
+			"miss, upstream, done miss", "llmgate; fwd=miss"},
 	} {
 		up.events = chatEvents(tc.events)
 		resp := do(tc.tag, tc.method, tc.path, tc.body)

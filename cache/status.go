@@ -37,16 +37,15 @@ func bypassStatus(detail string) string {
 	return statusPrefix + "fwd=bypass; detail=" + detail
 }
 
-// forwardStatus is the Cache-Status of a request the cache forwarded
-// (stored: the answer will be stored if it completes). A request that
-// shared another's upstream call adds "; collapsed".
-func forwardStatus(fwd string, status int, stored bool) string {
+// forwardStatus is the Cache-Status of a request the cache forwarded. It
+// says nothing of storing: it leaves before the answer is known whole and
+// stored (RFC 9211's "stored" would be a promise the store may not keep);
+// Config.Report tells that. A request that shared another's upstream call
+// adds "; collapsed".
+func forwardStatus(fwd string, status int) string {
 	s := statusPrefix + "fwd=" + fwd
 	if status != 200 {
 		s += "; fwd-status=" + strconv.Itoa(status)
-	}
-	if stored {
-		s += "; stored"
 	}
 	return s
 }

@@ -48,9 +48,8 @@ type Admin interface {
 }
 
 // Bounded is implemented by stores that cannot hold an entry over a size,
-// such as a memory store smaller than an answer. The cache neither offers
-// to store (Cache-Status "stored") nor keeps a larger answer: it passes
-// it on, as one over max_response.
+// such as a memory store smaller than an answer. The cache does not keep
+// a larger answer: it passes it on, as one over max_response.
 type Bounded interface {
 	// MaxEntry returns the most bytes of body, content type and model
 	// together that one entry may hold.

@@ -160,7 +160,7 @@ func TestStreamStoredOnlyWhenClean(t *testing.T) {
 			if err != nil || got != want {
 				t.Fatalf("miss: %v, body %q, want %q", err, got, want)
 			}
-			if cs := resp.Header.Get("Cache-Status"); cs != "llmgate; fwd=miss; stored" {
+			if cs := resp.Header.Get("Cache-Status"); cs != "llmgate; fwd=miss" {
 				t.Fatalf("miss Cache-Status %q", cs)
 			}
 			resp, got, err = fetch(t, srv.URL, streamBody)
