@@ -225,7 +225,7 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *rep
 		cw.room = c.maxEntry - int64(len(q.Model))
 	}
 	cw.ended = func() {
-		rep.res.Stored = c.put(r.Context(), key, q, cw.Header().Get("Content-Type"), f.body())
+		rep.res.Stored = c.put(r.Context(), key, q, cw, f.body())
 		// New requests find the entry now, not the flight.
 		c.flights.remove(key, f)
 	}
@@ -261,7 +261,7 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *rep
 		// length is proven whole only by parsing (a handler may end early
 		// without an error). Parsing costs more than the rest of a miss.
 		if body := f.body(); cw.length >= 0 || json.Valid(body) {
-			rep.res.Stored = c.put(r.Context(), key, q, cw.Header().Get("Content-Type"), body)
+			rep.res.Stored = c.put(r.Context(), key, q, cw, body)
 		}
 	}
 	return err
@@ -269,14 +269,15 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *rep
 
 // put stores an answer, even when the client that asked for it is gone,
 // and reports whether it did.
-func (c *Cache) put(ctx context.Context, key Key, q *llmreq.Request, contentType string, body []byte) bool {
+func (c *Cache) put(ctx context.Context, key Key, q *llmreq.Request, cw *capture, body []byte) bool {
 	if body == nil {
 		return false // bytes were dropped: not whole
 	}
 	now := time.Now()
 	e := &Entry{
 		Key:         key,
-		ContentType: contentType,
+		ContentType: cw.Header().Get("Content-Type"),
+		Header:      cw.described,
 		Body:        body,
 		Model:       q.Model,
 		Stored:      now,
@@ -329,6 +330,9 @@ func replay(w http.ResponseWriter, r *http.Request, e *Entry, now time.Time) {
 	h["X-Request-Id"] = all[4:5:5]
 	if llmreq.DialectOf(r) == llmreq.Anthropic {
 		h["Request-Id"] = all[4:5:5]
+	}
+	for k, v := range e.Header {
+		h[k] = v[:len(v):len(v)] // shared by every replay: an append must copy
 	}
 	w.WriteHeader(http.StatusOK)
 	// A client that left cannot be answered; there is nothing to report.

@@ -31,7 +31,8 @@ type capture struct {
 	written     int64
 	events      sse.Parser
 	ending      sse.Ending
-	gone        bool // the client failed while followers listen: its errors are not passed on
+	gone        bool        // the client failed while followers listen: its errors are not passed on
+	described   http.Header // the headers a stored answer keeps (Described)
 }
 
 func (c *capture) WriteHeader(code int) {
@@ -49,9 +50,10 @@ func (c *capture) WriteHeader(code int) {
 		}
 	}
 	ct := h.Get("Content-Type")
+	c.described = pick(h, Described)
 	if c.room >= 0 {
-		// The entry holds the content type too.
-		c.max = max(min(c.max, c.room-int64(len(ct))), 0)
+		// The entry holds the content type and those headers too.
+		c.max = max(min(c.max, c.room-int64(len(ct))-headerSize(c.described)), 0)
 	}
 	mt, _, _ := mime.ParseMediaType(ct)
 	c.stream = mt == "text/event-stream"
@@ -72,18 +74,33 @@ func (c *capture) followerHeader(h http.Header) http.Header {
 	if !c.f.registered {
 		return nil
 	}
-	out := make(http.Header, len(shared))
-	for _, k := range shared {
+	return pick(h, shared)
+}
+
+// shared are the headers that say how to read an answer's bytes and when
+// to ask again, and those that describe the answer.
+var shared = append([]string{"Content-Type", "Content-Length", "Content-Encoding", "Retry-After", "Retry-After-Ms"}, Described...)
+
+// Described are the upstream headers a stored answer keeps and a hit
+// replays: they describe the answer itself and stay true on replay. None
+// that names the operator's account or one call (organisation, project,
+// request id, processing time, rate limits, cookies) is kept.
+var Described = []string{"Content-Language", "Openai-Model", "Openai-Version"}
+
+// pick returns a copy of the headers of h named in names; nil when there
+// is none.
+func pick(h http.Header, names []string) http.Header {
+	var out http.Header
+	for _, k := range names {
 		if v := h[k]; len(v) > 0 {
+			if out == nil {
+				out = make(http.Header, len(names))
+			}
 			out[k] = slices.Clone(v)
 		}
 	}
 	return out
 }
-
-// shared are the headers that say how to read an answer's bytes and when
-// to ask again.
-var shared = []string{"Content-Type", "Content-Length", "Content-Encoding", "Retry-After", "Retry-After-Ms"}
 
 func (c *capture) Write(p []byte) (int, error) {
 	if !c.wroteHeader {
@@ -180,3 +197,14 @@ func isJSON(mt string) bool {
 }
 
 func identity(ce string) bool { return ce == "" || strings.EqualFold(ce, "identity") }
+
+// headerSize is the bytes of h's names and values.
+func headerSize(h http.Header) int64 {
+	var n int64
+	for k, vs := range h {
+		for _, v := range vs {
+			n += int64(len(k) + len(v))
+		}
+	}
+	return n
+}

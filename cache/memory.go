@@ -113,7 +113,7 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 	if ttl <= 0 {
 		return nil
 	}
-	cost := int64(len(e.Body)+len(e.ContentType)+len(e.Model)) + entryOverhead
+	cost := int64(len(e.Body)+len(e.ContentType)+len(e.Model)) + headerSize(e.Header) + entryOverhead
 	// Listed before ristretto holds it: were it listed after, an
 	// eviction in between would leave it listed for good.
 	m.remember(shortKey(k), e)

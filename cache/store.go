@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"net/http"
 	"time"
 )
 
@@ -12,6 +13,9 @@ type Entry struct {
 	Key Key
 	// ContentType of the answer, e.g. application/json.
 	ContentType string
+	// Header holds the upstream's headers that describe the answer and
+	// stay true when it is replayed (see Described); nil when it had none.
+	Header http.Header
 	// Body of the answer, complete and not content-encoded.
 	Body []byte
 	// Model is the request's model, kept as a label (TTL, metrics, purge).
@@ -51,8 +55,8 @@ type Admin interface {
 // such as a memory store smaller than an answer. The cache does not keep
 // a larger answer: it passes it on, as one over max_response.
 type Bounded interface {
-	// MaxEntry returns the most bytes of body, content type and model
-	// together that one entry may hold.
+	// MaxEntry returns the most bytes of body, content type, headers and
+	// model together that one entry may hold.
 	MaxEntry() int64
 }
 

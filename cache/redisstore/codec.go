@@ -3,6 +3,7 @@ package redisstore
 import (
 	"encoding/binary"
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/cache"
@@ -11,7 +12,7 @@ import (
 // formatVersion starts every stored value; a value of another version is
 // treated as missing (and overwritten by the next answer), so a change of
 // format needs no migration.
-const formatVersion byte = 1
+const formatVersion byte = 2
 
 // The layout of a stored value:
 //
@@ -21,6 +22,8 @@ const formatVersion byte = 1
 //	key                32 bytes
 //	stored, expires    each varint Unix seconds, uvarint nanoseconds
 //	content type       uvarint length, bytes
+//	headers            uvarint count, then each name and value as
+//	                   uvarint length, bytes (one pair per value)
 //	body               the rest
 
 // errCorrupt reports a stored value that does not decode.
@@ -42,13 +45,34 @@ func encode(b []byte, e *cache.Entry) []byte {
 	b = appendTime(b, e.Stored)
 	b = appendTime(b, e.Expires)
 	b = appendString(b, e.ContentType)
+	b = binary.AppendUvarint(b, uint64(headerValues(e.Header)))
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			b = appendString(appendString(b, k), v)
+		}
+	}
 	return append(b, e.Body...)
+}
+
+// headerValues counts the values of h.
+func headerValues(h http.Header) int {
+	n := 0
+	for _, vs := range h {
+		n += len(vs)
+	}
+	return n
 }
 
 // encodedLen is the length of the stored form of e, an upper bound.
 func encodedLen(e *cache.Entry) int {
-	return 1 + len(e.Key) + 4*binary.MaxVarintLen64 + 2*binary.MaxVarintLen64 +
+	n := 1 + len(e.Key) + 4*binary.MaxVarintLen64 + 3*binary.MaxVarintLen64 +
 		len(e.Model) + len(e.ContentType) + len(e.Body)
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			n += 2*binary.MaxVarintLen64 + len(k) + len(v)
+		}
+	}
+	return n
 }
 
 // decode reads a stored value. The entry's Body shares b's memory. It
@@ -67,6 +91,17 @@ func decode(b []byte) (*cache.Entry, error) {
 	e.Stored = d.time()
 	e.Expires = d.time()
 	e.ContentType = d.string()
+	// Each value takes at least two bytes: a count beyond that is corrupt,
+	// and must not size an allocation.
+	if n := d.uvarint(); n > uint64(len(d.b)/2) {
+		d.bad = true
+	} else if n > 0 {
+		e.Header = make(http.Header, n)
+		for range n {
+			k := d.string()
+			e.Header[k] = append(e.Header[k], d.string())
+		}
+	}
 	if d.bad {
 		return nil, errCorrupt
 	}

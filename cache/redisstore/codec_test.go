@@ -3,6 +3,7 @@ package redisstore
 import (
 	"bytes"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,8 @@ func TestCodecRoundTrip(t *testing.T) {
 		{"binary body", storetest.Entry("c", "m", []byte{0, 1, 2, 255, formatVersion}, time.Minute)},
 		{"stream", &cache.Entry{Key: cache.Key{3}, ContentType: "text/event-stream", Model: "claude-sonnet-4",
 			Body: []byte("data: {}\n\ndata: [DONE]\n\n"), Stored: time.Unix(1_700_000_000, 123456789), Expires: time.Unix(1_800_000_000, 1)}},
+		{"headers", &cache.Entry{Key: cache.Key{4}, ContentType: "application/json", Model: "gpt-4o",
+			Header: http.Header{"Openai-Version": {"2020-10-01"}, "Content-Language": {"en", "fr"}}, Body: []byte("{}")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -62,6 +62,8 @@ func Diff(got, want *cache.Entry) string {
 		return "stored " + got.Stored.String()
 	case !got.Expires.Equal(want.Expires):
 		return "expires " + got.Expires.String()
+	case fmt.Sprint(got.Header) != fmt.Sprint(want.Header):
+		return "header " + fmt.Sprint(got.Header)
 	}
 	return ""
 }
