@@ -37,7 +37,7 @@ func (e *APIError) Write(w http.ResponseWriter, r *http.Request) {
 				Message string `json:"message"`
 			} `json:"error"`
 		}
-		body.Type, body.Error.Type, body.Error.Message = "error", anthropicType(e.Status), e.Message
+		body.Type, body.Error.Type, body.Error.Message = "error", AnthropicErrorType(e.Status), e.Message
 		b, _ = json.Marshal(body)
 	} else {
 		var body struct {
@@ -56,8 +56,8 @@ func (e *APIError) Write(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// anthropicType is the error type Anthropic's API gives with status.
-func anthropicType(status int) string {
+// AnthropicErrorType is the error type Anthropic's API gives with status.
+func AnthropicErrorType(status int) string {
 	switch status {
 	case http.StatusBadRequest:
 		return "invalid_request_error"
@@ -71,6 +71,11 @@ func anthropicType(status int) string {
 		return "request_too_large"
 	case http.StatusTooManyRequests:
 		return "rate_limit_error"
+	case 529: // Anthropic's own: its servers are overloaded
+		return "overloaded_error"
 	}
-	return "api_error"
+	if status >= 500 {
+		return "api_error"
+	}
+	return "invalid_request_error"
 }

@@ -2,6 +2,7 @@ package fakeai
 
 import (
 	"fmt"
+	"github.com/llmgate/caddy-llmgate/llmreq"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,7 +42,7 @@ func (c *call) fail(status int, msg string) {
 	if c.anthropic {
 		c.writeJSON(status, anthropicError{
 			Type:      "error",
-			Error:     anthropicErrorBody{Type: anthropicErrorType(status), Message: msg},
+			Error:     anthropicErrorBody{Type: llmreq.AnthropicErrorType(status), Message: msg},
 			RequestID: "req_fake_" + c.num(),
 		})
 		return
@@ -59,29 +60,6 @@ func (c *call) fail(status int, msg string) {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-func anthropicErrorType(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return "invalid_request_error"
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusForbidden:
-		return "permission_error"
-	case http.StatusNotFound:
-		return "not_found_error"
-	case http.StatusRequestEntityTooLarge:
-		return "request_too_large"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case 529:
-		return "overloaded_error"
-	}
-	if status >= 500 {
-		return "api_error"
-	}
-	return "invalid_request_error"
-}
 
 // forcedError answers the x-fake-status error. A 429 always carries
 // retry-after and retry-after-ms (x-fake-retry-after-ms, default 1s); other
