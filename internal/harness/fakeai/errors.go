@@ -2,11 +2,12 @@ package fakeai
 
 import (
 	"fmt"
-	"github.com/llmgate/caddy-llmgate/llmreq"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/llmreq"
 )
 
 // defaultRetryAfterMS is the wait a 429 asks for unless
