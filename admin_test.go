@@ -27,18 +27,33 @@ func TestCacheAdminAPI(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
 	}
-	status, body := admin(http.MethodGet, "/llm/cache/stats")
-	var stats struct {
-		Stores []struct {
-			Backend string `json:"backend"`
-			Entries int64  `json:"entries"`
-		} `json:"stores"`
+	entries := func() (api, metric int64) {
+		t.Helper()
+		status, body := admin(http.MethodGet, "/llm/cache/stats")
+		var stats struct {
+			Stores []struct {
+				Backend string `json:"backend"`
+				Entries int64  `json:"entries"`
+			} `json:"stores"`
+		}
+		if err := json.Unmarshal([]byte(body), &stats); status != 200 || err != nil || len(stats.Stores) == 0 || stats.Stores[0].Backend != "memory" {
+			t.Fatalf("stats: %d %s", status, body)
+		}
+		for _, st := range stats.Stores {
+			api += st.Entries
+		}
+		return api, int64(testcaddy.Metrics(t)["llmgate_cache_entries"])
 	}
-	if err := json.Unmarshal([]byte(body), &stats); status != 200 || err != nil || len(stats.Stores) == 0 || stats.Stores[0].Backend != "memory" || stats.Stores[0].Entries < 2 {
-		t.Fatalf("stats: %d %s", status, body)
+	before, beforeMetric := entries()
+	if before < 2 {
+		t.Fatalf("%d entries, want the two stored", before)
 	}
 	if status, body := admin(http.MethodDelete, "/llm/cache?model=model-a"); status != http.StatusNoContent {
 		t.Fatalf("purge model: %d %s", status, body)
+	}
+	// The counts drop with the purge, not later.
+	if after, afterMetric := entries(); after != before-1 || afterMetric != beforeMetric-1 {
+		t.Errorf("entries %d then %d (metric %d then %d): want one fewer", before, after, beforeMetric, afterMetric)
 	}
 	calls := up.Calls()
 	if resp, _ := post(t, site+"/v1/chat/completions", b); !strings.HasPrefix(resp.Header.Get("Cache-Status"), "llmgate; hit") {
