@@ -161,6 +161,11 @@ func load(cfg []byte) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("admin /load: %s: %s", resp.Status, body)
 	}
+	// The servers of the config replaced close their idle keep-alive
+	// connections. The client may not have seen one close yet, and a
+	// POST it sends there fails with EOF, not retried: the harness's
+	// client starts afresh.
+	harness.Client.CloseIdleConnections()
 	return nil
 }
 
