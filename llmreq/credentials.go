@@ -44,7 +44,14 @@ var ErrConflictingCredentials = &APIError{
 // ErrConflictingCredentials for one with two different keys. It
 // allocates only to lower a scheme other than Bearer or to decode a
 // percent-encoded query parameter.
+//
+// For a request whose context carries an identity a gateway proved
+// (WithIdentity), Credential returns that identity, set apart from every
+// credential a caller could send, whatever headers the request has.
 func Credential(r *http.Request) (string, error) {
+	if id, ok := r.Context().Value(identityKey{}).(string); ok {
+		return identityPrefix + id, nil
+	}
 	var first credential
 	for _, name := range credentialHeaders {
 		for _, v := range r.Header[name] {
@@ -65,7 +72,13 @@ func Credential(r *http.Request) (string, error) {
 			return "", ErrConflictingCredentials
 		}
 	}
-	return first.String(), nil
+	c := first.String()
+	if strings.HasPrefix(c, identityPrefix) {
+		// A percent-encoded ?key= can hold a NUL: a credential spelt
+		// like a proven identity is set apart from it.
+		c = "\x00" + c
+	}
+	return c, nil
 }
 
 // credential is one key as a request spells it: its auth scheme ("" for

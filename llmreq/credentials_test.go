@@ -3,6 +3,7 @@ package llmreq
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -117,5 +118,24 @@ func BenchmarkCredential(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestCredentialOfAProvenIdentity: an identity a gateway proved is the
+// credential, whatever headers come with it, and no header passes for it.
+func TestCredentialOfAProvenIdentity(t *testing.T) {
+	r := credentialRequest("/v1/chat/completions", "X-Api-Key", "made-up", "Authorization", "Bearer other")
+	r = r.WithContext(WithIdentity(r.Context(), "k1"))
+	got, err := Credential(r)
+	if err != nil || got != identityPrefix+"k1" {
+		t.Fatalf("Credential = %q, %v", got, err)
+	}
+	// No header value may hold the NUL the prefix starts with, but a
+	// percent-encoded query parameter may.
+	for _, target := range []string{"/?key=%00identity:k1", "/?key=%00%00identity:k1"} {
+		spoof, _ := Credential(credentialRequest(target))
+		if spoof == got || !strings.HasSuffix(spoof, "identity:k1") {
+			t.Fatalf("%s: credential %q passes for the identity %q", target, spoof, got)
+		}
 	}
 }
