@@ -10,6 +10,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/llmgate/caddy-llmgate/cache"
+	"github.com/llmgate/caddy-llmgate/keyring"
 	"github.com/llmgate/caddy-llmgate/limiter"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -33,6 +34,10 @@ var (
 		Namespace: "llmgate", Subsystem: "ratelimit", Name: "decisions_total",
 		Help: "llm_ratelimit decisions by zone and result: allowed (in every zone that applied) or refused (by this zone).",
 	}, []string{"zone", "result"})
+	authRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "llmgate", Subsystem: "auth", Name: "requests_total",
+		Help: "llm_auth decisions by result: allowed, no_key, unknown_key, expired, several_keys, model (a model the key may not use).",
+	}, []string{"result"})
 	tokensTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "llmgate", Name: "tokens_total",
 		Help: "LLM tokens of answers that passed llm_ratelimit token zones, by model, kind (prompt, completion) and source (reported by the upstream, or estimated).",
@@ -69,7 +74,7 @@ func (heldCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-var collectors = []prometheus.Collector{cacheRequests, cacheSaved, limitDecisions, tokensTotal, heldCollector{}}
+var collectors = []prometheus.Collector{authRequests, cacheRequests, cacheSaved, limitDecisions, tokensTotal, heldCollector{}}
 
 // registerMetrics adds llmgate's collectors to the config's registry, once
 // per config however many handlers call it.
@@ -115,6 +120,25 @@ func countLimit(rep limiter.Report) {
 		counter(tokensTotal, model, "prompt", source).Add(float64(u.Input))
 		counter(tokensTotal, model, "completion", source).Add(float64(u.Output))
 	}
+}
+
+// countAuth counts an llm_auth decision: err is why the request was
+// refused, nil when it was let through.
+func countAuth(err error) {
+	result := "allowed"
+	switch {
+	case errors.Is(err, keyring.ErrNoKey):
+		result = "no_key"
+	case errors.Is(err, keyring.ErrUnknownKey):
+		result = "unknown_key"
+	case errors.Is(err, keyring.ErrExpired):
+		result = "expired"
+	case errors.Is(err, keyring.ErrSeveralKeys):
+		result = "several_keys"
+	case err != nil:
+		result = "model"
+	}
+	counter(authRequests, result).Inc()
 }
 
 // countCache counts what llm_cache did with a request, once it is done. A

@@ -16,6 +16,7 @@ import (
 )
 
 func init() {
+	caddy.RegisterModule(Auth{})
 	caddy.RegisterModule(Cache{})
 	caddy.RegisterModule(CacheMemory{})
 	caddy.RegisterModule(RateLimit{})
@@ -27,13 +28,15 @@ func init() {
 	caddy.RegisterModule(CacheRedis{})
 	caddy.RegisterModule(CacheAdmin{})
 
+	httpcaddyfile.RegisterHandlerDirective("llm_auth", parseHandler[Auth])
 	httpcaddyfile.RegisterHandlerDirective("llm_ratelimit", parseHandler[RateLimit])
 	httpcaddyfile.RegisterHandlerDirective("llm_cache", parseHandler[Cache])
-	// Users need no `order` option: limits, then the cache, then the
-	// proxy. A cache hit is then counted by the limits; inside a route
-	// block users choose the other order.
+	// Users need no `order` option: gateway keys, limits, then the
+	// cache, then the proxy. A cache hit is then counted by the limits;
+	// inside a route block users choose the other order.
 	// (Orders can only name standard directives: each insertion lands
 	// right before reverse_proxy, after the ones made earlier.)
+	httpcaddyfile.RegisterDirectiveOrder("llm_auth", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("llm_ratelimit", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("llm_cache", httpcaddyfile.Before, "reverse_proxy")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/llmgate/caddy-llmgate/cache"
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
+	"github.com/llmgate/caddy-llmgate/keyring"
 	"github.com/llmgate/caddy-llmgate/limiter"
 	"github.com/llmgate/caddy-llmgate/llmreq"
 	"github.com/llmgate/caddy-llmgate/usage"
@@ -25,6 +26,10 @@ const (
 	// phUsage starts the token usage of the answer: prompt_tokens,
 	// completion_tokens, total_tokens.
 	phUsage = "http.llm.usage."
+	// phTeam, phTier and phKeyID are who llm_auth proved the caller to be.
+	phTeam  = "http.llm.team"
+	phTier  = "http.llm.tier"
+	phKeyID = "http.llm.key_id"
 )
 
 // requestState is what llmgate's matchers and handlers know of one
@@ -161,4 +166,12 @@ func publishLimit(r *http.Request, rep limiter.Report) {
 		repl.Set(phUsage+"completion_tokens", u.Output)
 		repl.Set(phUsage+"total_tokens", u.Total)
 	}
+}
+
+// publishIdentity sets the placeholders of the identity llm_auth proved.
+func publishIdentity(r *http.Request, id *keyring.Identity) {
+	repl := replacer(r)
+	repl.Set(phTeam, id.Team)
+	repl.Set(phTier, id.Tier)
+	repl.Set(phKeyID, id.KeyID)
 }

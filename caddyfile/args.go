@@ -2,6 +2,7 @@ package caddyfile
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/llmgate/caddy-llmgate/units"
@@ -101,3 +102,8 @@ func onOff(d *caddyfile.Dispenser, name, v string) (*bool, error) {
 	}
 	return &on, nil
 }
+
+// hasPlaceholder reports whether s holds a placeholder, such as
+// {env.REDIS_URL}: its value is known only at load, so it is checked
+// then.
+func hasPlaceholder(s string) bool { return strings.Contains(s, "{") }

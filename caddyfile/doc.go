@@ -7,6 +7,9 @@
 // repository root; the root package holds the Caddy modules):
 //
 //	option                         parsed in              implemented in
+//	llm_auth
+//	  keys_file, key { … }         auth.go                keyring/config.go, keyring/ring.go
+//	  from                         auth.go                keyring/ring.go (Check, Strip)
 //	llm_ratelimit
 //	  zone <name> { … }            ratelimit.go           limiter/zone.go
 //	    key                        ratelimit.go           llm_ratelimit.go (keys; hashed in limiter/key.go)

@@ -2,7 +2,6 @@ package caddyfile
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -59,7 +58,7 @@ func ParseRedisStorage(d *caddyfile.Dispenser) (string, error) {
 	if d.NextArg() {
 		return "", d.Errf("redis: unexpected argument %q", d.Val())
 	}
-	if strings.Contains(url, "{") {
+	if hasPlaceholder(url) {
 		return url, nil
 	}
 	c, err := redisclient.New(url, redisclient.Options{})

@@ -17,6 +17,9 @@ func TestExamplesValidate(t *testing.T) {
 	t.Setenv("DEMO_UPSTREAM", "127.0.0.1:9000")
 	t.Setenv("DEMO_LOG", filepath.Join(t.TempDir(), "access.log"))
 	t.Setenv("REDIS_URL", "redis://127.0.0.1:6379/0") // connected lazily: validation needs no server
+	// Gateway keys must be set for the config to load.
+	t.Setenv("GATEWAY_KEY_TEAM_A", "gw-validate-a")
+	t.Setenv("GATEWAY_KEY_TEAM_B", "gw-validate-b")
 	caddyfiles, _ := filepath.Glob("*/Caddyfile")
 	jsons, _ := filepath.Glob("json/*.json")
 	if len(caddyfiles) < 4 || len(jsons) == 0 {

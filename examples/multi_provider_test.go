@@ -3,6 +3,8 @@ package examples_test
 import (
 	"crypto/sha256"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -76,11 +78,11 @@ func TestMultiProviderGateway(t *testing.T) {
 	}
 
 	// The limits count the team, whatever else its requests carry.
-	remaining := func(apiKey string) string {
+	remaining := func(extra string) string {
 		t.Helper()
-		resp := answer(gpt, "Authorization", "Bearer gw-team-a-secret", "Api-Key", apiKey)
+		resp := answer(gpt, "Authorization", "Bearer gw-team-a-secret", "X-Extra", extra)
 		if resp.StatusCode != 200 {
-			t.Fatalf("team A with Api-Key %q: %d", apiKey, resp.StatusCode)
+			t.Fatalf("team A with X-Extra %q: %d", extra, resp.StatusCode)
 		}
 		return resp.Header.Get("X-Ratelimit-Remaining-Requests")
 	}
@@ -110,9 +112,18 @@ func TestMultiProviderGateway(t *testing.T) {
 		t.Errorf("a request without a readable model reached a provider")
 	}
 
-	// Without every key configured, the gateway serves nobody.
-	t.Setenv("GATEWAY_KEY_TEAM_B", "")
+	// Without the provider keys, the gateway serves nobody; without every
+	// gateway key, the config does not load.
+	t.Setenv("OPENAI_API_KEY", "")
 	if s := send(gpt, "Authorization", "Bearer gw-team-a-secret"); s != http.StatusServiceUnavailable {
-		t.Errorf("with a gateway key unset: %d, want 503", s)
+		t.Errorf("with a provider key unset: %d, want 503", s)
+	}
+	t.Setenv("GATEWAY_KEY_TEAM_B", "")
+	b, err := os.ReadFile(filepath.Join("multi-provider", "Caddyfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testcaddy.LoadErr(testcaddy.Example(strings.ReplaceAll(string(b), "api.example.com", site))); err == nil || !strings.Contains(err.Error(), "GATEWAY_KEY_TEAM_B") {
+		t.Errorf("with a gateway key unset the config loads: %v", err)
 	}
 }

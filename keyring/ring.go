@@ -94,8 +94,9 @@ var (
 )
 
 // Check returns the identity of the one key r presents in the Ring's
-// headers, as of now. A key is a Bearer token of Authorization, or the
-// whole value of another header; the same key in several of them is one.
+// headers, as of now. A key is a Bearer token of Authorization (any other
+// Authorization is a key no Ring knows), or the whole value of another
+// header; the same key in several of them is one.
 // The key is never compared: its SHA-256 is looked up. How long comparing
 // digests takes tells a caller nothing of a stored key, as a caller
 // cannot choose the digest it makes: the lookup needs no constant-time
@@ -105,9 +106,13 @@ func (k *Ring) Check(r *http.Request, now time.Time) (*Identity, error) {
 	for _, name := range k.from {
 		for _, v := range r.Header[name] {
 			v = strings.TrimSpace(v)
-			if name == "Authorization" {
-				if scheme, token, _ := strings.Cut(v, " "); strings.EqualFold(scheme, "Bearer") {
+			if name == "Authorization" && v != "" {
+				scheme, token, _ := strings.Cut(v, " ")
+				if strings.EqualFold(scheme, "Bearer") {
 					v = strings.TrimSpace(token) // "Bearer" alone: an SDK given no key
+				} else {
+					// Not a bearer token: presented, but never a key.
+					v = "\x00" + v
 				}
 			}
 			switch {

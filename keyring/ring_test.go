@@ -42,6 +42,8 @@ func TestCheck(t *testing.T) {
 		{"empty", []string{"Authorization", "Bearer "}, "", ErrNoKey},
 		{"unknown", []string{"Authorization", "Bearer sk-nobody"}, "", ErrUnknownKey},
 		{"another scheme is no bearer token", []string{"Authorization", "Basic sk-good"}, "", ErrUnknownKey},
+		{"a bare key in Authorization is no bearer token", []string{"Authorization", "sk-good"}, "", ErrUnknownKey},
+		{"a bare Authorization beside the key", []string{"Authorization", "sk-good", "X-Api-Key", "sk-good"}, "", ErrSeveralKeys},
 		{"expired", []string{"X-Api-Key", "sk-old"}, "", ErrExpired},
 		{"two keys", []string{"Authorization", "Bearer sk-good", "X-Api-Key", "sk-other"}, "", ErrSeveralKeys},
 		{"a good key and a made-up one", []string{"Authorization", "Bearer sk-good", "Api-Key", "sk-made-up"}, "", ErrSeveralKeys},
