@@ -136,25 +136,25 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 // Serve answers r from the cache, or passes it to next and stores the
 // answer when it may. Config.Report is told what it did.
 func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
-	rep := &reporter{report: c.report, r: r}
+	rep := reporter{report: c.report, r: r}
 	// Deferred, so that an answer next abandons by panicking is reported
 	// too.
 	defer rep.done()
 	switch {
 	case r.Method != http.MethodPost:
-		return bypass(w, r, next, rep, detailMethod)
+		return bypass(w, r, next, &rep, detailMethod)
 	case !c.paths[r.URL.Path]:
-		return bypass(w, r, next, rep, detailPath)
+		return bypass(w, r, next, &rep, detailPath)
 	}
 	ctl := parseControl(r.Header)
 	if ctl.noStore {
-		return bypass(w, r, next, rep, detailNoStore)
+		return bypass(w, r, next, &rep, detailNoStore)
 	}
 	partition, err := c.partition(r)
 	var refusal *llmreq.APIError
 	switch {
 	case errors.Is(err, errNoCredential):
-		return bypass(w, r, next, rep, detailNoCredential)
+		return bypass(w, r, next, &rep, detailNoCredential)
 	case errors.As(err, &refusal):
 		refusal.Write(w, r)
 		return nil
@@ -162,13 +162,13 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 	q, err := llmreq.Inspect(r, c.maxBody)
 	switch {
 	case errors.Is(err, llmreq.ErrTooLarge):
-		return bypass(w, r, next, rep, detailTooLarge)
+		return bypass(w, r, next, &rep, detailTooLarge)
 	case errors.Is(err, llmreq.ErrNotJSON):
-		return bypass(w, r, next, rep, detailNotJSON)
+		return bypass(w, r, next, &rep, detailNotJSON)
 	case err != nil:
 		// The body replays what was read, then the same error: the next
 		// handler meets the failure exactly as it would without the cache.
-		return bypass(w, r, next, rep, detailRead)
+		return bypass(w, r, next, &rep, detailRead)
 	}
 	key := NewKey(r, partition, q, c.ignore)
 	fwd := fwdRequest
@@ -177,7 +177,7 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 		// An answer on its way is fresher than any stored one.
 		if c.coalesce {
 			if f, fo := c.flights.find(key); fo != nil {
-				return c.follow(w, r, next, rep, f, fo, key, q, fwd)
+				return c.follow(w, r, next, &rep, f, fo, key, q, fwd)
 			}
 		}
 		now := time.Now()
@@ -195,15 +195,15 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 		}
 	}
 	if !c.coalesce {
-		return c.lead(w, r, next, rep, newFlight(c.maxResponse, false), key, q, fwd)
+		return c.lead(w, r, next, &rep, newFlight(c.maxResponse, false), key, q, fwd)
 	}
 	// A request with no-cache wants an answer that starts after it:
 	// it never follows, though others may follow it.
 	f, fo := c.flights.join(key, !ctl.noCache, c.maxResponse)
 	if fo != nil {
-		return c.follow(w, r, next, rep, f, fo, key, q, fwd)
+		return c.follow(w, r, next, &rep, f, fo, key, q, fwd)
 	}
-	return c.lead(w, r, next, rep, f, key, q, fwd)
+	return c.lead(w, r, next, &rep, f, key, q, fwd)
 }
 
 // lead passes r on, sends the answer to its client and to the flight's
@@ -225,7 +225,7 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *rep
 		cw.room = c.maxEntry - int64(len(q.Model))
 	}
 	cw.ended = func() {
-		rep.res.Stored = c.put(r.Context(), key, q, cw, f.body())
+		cw.stored = c.put(r.Context(), key, q, cw, f.body())
 		// New requests find the entry now, not the flight.
 		c.flights.remove(key, f)
 	}
@@ -244,6 +244,8 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *rep
 	}
 	finished := false
 	defer func() {
+		// Set here, not by ended, so that rep stays on Serve's stack.
+		rep.res.Stored = rep.res.Stored || cw.stored
 		if !finished {
 			// next panicked, as a reverse proxy does when an answer
 			// breaks off: no follower may wait for more, and only a
@@ -316,15 +318,19 @@ func (c *Cache) ttlFor(model string) time.Duration {
 // other replays.
 func replay(w http.ResponseWriter, r *http.Request, e *Entry, now time.Time) {
 	h := w.Header()
-	// One backing array for the values, as net/http does for the headers
-	// it reads: one allocation instead of five.
-	vals := [...]string{
-		e.ContentType,
-		strconv.Itoa(len(e.Body)),
-		strconv.FormatInt(int64(now.Sub(e.Stored)/time.Second), 10),
-		hitStatus(int64(e.Expires.Sub(now) / time.Second)),
-		requestID(),
-	}
+	// The values that vary are written into one string, and the five
+	// share one backing array, as net/http does for the headers it reads:
+	// two allocations instead of six.
+	var buf [128]byte
+	b := strconv.AppendInt(buf[:0], int64(len(e.Body)), 10)
+	length := len(b)
+	b = strconv.AppendInt(b, int64(now.Sub(e.Stored)/time.Second), 10)
+	age := len(b)
+	b = appendHitStatus(b, int64(e.Expires.Sub(now)/time.Second))
+	status := len(b)
+	b = appendRequestID(b)
+	varying := string(b)
+	vals := [...]string{e.ContentType, varying[:length], varying[length:age], varying[age:status], varying[status:]}
 	all := vals[:]
 	h["Content-Type"], h["Content-Length"], h["Age"], h[statusHeader] = all[0:1:1], all[1:2:2], all[2:3:3], all[3:4:4]
 	h["X-Request-Id"] = all[4:5:5]
@@ -339,12 +345,11 @@ func replay(w http.ResponseWriter, r *http.Request, e *Entry, now time.Time) {
 	_, _ = w.Write(e.Body)
 }
 
-// requestID returns a new id for a replayed answer: unique, not secret.
-func requestID() string {
-	var b [len("llmgate-") + 16]byte
-	copy(b[:], "llmgate-")
-	strconv.AppendUint(b[:len("llmgate-")], rand.Uint64()|1<<63, 16)
-	return string(b[:])
+// appendRequestID appends a new id for a replayed answer: unique, not
+// secret.
+func appendRequestID(b []byte) []byte {
+	b = append(b, "llmgate-"...)
+	return strconv.AppendUint(b, rand.Uint64()|1<<63, 16)
 }
 
 func bypass(w http.ResponseWriter, r *http.Request, next Next, rep *reporter, detail string) error {

@@ -18,11 +18,12 @@ import (
 // stream is whole only when its terminal event came.
 type capture struct {
 	http.ResponseWriter
-	f     *flight
-	fwd   string
-	max   int64
-	room  int64  // what the store holds of an entry, less its model; -1: no bound
-	ended func() // called once a stream's clean end arrived, before it is passed on
+	f      *flight
+	fwd    string
+	max    int64
+	room   int64  // what the store holds of an entry, less its model; -1: no bound
+	ended  func() // called once a stream's clean end arrived, before it is passed on
+	stored bool   // ended stored the stream
 
 	wroteHeader bool
 	storing     bool  // the answer may still be stored

@@ -29,8 +29,10 @@ const (
 	fwdStale   = "stale"   // the entry was older than the request's max-age
 )
 
-func hitStatus(ttl int64) string {
-	return statusPrefix + "hit; ttl=" + strconv.FormatInt(ttl, 10)
+// appendHitStatus appends the Cache-Status of a hit with ttl seconds left.
+func appendHitStatus(b []byte, ttl int64) []byte {
+	b = append(b, statusPrefix+"hit; ttl="...)
+	return strconv.AppendInt(b, ttl, 10)
 }
 
 func bypassStatus(detail string) string {
