@@ -107,7 +107,12 @@ func (k *Ring) Check(r *http.Request, now time.Time) (*Identity, error) {
 		for _, v := range r.Header[name] {
 			v = strings.TrimSpace(v)
 			if name == "Authorization" && v != "" {
-				scheme, token, _ := strings.Cut(v, " ")
+				// The scheme ends at a space or a tab (RFC 9110's
+				// whitespace): "Bearer\tK" is the key K, as llmreq reads it.
+				scheme, token := v, ""
+				if i := strings.IndexAny(v, " \t"); i >= 0 {
+					scheme, token = v[:i], v[i+1:]
+				}
 				if strings.EqualFold(scheme, "Bearer") {
 					v = strings.TrimSpace(token) // "Bearer" alone: an SDK given no key
 				} else {

@@ -34,6 +34,8 @@ func TestCheck(t *testing.T) {
 	}{
 		{"bearer", []string{"Authorization", "Bearer sk-good"}, "ci", nil},
 		{"bearer any case, spaced", []string{"Authorization", "  bearer   sk-good "}, "ci", nil},
+		{"bearer and a tab", []string{"Authorization", "Bearer\t sk-good\t"}, "ci", nil},
+		{"a tab-spaced bearer beside the key", []string{"Authorization", "bearer\tsk-good", "X-Api-Key", "sk-good"}, "ci", nil},
 		{"x-api-key", []string{"X-Api-Key", "sk-other"}, "research", nil},
 		{"api-key", []string{"Api-Key", "sk-good"}, "ci", nil},
 		{"the same key twice", []string{"Authorization", "Bearer sk-good", "X-Api-Key", "sk-good"}, "ci", nil},

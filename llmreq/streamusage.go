@@ -38,8 +38,10 @@ func AskStreamUsage(body []byte) []byte {
 
 // SetBody makes body what r sends on: r.Body, r.ContentLength and its
 // Content-Length header; closing r.Body still closes the body the client
-// sent. A Memo that read r's body keeps the body as the client sent it,
-// for the handlers that read it through the Memo (a cache keys on it).
+// sent. The Memo in r's context forgets the body it read: the handlers
+// after read the new one, so a cache keys on the request the upstream
+// answers (a stream asked for its usage is not the stream the client
+// asked for, and must not be served to a client that did not).
 func SetBody(r *http.Request, body []byte) {
 	closer := r.Body
 	if closer == nil {
@@ -48,4 +50,7 @@ func SetBody(r *http.Request, body []byte) {
 	r.Body = &replayBody{buf: body, closer: closer}
 	r.ContentLength = int64(len(body))
 	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	if m := FromContext(r.Context()); m != nil {
+		*m = Memo{}
+	}
 }

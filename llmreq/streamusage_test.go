@@ -51,21 +51,25 @@ func TestAsksNoStreamUsage(t *testing.T) {
 	}
 }
 
-// TestSetBody: the request sends the new body; its memo keeps the one the
-// client sent.
+// TestSetBody: the request sends the new body, and its memo reads the new
+// one: what a cache keys on is what the upstream answers.
 func TestSetBody(t *testing.T) {
 	r := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(`{"stream":true}`))
-	var m Memo
+	m := new(Memo)
+	r = r.WithContext(NewContext(r.Context(), m))
 	if _, err := m.Fields(r, 1<<20); err != nil {
 		t.Fatal(err)
 	}
 	SetBody(r, AskStreamUsage([]byte(`{"stream":true}`)))
-	sent, _ := io.ReadAll(r.Body)
 	want := `{"stream_options":{"include_usage":true},"stream":true}`
+	if q, err := m.Inspect(r, 1<<20); err != nil || string(q.Body) != want {
+		t.Fatalf("the memo holds %v, %v", q, err)
+	}
+	if f, err := m.Fields(r, 1<<20); err != nil || !f.StreamOptions {
+		t.Fatalf("the memo's fields %+v, %v", f, err)
+	}
+	sent, _ := io.ReadAll(r.Body)
 	if string(sent) != want || r.ContentLength != int64(len(want)) || r.Header.Get("Content-Length") != "55" {
 		t.Fatalf("sent %q, length %d %q", sent, r.ContentLength, r.Header.Get("Content-Length"))
-	}
-	if q, err := m.Inspect(r, 1<<20); err != nil || string(q.Body) != `{"stream":true}` {
-		t.Fatalf("the memo holds %v, %v", q, err)
 	}
 }
