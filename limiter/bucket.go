@@ -49,6 +49,10 @@ func (z *zone) adjust(ctx context.Context, m *meter, key Key, delta, reset int64
 	return nil
 }
 
+// maxTurns bounds the turns promised ahead of a refusal: room for a few
+// dozen clients of one key waiting together.
+const maxTurns = 24
+
 // promiseTweak sets a bucket's promises apart from the bucket.
 var promiseTweak = hashRaw("promise")
 
@@ -56,10 +60,14 @@ var promiseTweak = hashRaw("promise")
 // back: after the turns promised to the refusals before it (see
 // BucketStore.Promise), so that clients retrying as told come back one
 // at a time and are admitted as the bucket refills, instead of waking
-// together and all but one failing again. Turns are promised up to
-// MaxSDKWait ahead: further, clients do not wait as told anyway, and a
-// flood of refusals of a shared key cannot push everyone's turn out of
-// reach. When the store fails, the request is told the bucket's own wait.
+// together and all but one failing again. Turns are promised at most
+// maxTurns beyond the bucket's own wait, and MaxSDKWait ahead (further,
+// clients do not wait as told anyway); past that a refusal is told the
+// bucket's own wait. A turn whose client never comes back passes
+// unclaimed (the store cannot tell it from one claimed), so that bound
+// is also how far a flood of refusals on a shared key can push the turns
+// of the key's other clients. When the store fails, the request is told
+// the bucket's own wait.
 //
 // Turns are a little more than cost apart. A client comes back a little
 // late, by the time its answer took to reach it and its timer to fire;
@@ -68,7 +76,8 @@ var promiseTweak = hashRaw("promise")
 // no room. The slack (a quarter of cost, at most 250ms) absorbs that.
 func (z *zone) promise(ctx context.Context, key Key, after, cost time.Duration) time.Duration {
 	hold := cost + min(cost/4, 250*time.Millisecond)
-	wait, err := z.Buckets.Promise(ctx, key.salted(promiseTweak), after, hold, MaxSDKWait)
+	horizon := min(MaxSDKWait, after+maxTurns*hold)
+	wait, err := z.Buckets.Promise(ctx, key.salted(promiseTweak), after, hold, horizon)
 	if err != nil {
 		return after
 	}

@@ -78,3 +78,40 @@ func TestTurnsAreBounded(t *testing.T) {
 		t.Fatalf("%d refusals, want 3", len(retries))
 	}
 }
+
+// TestFloodPushesTurnsBoundedly: a flood of refusals on a shared key,
+// whose clients never come back, pushes the turns of later refusals at
+// most maxTurns out; once that far, refusals are told the bucket's own
+// wait.
+func TestFloodPushesTurnsBoundedly(t *testing.T) {
+	store, clock := newFrozenStore(t)
+	l := newLimiter(t, Zone{Name: "shared", Requests: Rate{Count: 2, Per: time.Second}, Burst: 1, Buckets: store})
+	ctx, keys := context.Background(), []string{"static"}
+	const turn = 625 * time.Millisecond // 500ms a request, and a quarter
+	bound := 500*time.Millisecond + maxTurns*turn
+	var longest time.Duration
+	told := map[time.Duration]int{}
+	for range 100 {
+		tk, err := l.Admit(ctx, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tk.Allowed {
+			longest = max(longest, tk.RetryAfter)
+			told[tk.RetryAfter]++
+		}
+	}
+	if longest > bound {
+		t.Errorf("a refusal told %s, beyond the bound %s", longest, bound)
+	}
+	if told[500*time.Millisecond] < 100-maxTurns-2 {
+		t.Errorf("refusals past the bound told %v, want the bucket's own wait, 500ms", told)
+	}
+	// Idle for 5s: a new refusal's turn is within the same bound.
+	clock.Advance(5 * time.Second)
+	l.Admit(ctx, keys)
+	tk, _ := l.Admit(ctx, keys)
+	if tk.Allowed || tk.RetryAfter > bound {
+		t.Errorf("after the flood: allowed %v, told %s", tk.Allowed, tk.RetryAfter)
+	}
+}
