@@ -114,7 +114,7 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		if askUsage {
 			// The body the client sent is read whole: InspectFields read it.
 			body, _ := llmreq.Read(r, l.opts.MaxBody)
-			llmreq.SetBody(r, llmreq.AskStreamUsage(body))
+			llmreq.SetBody(r, llmreq.AskStreamUsage(body, f))
 			mw.hideUsage = true
 		}
 	}

@@ -25,6 +25,11 @@ type Fields struct {
 	// member, whatever its value.
 	StreamOptions bool
 
+	// StreamUsage reports whether stream_options asks for the stream's
+	// usage: an object whose include_usage is true (the last one of each
+	// name, as upstream parsers read them).
+	StreamUsage bool
+
 	// MaxOutputTokens is the largest of the top-level max_tokens,
 	// max_completion_tokens and max_output_tokens members that are integers
 	// >= 0 (0 when there is none). A value beyond int64 saturates at
@@ -80,7 +85,7 @@ func Scan(body []byte) (*Fields, error) {
 // values, the last of a name winning.
 type topFields struct {
 	model                                []byte // canonical string without quotes, nil when none
-	stream, streamOptions                bool
+	stream, streamOptions, streamUsage   bool
 	maxTokens, maxCompletion, maxOutputs int64
 }
 
@@ -97,7 +102,7 @@ func (t *topFields) set(name []byte, v []byte) {
 	case "stream":
 		t.stream = string(v) == "true"
 	case "stream_options":
-		t.streamOptions = true
+		t.streamOptions, t.streamUsage = true, includesUsage(v)
 	case "max_tokens":
 		t.maxTokens = tokenCount(v)
 	case "max_completion_tokens":
@@ -107,6 +112,25 @@ func (t *topFields) set(name []byte, v []byte) {
 	}
 }
 
+// includesUsage reports whether v, the canonical value of stream_options,
+// asks for the usage: an object whose include_usage member is true.
+func includesUsage(v []byte) bool {
+	if len(v) == 0 || v[0] != '{' {
+		return false
+	}
+	q, err := Parse(v)
+	if err != nil {
+		return false
+	}
+	usage := false
+	for _, m := range q.tops {
+		if !m.esc && string(q.name(m)) == "include_usage" {
+			usage = string(q.value(m)) == "true"
+		}
+	}
+	return usage
+}
+
 // unreadable reads a member whose value is too long to keep: no model,
 // and a token cap beyond any bucket.
 func (t *topFields) unreadable(name string) {
@@ -114,7 +138,7 @@ func (t *topFields) unreadable(name string) {
 	case "model":
 		t.model = nil
 	case "stream_options":
-		t.streamOptions = true
+		t.streamOptions, t.streamUsage = true, false
 	case "max_tokens", "max_completion_tokens", "max_output_tokens":
 		t.set([]byte(name), []byte("1e999"))
 	}
@@ -130,6 +154,7 @@ func (t *topFields) fields(text int64) Fields {
 		Model:           string(model),
 		Stream:          t.stream,
 		StreamOptions:   t.streamOptions,
+		StreamUsage:     t.streamUsage,
 		MaxOutputTokens: max(t.maxTokens, t.maxCompletion, t.maxOutputs),
 		TextBytes:       text,
 	}

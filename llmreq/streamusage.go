@@ -8,10 +8,11 @@ import (
 )
 
 // AsksNoStreamUsage reports whether r is an OpenAI chat completion stream
-// that leaves its usage out: f (r's Fields) says it streams and has no
-// stream_options, so the stream will not report its usage unless asked.
+// that leaves its usage out: f (r's Fields) says it streams and does not
+// ask for its usage (stream_options.include_usage true), so the stream
+// will not report it unless asked.
 func AsksNoStreamUsage(r *http.Request, f *Fields) bool {
-	return f.Stream && !f.StreamOptions && DialectOf(r) == OpenAI &&
+	return f.Stream && !f.StreamUsage && DialectOf(r) == OpenAI &&
 		strings.HasSuffix(r.URL.Path, "/chat/completions")
 }
 
@@ -19,10 +20,17 @@ func AsksNoStreamUsage(r *http.Request, f *Fields) bool {
 // its usage, in a last chunk with no choices.
 const streamUsage = `"stream_options":{"include_usage":true}`
 
-// AskStreamUsage returns body, a JSON object without a stream_options
-// member, with one asking for the stream's usage as its first member.
-// Anything else is returned as it is.
-func AskStreamUsage(body []byte) []byte {
+// AskStreamUsage returns body, a JSON object whose Fields are f, asking
+// for the stream's usage. A body without stream_options gets the member
+// as its first. One with stream_options (which does not ask for the
+// usage) is sent in its canonical form, with every stream_options
+// replaced by the one member: other stream options go, and nothing a
+// caller writes keeps the usage out. Anything that is not a JSON object
+// is returned as it is.
+func AskStreamUsage(body []byte, f *Fields) []byte {
+	if f.StreamOptions {
+		return replaceStreamOptions(body)
+	}
 	open := bytes.IndexByte(body, '{')
 	if open < 0 || len(bytes.TrimSpace(body[:open])) > 0 {
 		return body
@@ -34,6 +42,28 @@ func AskStreamUsage(body []byte) []byte {
 		out = append(out, ',')
 	}
 	return append(out, body[open+1:]...)
+}
+
+// replaceStreamOptions returns the canonical form of body with its
+// stream_options members, however spelt (the canonical form decodes
+// names), replaced by streamUsage.
+func replaceStreamOptions(body []byte) []byte {
+	q, err := Parse(body)
+	if err != nil || len(q.Canonical) == 0 || q.Canonical[0] != '{' {
+		return body
+	}
+	out := make([]byte, 0, len(q.Canonical)+len(streamUsage)+1)
+	out = append(out, '{')
+	out = append(out, streamUsage...)
+	for _, m := range q.tops {
+		// Canonical names are decoded: an escape spells no other name.
+		if !m.esc && string(q.name(m)) == "stream_options" {
+			continue
+		}
+		out = append(out, ',')
+		out = append(out, q.Canonical[m.start:m.end]...)
+	}
+	return append(out, '}')
 }
 
 // SetBody makes body what r sends on: r.Body, r.ContentLength and its

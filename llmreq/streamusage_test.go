@@ -16,8 +16,15 @@ func TestAskStreamUsage(t *testing.T) {
 		{`{ }`, `{"stream_options":{"include_usage":true} }`},
 		{`[{"stream":true}]`, `[{"stream":true}]`},
 		{`x{}`, `x{}`},
+		// stream_options that does not ask for the usage, however spelt,
+		// is replaced: the body goes in its canonical form.
+		{`{"stream": true, "stream_options": {"include_usage": false, "include_obfuscation": false}}`,
+			`{"stream_options":{"include_usage":true},"stream":true}`},
+		{`{"stream":true,"stream_options":null,"model":"m"}`, `{"stream_options":{"include_usage":true},"model":"m","stream":true}`},
+		{`{"stream_options":{},"stream":true,"stream_options":{"include_usage":false}}`, `{"stream_options":{"include_usage":true},"stream":true}`},
 	} {
-		got := string(AskStreamUsage([]byte(tc.body)))
+		f, _ := Scan([]byte(tc.body))
+		got := string(AskStreamUsage([]byte(tc.body), f))
 		if got != tc.want {
 			t.Errorf("AskStreamUsage(%q) = %q, want %q", tc.body, got, tc.want)
 		}
@@ -35,7 +42,12 @@ func TestAsksNoStreamUsage(t *testing.T) {
 	}{
 		{"/v1/chat/completions", `{"stream":true}`, nil, true},
 		{"/openai/v1/chat/completions", `{"stream":true,"model":"m"}`, nil, true},
-		{"/v1/chat/completions", `{"stream":true,"stream_options":{"include_usage":false}}`, nil, false},
+		// A stream that says not to report its usage is asked for it all
+		// the same: a token zone charges what it cost.
+		{"/v1/chat/completions", `{"stream":true,"stream_options":{"include_usage":false}}`, nil, true},
+		{"/v1/chat/completions", `{"stream":true,"stream_options":{}}`, nil, true},
+		{"/v1/chat/completions", `{"stream":true,"stream_options":{"include_usage":true}}`, nil, false},
+		{"/v1/chat/completions", `{"stream":true,"stream_options":{"include_usage":true},"stream_options":{"include_usage":false}}`, nil, true},
 		{"/v1/chat/completions", `{"stream":false}`, nil, false},
 		{"/v1/responses", `{"stream":true}`, nil, false},
 		{"/v1/messages", `{"stream":true}`, nil, false},
@@ -60,7 +72,7 @@ func TestSetBody(t *testing.T) {
 	if _, err := m.Fields(r, 1<<20); err != nil {
 		t.Fatal(err)
 	}
-	SetBody(r, AskStreamUsage([]byte(`{"stream":true}`)))
+	SetBody(r, AskStreamUsage([]byte(`{"stream":true}`), &Fields{}))
 	want := `{"stream_options":{"include_usage":true},"stream":true}`
 	if q, err := m.Inspect(r, 1<<20); err != nil || string(q.Body) != want {
 		t.Fatalf("the memo holds %v, %v", q, err)
