@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,6 +103,23 @@ var (
 // cannot choose the digest it makes: the lookup needs no constant-time
 // comparison to be safe.
 func (k *Ring) Check(r *http.Request, now time.Time) (*Identity, error) {
+	key, err := k.presented(r)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.Sum256([]byte(key))
+	id := k.byHash[h]
+	if id == nil {
+		return nil, ErrUnknownKey
+	}
+	if !id.Expires.IsZero() && !now.Before(id.Expires) {
+		return nil, ErrExpired
+	}
+	return id, nil
+}
+
+// presented returns the one key r presents in the Ring's headers.
+func (k *Ring) presented(r *http.Request) (string, error) {
 	var key string
 	for _, name := range k.from {
 		for _, v := range r.Header[name] {
@@ -125,28 +143,48 @@ func (k *Ring) Check(r *http.Request, now time.Time) (*Identity, error) {
 			case key == "":
 				key = v
 			default:
-				return nil, ErrSeveralKeys
+				return "", ErrSeveralKeys
 			}
 		}
 	}
 	if key == "" {
-		return nil, ErrNoKey
+		return "", ErrNoKey
 	}
-	h := sha256.Sum256([]byte(key))
-	id := k.byHash[h]
-	if id == nil {
-		return nil, ErrUnknownKey
-	}
-	if !id.Expires.IsZero() && !now.Before(id.Expires) {
-		return nil, ErrExpired
-	}
-	return id, nil
+	return key, nil
 }
 
 // Strip removes the Ring's headers from r: once a key is proven, it goes
-// no further.
+// no further. The same key sent where the Ring does not read keys (another
+// credential header, a key or api_key query parameter) is removed too:
+// the upstream never sees a gateway key.
 func (k *Ring) Strip(r *http.Request) {
+	key, _ := k.presented(r)
 	for _, name := range k.from {
 		r.Header.Del(name)
+	}
+	if key == "" {
+		return
+	}
+	for _, name := range []string{"Authorization", "X-Api-Key", "Api-Key", "X-Goog-Api-Key"} {
+		for _, v := range r.Header[name] {
+			// The key alone, or after Bearer.
+			if f := strings.Fields(v); len(f) > 0 && f[len(f)-1] == key && (len(f) == 1 || len(f) == 2 && strings.EqualFold(f[0], "Bearer")) {
+				r.Header.Del(name)
+				break
+			}
+		}
+	}
+	if r.URL.RawQuery != "" {
+		q := r.URL.Query()
+		changed := false
+		for _, name := range []string{"key", "api_key"} {
+			if slices.Contains(q[name], key) {
+				q.Del(name)
+				changed = true
+			}
+		}
+		if changed {
+			r.URL.RawQuery = q.Encode()
+		}
 	}
 }

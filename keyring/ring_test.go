@@ -106,13 +106,18 @@ func TestNewRingRefuses(t *testing.T) {
 
 func TestStrip(t *testing.T) {
 	ring, _ := NewRing(nil, []string{"authorization", "X-Api-Key"})
-	r := httptest.NewRequest("POST", "/", nil)
+	r := httptest.NewRequest("POST", "/?key=k&alt=sse&api_key=k", nil)
 	r.Header.Set("Authorization", "Bearer k")
 	r.Header.Set("X-Api-Key", "k")
 	r.Header.Set("Api-Key", "kept")
+	r.Header.Set("X-Goog-Api-Key", "k")
 	ring.Strip(r)
 	if r.Header.Get("Authorization") != "" || r.Header.Get("X-Api-Key") != "" || r.Header.Get("Api-Key") != "kept" {
 		t.Fatalf("headers left: %v", r.Header)
+	}
+	// The key where the Ring does not read keys goes too.
+	if r.Header.Get("X-Goog-Api-Key") != "" || r.URL.RawQuery != "alt=sse" {
+		t.Fatalf("the key left in %v, ?%s", r.Header, r.URL.RawQuery)
 	}
 }
 
