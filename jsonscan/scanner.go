@@ -91,10 +91,10 @@ type Scanner struct {
 // New returns a Scanner that keeps the values of the top-level members
 // named names, each up to max bytes of JSON text.
 func New(bound int, names ...string) *Scanner {
-	s := &Scanner{max: bound, next: -1, capturing: -1}
+	s := &Scanner{max: bound, next: -1, capturing: -1, members: make([]Member, len(names))}
 	longest := 0
-	for _, n := range names {
-		s.members = append(s.members, Member{Name: n})
+	for i, n := range names {
+		s.members[i].Name = n
 		longest = max(longest, len(n))
 	}
 	s.name = make([]byte, 0, longest)

@@ -86,28 +86,54 @@ func styleFor(r *http.Request, style HeaderStyle) HeaderStyle {
 func (t *Ticket) SetHeaders(h http.Header, style HeaderStyle) {
 	switch style {
 	case "", HeadersOpenAI:
-		t.setTrios(h, openAIHeaders[:], formatDuration)
+		t.setTrios(h, openAIHeaders[:], func(b []byte, d time.Duration) []byte {
+			return append(b, formatDuration(d)...)
+		})
 	case HeadersAnthropic:
 		now := time.Now()
-		t.setTrios(h, anthropicHeaders[:], func(d time.Duration) string {
+		t.setTrios(h, anthropicHeaders[:], func(b []byte, d time.Duration) []byte {
 			// Whole seconds, rounded up: waiting until then is enough.
-			return now.Add(ceilTo(d, time.Second)).UTC().Truncate(time.Second).Format(time.RFC3339)
+			return now.Add(ceilTo(d, time.Second)).UTC().Truncate(time.Second).AppendFormat(b, time.RFC3339)
 		})
 	case HeadersIETF:
 		t.setIETF(h)
 	}
 }
 
-// setTrios sets a trio per kind of limit, reset rendered by reset.
-func (t *Ticket) setTrios(h http.Header, trios []trio, reset func(time.Duration) string) {
-	for _, names := range trios {
-		st, ok := t.tightest(names.kind)
+// setTrios sets a trio per kind of limit, reset written by appendReset.
+// Every answer carries them, so the values are written into one string
+// and share one backing array: two allocations, not one per value.
+func (t *Ticket) setTrios(h http.Header, trios []trio, appendReset func([]byte, time.Duration) []byte) {
+	var (
+		buf   [160]byte
+		b     = buf[:0]
+		names [3 * len(openAIHeaders)]string
+		ends  [3 * len(openAIHeaders)]int
+		n     int
+	)
+	for _, tr := range trios {
+		st, ok := t.tightest(tr.kind)
 		if !ok {
 			continue
 		}
-		h[names.limit] = []string{strconv.FormatInt(st.Limit, 10)}
-		h[names.remaining] = []string{strconv.FormatInt(st.Remaining, 10)}
-		h[names.reset] = []string{reset(st.Reset)}
+		b = strconv.AppendInt(b, st.Limit, 10)
+		names[n], ends[n] = tr.limit, len(b)
+		b = strconv.AppendInt(b, st.Remaining, 10)
+		names[n+1], ends[n+1] = tr.remaining, len(b)
+		b = appendReset(b, st.Reset)
+		names[n+2], ends[n+2] = tr.reset, len(b)
+		n += 3
+	}
+	if n == 0 {
+		return
+	}
+	s := string(b)
+	vals := make([]string, n)
+	start := 0
+	for i := range n {
+		vals[i] = s[start:ends[i]]
+		start = ends[i]
+		h[names[i]] = vals[i : i+1 : i+1]
 	}
 }
 

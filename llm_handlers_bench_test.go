@@ -1,0 +1,71 @@
+package llmgate_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	llmgate "github.com/llmgate/caddy-llmgate"
+	"github.com/llmgate/caddy-llmgate/limiter"
+)
+
+// nopWriter is a client that takes every byte.
+type nopWriter struct{ h http.Header }
+
+func (w *nopWriter) Header() http.Header         { return w.h }
+func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *nopWriter) WriteHeader(int)             {}
+
+// BenchmarkServeMiss is one miss through llm_ratelimit and llm_cache as
+// Caddy runs them, before an upstream that answers at once: a new 1 KiB
+// prompt, a request zone and a token zone, the cache's lookup, capture
+// and store.
+func BenchmarkServeMiss(b *testing.B) {
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	limit := &llmgate.RateLimit{Config: limiter.Config{Zones: map[string]*limiter.ZoneConfig{
+		"bench": {Requests: limiter.Rate{Count: 1 << 40, Per: 1 << 40}, Tokens: limiter.Rate{Count: 1 << 50, Per: 1 << 40}},
+	}}}
+	cache := &llmgate.Cache{}
+	for _, p := range []caddy.Provisioner{limit, cache} {
+		if err := p.Provision(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	answer := []byte(`{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"` +
+		strings.Repeat("Hello! How can I help? ", 55) + `"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":7,"total_tokens":16}}`)
+	upstream := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
+		_, err := w.Write(answer)
+		return err
+	})
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return cache.ServeHTTP(w, r, upstream)
+	})
+	prompt, _ := json.Marshal(strings.Repeat("lorem ipsum ", 85))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		body := []byte(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":` + string(prompt) + `}],"n":` + strconv.Itoa(i) + `}`)
+		rctx := context.WithValue(context.Background(), caddy.ReplacerCtxKey, caddy.NewReplacer())
+		rctx = context.WithValue(rctx, caddyhttp.VarsCtxKey, map[string]any{})
+		r := httptest.NewRequestWithContext(rctx, http.MethodPost, "/v1/chat/completions", bytes.NewReader(body))
+		r.Header.Set("Authorization", "Bearer sk-bench")
+		w := &nopWriter{h: http.Header{}}
+		if err := limit.ServeHTTP(w, r, next); err != nil {
+			b.Fatal(err)
+		}
+		if w.h.Get("Cache-Status") != "llmgate; fwd=miss" {
+			b.Fatalf("not a miss: %v", w.h)
+		}
+	}
+}
