@@ -1,7 +1,6 @@
 package llmgate
 
 import (
-	"mime"
 	"net/http"
 
 	"github.com/caddyserver/caddy/v2"
@@ -11,6 +10,7 @@ import (
 	"github.com/llmgate/caddy-llmgate/keyring"
 	"github.com/llmgate/caddy-llmgate/limiter"
 	"github.com/llmgate/caddy-llmgate/llmreq"
+	"github.com/llmgate/caddy-llmgate/sse"
 	"github.com/llmgate/caddy-llmgate/usage"
 )
 
@@ -136,7 +136,7 @@ func (s *requestState) usageOfHit() (usage.Usage, bool) {
 	}
 	if s.hitUsage == nil {
 		var u usage.Usage
-		if mt, _, _ := mime.ParseMediaType(e.ContentType); mt == "text/event-stream" {
+		if sse.MediaType(e.ContentType) == sse.ContentType {
 			u, _ = usage.FromStream(e.Body)
 		} else {
 			u, _ = usage.FromJSON(e.Body)

@@ -2,9 +2,7 @@ package cache
 
 import (
 	"math"
-	"mime"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -56,8 +54,8 @@ func (c *capture) WriteHeader(code int) {
 		// The entry holds the content type and those headers too.
 		c.max = max(min(c.max, c.room-int64(len(ct))-headerSize(c.described)), 0)
 	}
-	mt, _, _ := mime.ParseMediaType(ct)
-	c.stream = mt == "text/event-stream"
+	mt := sse.MediaType(ct)
+	c.stream = mt == sse.ContentType
 	c.storing = code == http.StatusOK && (c.stream || isJSON(mt)) &&
 		identity(h.Get("Content-Encoding")) && c.length <= c.max
 	c.events.MaxEvent = int(min(c.max, math.MaxInt))
@@ -88,8 +86,10 @@ var shared = append([]string{"Content-Type", "Content-Length", "Content-Encoding
 // request id, processing time, rate limits, cookies) is kept.
 var Described = []string{"Content-Language", "Openai-Model", "Openai-Version"}
 
-// pick returns a copy of the headers of h named in names; nil when there
-// is none.
+// pick returns the headers of h named in names; nil when there is none.
+// The values are h's own, their capacity cut to their length: a handler
+// that adds a value to h later (Header.Add appends) copies them, and
+// nobody changes a header's values in place.
 func pick(h http.Header, names []string) http.Header {
 	var out http.Header
 	for _, k := range names {
@@ -97,7 +97,7 @@ func pick(h http.Header, names []string) http.Header {
 			if out == nil {
 				out = make(http.Header, len(names))
 			}
-			out[k] = slices.Clone(v)
+			out[k] = v[:len(v):len(v)]
 		}
 	}
 	return out

@@ -2,7 +2,6 @@ package limiter
 
 import (
 	"errors"
-	"mime"
 	"net/http"
 
 	"github.com/llmgate/caddy-llmgate/llmreq"
@@ -268,11 +267,11 @@ func (w *meterWriter) WriteHeader(code int) {
 }
 
 func kindOf(contentType string) answerKind {
-	mt, _, _ := mime.ParseMediaType(contentType)
+	mt := sse.MediaType(contentType)
 	switch mt {
 	case "application/json":
 		return answerJSON
-	case "text/event-stream":
+	case sse.ContentType:
 		return answerStream
 	}
 	return answerOther
