@@ -101,6 +101,16 @@ func New(bound int, names ...string) *Scanner {
 	return s
 }
 
+// Reset makes s ready to scan another value for the same members, keeping
+// its buffers: the Values Members returned before are overwritten.
+func (s *Scanner) Reset() {
+	members, name := s.members, s.name[:0]
+	for i := range members {
+		members[i] = Member{Name: members[i].Name, Value: members[i].Value[:0]}
+	}
+	*s = Scanner{max: s.max, next: -1, capturing: -1, members: members, name: name}
+}
+
 // Members returns what was read of the members asked for, in the order of
 // their names. It is meaningful once Valid reports true; the slice is the
 // Scanner's own.

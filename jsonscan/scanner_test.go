@@ -14,7 +14,11 @@ var names = []string{"model", "usage", "stream"}
 
 // feed scans body in pieces of n bytes (the whole when n <= 0).
 func feed(body []byte, n int, bound int) *jsonscan.Scanner {
-	s := jsonscan.New(bound, names...)
+	return feedInto(jsonscan.New(bound, names...), body, n)
+}
+
+// feedInto is feed with a given Scanner.
+func feedInto(s *jsonscan.Scanner, body []byte, n int) *jsonscan.Scanner {
 	if n <= 0 {
 		n = len(body) + 1
 	}
@@ -42,6 +46,18 @@ func reference(body []byte) (valid bool, got map[string]json.RawMessage) {
 func check(t *testing.T, body []byte, piece int) {
 	t.Helper()
 	s := feed(body, piece, 1<<20)
+	// A Scanner Reset after another value reads as a new one.
+	used := feed([]byte(`{"model":"before","usage":{"a":[1,{"b":2}]},"stream":"`+strings.Repeat("x", 64)+`"`), 3, 1<<20)
+	used.Reset()
+	feedInto(used, body, piece)
+	if used.Valid() != s.Valid() || used.Size() != s.Size() || used.TextBytes() != s.TextBytes() {
+		t.Fatalf("a reused Scanner: valid %v size %d text %d; new: %v %d %d", used.Valid(), used.Size(), used.TextBytes(), s.Valid(), s.Size(), s.TextBytes())
+	}
+	for i, m := range used.Members() {
+		if n := s.Members()[i]; m.Found != n.Found || m.TooLong != n.TooLong || !bytes.Equal(m.Value, n.Value) {
+			t.Fatalf("a reused Scanner reads %s = %q, a new one %q", m.Name, m.Value, n.Value)
+		}
+	}
 	valid, want := reference(body)
 	if s.Valid() != valid {
 		t.Fatalf("pieces of %d: Valid() = %v, encoding/json says %v for %q", piece, s.Valid(), valid, body)

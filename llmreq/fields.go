@@ -3,6 +3,7 @@ package llmreq
 import (
 	"bytes"
 	"fmt"
+	"sync"
 
 	"github.com/llmgate/caddy-llmgate/jsonscan"
 )
@@ -46,6 +47,10 @@ type Fields struct {
 // fieldNames are the top-level members Fields reads.
 var fieldNames = []string{"model", "stream", "stream_options", "max_tokens", "max_completion_tokens", "max_output_tokens"}
 
+// scanners are Scan's scanners, ready to scan (Reset): nothing of a
+// Scanner outlives the Scan that used it.
+var scanners = sync.Pool{New: func() any { return jsonscan.New(maxFieldValue, fieldNames...) }}
+
 // maxFieldValue bounds the text of one member's value that Scan keeps.
 // Longer values are read as what they cannot be ruled out to be: a model
 // that cannot be read, a token cap beyond any bucket.
@@ -58,7 +63,11 @@ const maxFieldValue = 4 << 10
 // valid JSON value (as Parse judges it) gives an error wrapping
 // ErrNotJSON, with Fields whose TextBytes is the body's length.
 func Scan(body []byte) (*Fields, error) {
-	s := jsonscan.New(maxFieldValue, fieldNames...)
+	s := scanners.Get().(*jsonscan.Scanner)
+	defer func() {
+		s.Reset()
+		scanners.Put(s)
+	}()
 	_, _ = s.Write(body)
 	if !s.Valid() {
 		return &Fields{TextBytes: int64(len(body))}, fmt.Errorf("%w: not one valid JSON value", ErrNotJSON)
