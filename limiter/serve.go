@@ -135,6 +135,9 @@ func (l *Limiter) finish(w http.ResponseWriter, r *http.Request, mw *meterWriter
 	if l.tokens {
 		mw.release()
 		rep = l.settle(r, mw)
+		if mw.answer != nil {
+			mw.answer.Release()
+		}
 	}
 	if l.opts.Report != nil {
 		l.opts.Report(r, rep)

@@ -1,6 +1,10 @@
 package usage
 
-import "github.com/llmgate/caddy-llmgate/jsonscan"
+import (
+	"sync"
+
+	"github.com/llmgate/caddy-llmgate/jsonscan"
+)
 
 // maxUsageObject bounds the usage object (and the model) an Answer keeps:
 // a few hundred bytes in practice, a few KiB with every detail.
@@ -19,7 +23,19 @@ type Answer struct {
 // NewAnswer returns an Answer ready to be fed, to an answer of a request
 // whose prompt is estimated at prompt tokens (see Prompt).
 func NewAnswer(prompt int64) *Answer {
-	return &Answer{s: jsonscan.New(maxUsageObject, "usage", "model"), prompt: prompt}
+	return &Answer{s: answerScanners.Get().(*jsonscan.Scanner), prompt: prompt}
+}
+
+// answerScanners are the Answers' scanners, ready to scan (Reset).
+var answerScanners = sync.Pool{New: func() any { return jsonscan.New(maxUsageObject, "usage", "model") }}
+
+// Release gives the Answer's buffers back, for another answer: call it
+// once done with the Answer (Usage returns nothing of them), and use the
+// Answer no more.
+func (a *Answer) Release() {
+	a.s.Reset()
+	answerScanners.Put(a.s)
+	a.s = nil
 }
 
 // Write feeds the next piece of the answer. It never fails.
