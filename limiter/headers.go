@@ -86,24 +86,19 @@ func styleFor(r *http.Request, style HeaderStyle) HeaderStyle {
 func (t *Ticket) SetHeaders(h http.Header, style HeaderStyle) {
 	switch style {
 	case "", HeadersOpenAI:
-		t.setTrios(h, openAIHeaders[:], func(b []byte, d time.Duration) []byte {
-			return append(b, formatDuration(d)...)
-		})
+		t.setTrios(h, openAIHeaders[:], time.Time{})
 	case HeadersAnthropic:
-		now := time.Now()
-		t.setTrios(h, anthropicHeaders[:], func(b []byte, d time.Duration) []byte {
-			// Whole seconds, rounded up: waiting until then is enough.
-			return now.Add(ceilTo(d, time.Second)).UTC().Truncate(time.Second).AppendFormat(b, time.RFC3339)
-		})
+		t.setTrios(h, anthropicHeaders[:], time.Now())
 	case HeadersIETF:
 		t.setIETF(h)
 	}
 }
 
-// setTrios sets a trio per kind of limit, reset written by appendReset.
-// Every answer carries them, so the values are written into one string
-// and share one backing array: two allocations, not one per value.
-func (t *Ticket) setTrios(h http.Header, trios []trio, appendReset func([]byte, time.Duration) []byte) {
+// setTrios sets a trio per kind of limit: the reset as a duration (OpenAI)
+// or, given now, as the time it comes, in whole seconds rounded up so that
+// waiting until then is enough (Anthropic). Every answer carries them, so
+// the values are written into one string and share one backing array.
+func (t *Ticket) setTrios(h http.Header, trios []trio, now time.Time) {
 	var (
 		buf   [160]byte
 		b     = buf[:0]
@@ -120,7 +115,11 @@ func (t *Ticket) setTrios(h http.Header, trios []trio, appendReset func([]byte, 
 		names[n], ends[n] = tr.limit, len(b)
 		b = strconv.AppendInt(b, st.Remaining, 10)
 		names[n+1], ends[n+1] = tr.remaining, len(b)
-		b = appendReset(b, st.Reset)
+		if now.IsZero() {
+			b = appendDuration(b, st.Reset)
+		} else {
+			b = now.Add(ceilTo(st.Reset, time.Second)).UTC().Truncate(time.Second).AppendFormat(b, time.RFC3339)
+		}
 		names[n+2], ends[n+2] = tr.reset, len(b)
 		n += 3
 	}
@@ -244,14 +243,37 @@ func ceilTo(d, unit time.Duration) time.Duration {
 // formatDuration renders d as a Go duration with the precision a client
 // needs, rounded up so that waiting that long is enough: "12ms" under a
 // second, "1.2s" under a minute, "4m13s" beyond.
-func formatDuration(d time.Duration) string {
+func formatDuration(d time.Duration) string { return string(appendDuration(nil, d)) }
+
+// appendDuration appends formatDuration(d), as time.Duration.String
+// writes the rounded value, without allocating.
+func appendDuration(b []byte, d time.Duration) []byte {
+	const ms = time.Millisecond
 	switch {
 	case d <= 0:
-		return "0s"
+		return append(b, "0s"...)
 	case d < time.Second:
-		return ceilTo(d, time.Millisecond).String()
+		d = ceilTo(d, ms)
 	case d < time.Minute:
-		return ceilTo(d, 100*time.Millisecond).String()
+		d = ceilTo(d, 100*ms)
+	default:
+		d = ceilTo(d, time.Second)
 	}
-	return ceilTo(d, time.Second).String()
+	// Written as Duration.String writes the rounded value, which may have
+	// reached the next unit.
+	switch {
+	case d < time.Second:
+		return append(strconv.AppendInt(b, int64(d/ms), 10), "ms"...)
+	case d < time.Minute:
+		b = strconv.AppendInt(b, int64(d/time.Second), 10)
+		if tenths := d % time.Second / (100 * ms); tenths != 0 {
+			b = append(b, '.', byte('0'+tenths))
+		}
+		return append(b, 's')
+	}
+	if h := d / time.Hour; h > 0 {
+		b = append(strconv.AppendInt(b, int64(h), 10), 'h')
+	}
+	b = append(strconv.AppendInt(b, int64(d%time.Hour/time.Minute), 10), 'm')
+	return append(strconv.AppendInt(b, int64(d%time.Minute/time.Second), 10), 's')
 }

@@ -200,3 +200,27 @@ func TestMiddlewareStreams(t *testing.T) {
 		t.Fatalf("rest of the stream %q", rest)
 	}
 }
+
+// TestAppendDuration writes what time.Duration.String writes of the
+// rounded duration.
+func TestAppendDuration(t *testing.T) {
+	for _, d := range []time.Duration{
+		-1, 0, 1, 999 * time.Microsecond, time.Millisecond, 12*time.Millisecond + 1, 999 * time.Millisecond, 999*time.Millisecond + 1,
+		time.Second, 1150 * time.Millisecond, 1200 * time.Millisecond, 59*time.Second + 950*time.Millisecond, 59*time.Second + 950*time.Millisecond + 1,
+		time.Minute, time.Minute + 1, 4*time.Minute + 12172*time.Millisecond, time.Hour, time.Hour + 1, 27*time.Hour + 3*time.Minute, 400 * 24 * time.Hour,
+	} {
+		var want time.Duration
+		switch {
+		case d <= 0:
+		case d < time.Second:
+			want = ceilTo(d, time.Millisecond)
+		case d < time.Minute:
+			want = ceilTo(d, 100*time.Millisecond)
+		default:
+			want = ceilTo(d, time.Second)
+		}
+		if got := string(appendDuration(nil, d)); got != want.String() {
+			t.Errorf("appendDuration(%d) = %q, want %q", d, got, want.String())
+		}
+	}
+}
