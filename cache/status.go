@@ -45,6 +45,17 @@ func bypassStatus(detail string) string {
 // Config.Report tells that. A request that shared another's upstream call
 // adds "; collapsed".
 func forwardStatus(fwd string, status int) string {
+	if status == 200 {
+		// The common values are constants: a miss allocates nothing here.
+		switch fwd {
+		case fwdMiss:
+			return statusPrefix + "fwd=" + fwdMiss
+		case fwdRequest:
+			return statusPrefix + "fwd=" + fwdRequest
+		case fwdStale:
+			return statusPrefix + "fwd=" + fwdStale
+		}
+	}
 	s := statusPrefix + "fwd=" + fwd
 	if status != 200 {
 		s += "; fwd-status=" + strconv.Itoa(status)
