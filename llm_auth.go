@@ -84,7 +84,7 @@ func (h *Auth) Validate() error {
 // ServeHTTP checks the request's key.
 func (h *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	withPlaceholders(r)
-	id, err := h.ring.Check(r, time.Now())
+	id, err := h.ring.Admit(r, time.Now())
 	if err != nil {
 		countAuth(err)
 		(&llmreq.APIError{
@@ -112,7 +112,6 @@ func (h *Auth) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.
 		}
 	}
 	countAuth(nil)
-	h.ring.Strip(r)
 	publishIdentity(r, id)
 	return next.ServeHTTP(w, r.WithContext(llmreq.WithIdentity(r.Context(), id.KeyID)))
 }

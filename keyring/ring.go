@@ -94,15 +94,20 @@ var (
 	ErrSeveralKeys = errors.New("several different keys; send one")
 )
 
-// Check returns the identity of the one key r presents in the Ring's
-// headers, as of now. A key is a Bearer token of Authorization (any other
+// Admit returns the identity of the one key r presents in the Ring's
+// headers, as of now, and removes that key from r: once proven, it goes
+// no further. A key is a Bearer token of Authorization (any other
 // Authorization is a key no Ring knows), or the whole value of another
-// header; the same key in several of them is one.
+// header; the same key in several of them is one. The key is removed
+// from the Ring's headers and from wherever else r carries it (another
+// credential header, a key or api_key query parameter), so that the
+// upstream never sees a gateway key. A refused request is left as it is.
+//
 // The key is never compared: its SHA-256 is looked up. How long comparing
 // digests takes tells a caller nothing of a stored key, as a caller
 // cannot choose the digest it makes: the lookup needs no constant-time
 // comparison to be safe.
-func (k *Ring) Check(r *http.Request, now time.Time) (*Identity, error) {
+func (k *Ring) Admit(r *http.Request, now time.Time) (*Identity, error) {
 	key, err := k.presented(r)
 	if err != nil {
 		return nil, err
@@ -115,6 +120,7 @@ func (k *Ring) Check(r *http.Request, now time.Time) (*Identity, error) {
 	if !id.Expires.IsZero() && !now.Before(id.Expires) {
 		return nil, ErrExpired
 	}
+	k.strip(r, key)
 	return id, nil
 }
 
@@ -125,14 +131,8 @@ func (k *Ring) presented(r *http.Request) (string, error) {
 		for _, v := range r.Header[name] {
 			v = strings.TrimSpace(v)
 			if name == "Authorization" && v != "" {
-				// The scheme ends at a space or a tab (RFC 9110's
-				// whitespace): "Bearer\tK" is the key K, as llmreq reads it.
-				scheme, token := v, ""
-				if i := strings.IndexAny(v, " \t"); i >= 0 {
-					scheme, token = v[:i], v[i+1:]
-				}
-				if strings.EqualFold(scheme, "Bearer") {
-					v = strings.TrimSpace(token) // "Bearer" alone: an SDK given no key
+				if token, ok := llmreq.BearerToken(v); ok {
+					v = token
 				} else {
 					// Not a bearer token: presented, but never a key.
 					v = "\x00" + v
@@ -153,22 +153,15 @@ func (k *Ring) presented(r *http.Request) (string, error) {
 	return key, nil
 }
 
-// Strip removes the Ring's headers from r: once a key is proven, it goes
-// no further. The same key sent where the Ring does not read keys (another
-// credential header, a key or api_key query parameter) is removed too:
-// the upstream never sees a gateway key.
-func (k *Ring) Strip(r *http.Request) {
-	key, _ := k.presented(r)
+// strip removes key from r: the Ring's headers, and the key wherever
+// else r carries it.
+func (k *Ring) strip(r *http.Request, key string) {
 	for _, name := range k.from {
 		r.Header.Del(name)
 	}
-	if key == "" {
-		return
-	}
-	for _, name := range []string{"Authorization", "X-Api-Key", "Api-Key", "X-Goog-Api-Key"} {
+	for _, name := range llmreq.CredentialHeaders {
 		for _, v := range r.Header[name] {
-			// The key alone, or after Bearer.
-			if f := strings.Fields(v); len(f) > 0 && f[len(f)-1] == key && (len(f) == 1 || len(f) == 2 && strings.EqualFold(f[0], "Bearer")) {
+			if token, ok := llmreq.BearerToken(v); strings.TrimSpace(v) == key || ok && token == key {
 				r.Header.Del(name)
 				break
 			}

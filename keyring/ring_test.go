@@ -57,9 +57,9 @@ func TestCheck(t *testing.T) {
 			for i := 0; i+1 < len(tc.header); i += 2 {
 				r.Header.Add(tc.header[i], tc.header[i+1])
 			}
-			id, err := ring.Check(r, now)
+			id, err := ring.Admit(r, now)
 			if !errors.Is(err, tc.err) || (err == nil) != (id != nil) || id != nil && id.Team != tc.team {
-				t.Fatalf("Check = %+v, %v; want team %q, %v", id, err, tc.team, tc.err)
+				t.Fatalf("Admit = %+v, %v; want team %q, %v", id, err, tc.team, tc.err)
 			}
 			if id != nil && (len(id.KeyID) != 12 || strings.Contains(Hash("sk-good"), "sk-good")) {
 				t.Fatalf("key id %q", id.KeyID)
@@ -72,7 +72,7 @@ func TestAllows(t *testing.T) {
 	ring := testRing(t)
 	r := httptest.NewRequest("POST", "/", nil)
 	r.Header.Set("Authorization", "Bearer sk-good")
-	id, _ := ring.Check(r, now)
+	id, _ := ring.Admit(r, now)
 	for model, want := range map[string]bool{
 		"gpt-4o-mini": true, "GPT-4o-Mini": true, "claude-3-5-haiku-latest": true,
 		"gpt-4o": false, "": false,
@@ -82,7 +82,7 @@ func TestAllows(t *testing.T) {
 		}
 	}
 	r.Header.Set("Authorization", "Bearer sk-other")
-	if id, _ := ring.Check(r, now); !id.Allows("anything") || !id.Allows("") {
+	if id, _ := ring.Admit(r, now); !id.Allows("anything") || !id.Allows("") {
 		t.Error("a key without a model list allows every model")
 	}
 }
@@ -104,20 +104,30 @@ func TestNewRingRefuses(t *testing.T) {
 	}
 }
 
-func TestStrip(t *testing.T) {
-	ring, _ := NewRing(nil, []string{"authorization", "X-Api-Key"})
+// TestAdmitStrips: an admitted key is removed, from the Ring's headers
+// and wherever else the request carries it; other values stay, and a
+// refused request is left as it is.
+func TestAdmitStrips(t *testing.T) {
+	ring, _ := NewRing([]Key{{SHA256: Hash("k"), Team: "t"}}, []string{"authorization", "X-Api-Key"})
 	r := httptest.NewRequest("POST", "/?key=k&alt=sse&api_key=k", nil)
 	r.Header.Set("Authorization", "Bearer k")
 	r.Header.Set("X-Api-Key", "k")
 	r.Header.Set("Api-Key", "kept")
 	r.Header.Set("X-Goog-Api-Key", "k")
-	ring.Strip(r)
+	if _, err := ring.Admit(r, now); err != nil {
+		t.Fatal(err)
+	}
 	if r.Header.Get("Authorization") != "" || r.Header.Get("X-Api-Key") != "" || r.Header.Get("Api-Key") != "kept" {
 		t.Fatalf("headers left: %v", r.Header)
 	}
 	// The key where the Ring does not read keys goes too.
 	if r.Header.Get("X-Goog-Api-Key") != "" || r.URL.RawQuery != "alt=sse" {
 		t.Fatalf("the key left in %v, ?%s", r.Header, r.URL.RawQuery)
+	}
+	refused := httptest.NewRequest("POST", "/", nil)
+	refused.Header.Set("Authorization", "Bearer other")
+	if _, err := ring.Admit(refused, now); err == nil || refused.Header.Get("Authorization") != "Bearer other" {
+		t.Fatalf("refused: %v, headers %v", err, refused.Header)
 	}
 }
 
@@ -128,9 +138,9 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// BenchmarkCheck: a request with a good key among a thousand keys, each
+// BenchmarkAdmit: a request with a good key among a thousand keys, each
 // as New makes them.
-func BenchmarkCheck(b *testing.B) {
+func BenchmarkAdmit(b *testing.B) {
 	keys := make([]Key, 1000)
 	var good string
 	for i := range keys {
@@ -145,10 +155,11 @@ func BenchmarkCheck(b *testing.B) {
 		b.Fatal(err)
 	}
 	r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
-	r.Header.Set("Authorization", "Bearer "+good)
+	auth := []string{"Bearer " + good}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ring.Check(r, now); err != nil {
+		r.Header["Authorization"] = auth // Admit removed it
+		if _, err := ring.Admit(r, now); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -6,10 +6,10 @@ import (
 	"strings"
 )
 
-// credentialHeaders carry the caller's API key in the APIs llmgate fronts:
+// CredentialHeaders carry the caller's API key in the APIs llmgate fronts:
 // OpenAI (Authorization), Anthropic (x-api-key), Azure OpenAI (api-key)
 // and Google (x-goog-api-key, or the query parameter key).
-var credentialHeaders = [...]string{"Authorization", "X-Api-Key", "Api-Key", "X-Goog-Api-Key"}
+var CredentialHeaders = [...]string{"Authorization", "X-Api-Key", "Api-Key", "X-Goog-Api-Key"}
 
 // ErrConflictingCredentials is Credential's error for a request that
 // carries two different credentials: two values of one header, or two
@@ -53,7 +53,7 @@ func Credential(r *http.Request) (string, error) {
 		return identityPrefix + id, nil
 	}
 	var first credential
-	for _, name := range credentialHeaders {
+	for _, name := range CredentialHeaders {
 		for _, v := range r.Header[name] {
 			c := credential{value: trimSpace(v)}
 			if name == "Authorization" {
@@ -130,18 +130,31 @@ func (c credential) String() string {
 // scheme and credentials. A value of one word is a bare key, unless it is
 // the word Bearer: an SDK given an empty key sends "Bearer ".
 func authorization(v string) credential {
+	if token, ok := BearerToken(v); ok {
+		return credential{value: token}
+	}
 	i := strings.IndexAny(v, " \t")
 	if i < 0 {
-		if strings.EqualFold(v, "bearer") {
-			return credential{}
-		}
 		return credential{value: v}
 	}
-	c := credential{scheme: v[:i], value: trimSpace(v[i:])}
-	if strings.EqualFold(c.scheme, "bearer") {
-		c.scheme = ""
+	return credential{scheme: v[:i], value: trimSpace(v[i:])}
+}
+
+// BearerToken returns the token of an Authorization value of the Bearer
+// scheme: the scheme in any case, ended by a space or a tab (RFC 9110's
+// whitespace), spaces and tabs around the token dropped. Bearer alone (what
+// an SDK given an empty key sends) has the token "". ok is false for any
+// other value.
+func BearerToken(v string) (token string, ok bool) {
+	v = trimSpace(v)
+	i := strings.IndexAny(v, " \t")
+	if i < 0 {
+		return "", strings.EqualFold(v, "bearer")
 	}
-	return c
+	if !strings.EqualFold(v[:i], "bearer") {
+		return "", false
+	}
+	return trimSpace(v[i:]), true
 }
 
 // isKeyName reports whether a query parameter's name, as sent, is "key"

@@ -139,3 +139,18 @@ func TestCredentialOfAProvenIdentity(t *testing.T) {
 		}
 	}
 }
+
+func TestBearerToken(t *testing.T) {
+	for _, tc := range []struct {
+		v, token string
+		ok       bool
+	}{
+		{"Bearer k", "k", true}, {"bearer\tk", "k", true}, {"  BEARER   k  ", "k", true},
+		{"Bearer", "", true}, {"Bearer ", "", true}, {"Basic k", "", false}, {"k", "", false}, {"", "", false},
+		{"Bearerk", "", false},
+	} {
+		if token, ok := BearerToken(tc.v); token != tc.token || ok != tc.ok {
+			t.Errorf("BearerToken(%q) = %q, %v; want %q, %v", tc.v, token, ok, tc.token, tc.ok)
+		}
+	}
+}
