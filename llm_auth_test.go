@@ -202,3 +202,39 @@ func TestLLMKeyCommand(t *testing.T) {
 		t.Errorf("llm-key hash < key = %q, want %q", got, sum)
 	}
 }
+
+// TestAuthNoSharedFlightAcrossTeams: a request identical to one in flight
+// joins it only within the partition the proven key gives: another team's
+// identical request makes its own upstream call; a key of the same team,
+// with scope {http.llm.team}, shares the call.
+func TestAuthNoSharedFlightAcrossTeams(t *testing.T) {
+	a, b, c := keyring.New(), keyring.New(), keyring.New()
+	keys := []keyring.Key{{SHA256: keyring.Hash(a), Team: "red"}, {SHA256: keyring.Hash(b), Team: "blue"}, {SHA256: keyring.Hash(c), Team: "red"}}
+	site, up := authSite(t, keys, "", "\tllm_cache {\n\t\tscope {http.llm.team}\n\t}")
+	body := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"in flight %s"}]}`, site)
+	send := func(key string, status chan<- string) {
+		resp, _ := harness.Post(t, site+"/v1/chat/completions", body, "Authorization", "Bearer "+key, "x-fake-delay", "700ms")
+		status <- resp.Header.Get("Cache-Status")
+	}
+	first := make(chan string, 1)
+	go send(a, first)
+	harness.Eventually(t, "the first call upstream", func() bool { return up.Calls() == 1 })
+	others := make(chan string, 2)
+	go send(b, others) // another team: a call of its own
+	go send(c, others) // the same team: joins the first
+	statuses := []string{<-first, <-others, <-others}
+	if up.Calls() != 2 {
+		t.Errorf("upstream calls %d, want 2 (statuses %q)", up.Calls(), statuses)
+	}
+	// The same team's request shares the call (or, on a machine slow
+	// enough that it came after the call ended, its stored answer).
+	shared := 0
+	for _, s := range statuses {
+		if strings.HasSuffix(s, "collapsed") || strings.HasPrefix(s, "llmgate; hit") {
+			shared++
+		}
+	}
+	if shared != 1 {
+		t.Errorf("Cache-Status %q: want one request answered without a call of its own", statuses)
+	}
+}
