@@ -21,26 +21,7 @@ import (
 // usage chunk, on a miss and on a cache hit alike. A client that asked
 // for the usage gets it; with stream_usage off nothing is asked.
 func TestTokensAskStreamsForUsage(t *testing.T) {
-	up := fakeai.Start(t)
-	site := testcaddy.Site(t)
-	logFile := filepath.Join(t.TempDir(), "access.log")
-	config := func(option string) string {
-		return testcaddy.Global("") + fmt.Sprintf(`%s {
-	log {
-		output file %s
-	}
-	log_append tokens {http.llm.usage.total_tokens}
-	llm_ratelimit {
-		zone stream_usage_%d {
-			tokens 1000000/m
-		}
-		%s
-	}
-	llm_cache
-	reverse_proxy %s
-}
-`, site, logFile, harness.FreePort(t), option, up.URL())
-	}
+	site, up, config, lastTokens := usageLogSite(t, "\tllm_cache")
 	testcaddy.Load(t, config(""))
 	const prompt = `"messages":[{"role":"user","content":"stream usage %s"}]`
 	chunks := func(body string) (usageChunks, events int, done bool) {
@@ -55,15 +36,6 @@ func TestTokensAskStreamsForUsage(t *testing.T) {
 			done = done || string(ev.Data) == "[DONE]"
 		}
 		return usageChunks, events, done
-	}
-	lastTokens := func() string {
-		b, _ := os.ReadFile(logFile)
-		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		var entry struct {
-			Tokens json.Number `json:"tokens"`
-		}
-		_ = json.Unmarshal([]byte(lines[len(lines)-1]), &entry)
-		return entry.Tokens.String()
 	}
 	for _, tc := range []struct {
 		name, body string
@@ -116,4 +88,66 @@ func TestTokensAskStreamsForUsage(t *testing.T) {
 			t.Errorf("charged %s tokens: want an estimate", got)
 		}
 	})
+}
+
+// TestTokensStreamOptOutIsCharged: a chat completion stream whose
+// stream_options leaves the usage out (include_usage false, {}, null) is
+// asked for it all the same, so a token zone charges what it cost (a
+// reasoning model's hidden tokens, an image's), and the client gets no
+// usage chunk, as it asked; otherwise any caller pays by visible text.
+func TestTokensStreamOptOutIsCharged(t *testing.T) {
+	site, _, load, lastTokens := usageLogSite(t, "")
+	testcaddy.Load(t, load(""))
+	for _, options := range []string{`{"include_usage":false}`, `{}`, `null`, `{"include_obfuscation":false}`} {
+		t.Run(options, func(t *testing.T) {
+			body := `{"model":"o3","stream":true,"stream_options":` + options + `,"messages":[{"role":"user","content":"opt out"}]}`
+			resp, got := post(t, site+"/v1/chat/completions", body, "x-fake-usage", "30,5000")
+			if resp.StatusCode != 200 || strings.Contains(got, `"usage":{`) {
+				t.Fatalf("%d, the client got a usage chunk:\n%s", resp.StatusCode, got)
+			}
+			if tokens := lastTokens(); tokens != "5030" {
+				t.Errorf("charged %s tokens, want the 5030 the upstream spent", tokens)
+			}
+		})
+	}
+}
+
+// usageLogSite makes a site whose access log records the tokens each
+// request was charged: a token zone of its own (and the llm_ratelimit
+// option given to load), then the directives after, then a fake upstream.
+// load returns the config, for testcaddy.Load; lastTokens reads the
+// charge of the last request logged.
+func usageLogSite(t *testing.T, after string) (site string, up *fakeai.Server, load func(option string) string, lastTokens func() string) {
+	t.Helper()
+	up = fakeai.Start(t)
+	site = testcaddy.Site(t)
+	logFile := filepath.Join(t.TempDir(), "access.log")
+	zone := harness.FreePort(t)
+	load = func(option string) string {
+		return testcaddy.Global("") + fmt.Sprintf(`%s {
+	log {
+		output file %s
+	}
+	log_append tokens {http.llm.usage.total_tokens}
+	llm_ratelimit {
+		zone stream_usage_%d {
+			tokens 1000000/m
+		}
+		%s
+	}
+%s
+	reverse_proxy %s
+}
+`, site, logFile, zone, option, after, up.URL())
+	}
+	lastTokens = func() string {
+		b, _ := os.ReadFile(logFile)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		var entry struct {
+			Tokens json.Number `json:"tokens"`
+		}
+		_ = json.Unmarshal([]byte(lines[len(lines)-1]), &entry)
+		return entry.Tokens.String()
+	}
+	return site, up, load, lastTokens
 }
