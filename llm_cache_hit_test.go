@@ -1,29 +1,19 @@
 package llmgate_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // TestCacheHitPlaceholdersAndRequestID: a hit sets {http.llm.usage.*}
 // from the usage its stored answer reports (JSON and stream), and carries
 // a request id of llmgate's own, new on every replay.
 func TestCacheHitPlaceholdersAndRequestID(t *testing.T) {
-	up := fakeai.Start(t)
-	site := testcaddy.Site(t)
-	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`%s {
-	header {
+	site, _ := proxySite(t, `	header {
 		defer
 		X-Usage "{http.llm.cache} {http.llm.usage.prompt_tokens} {http.llm.usage.completion_tokens} {http.llm.usage.total_tokens}"
 	}
-	llm_cache
-	reverse_proxy %s
-}
-`, site, up.URL()))
+	llm_cache`)
 	for _, tc := range []struct{ name, body string }{
 		{"json", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hit usage"}]}`},
 		{"stream", `{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hit usage"}]}`},

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/llmgate/caddy-llmgate/internal/harness"
-	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
-	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
 // TestCacheKeepsAskedUsageApart: a stream a token zone asked for its
@@ -15,19 +13,7 @@ import (
 // usage chunk and all, is never served to a request the zone did not
 // apply to, whose client did not ask for the usage either.
 func TestCacheKeepsAskedUsageApart(t *testing.T) {
-	up := fakeai.Start(t)
-	site := testcaddy.Site(t)
-	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`%s {
-	llm_ratelimit {
-		zone metered_%d {
-			match header X-Metered 1
-			tokens 1000000/m
-		}
-	}
-	llm_cache
-	reverse_proxy %s
-}
-`, site, harness.FreePort(t), up.URL()))
+	site, _ := proxySite(t, limitDirective(fmt.Sprintf("zone metered_%d {\n match header X-Metered 1\n tokens 1000000/m\n }", harness.FreePort(t)))+"\n\tllm_cache")
 	body := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"asked apart"}]}`
 	if _, got := post(t, site+"/v1/chat/completions", body, "X-Metered", "1"); strings.Contains(got, `"choices":[],`) {
 		t.Fatalf("the metered client got the usage chunk:\n%s", got)
