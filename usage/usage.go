@@ -12,6 +12,16 @@ type Usage struct {
 	// (which its input_tokens leaves out, where OpenAI's counts include
 	// cached tokens).
 	Input int64
+	// CachedInput is the part of Input OpenAI served from its prompt cache
+	// (prompt_tokens_details.cached_tokens, or input_tokens_details of the
+	// Responses API), priced lower.
+	CachedInput int64
+	// CacheWrite is the part of Input Anthropic wrote to its prompt cache
+	// (cache_creation_input_tokens), priced higher.
+	CacheWrite int64
+	// CacheRead is the part of Input Anthropic read from its prompt cache
+	// (cache_read_input_tokens), priced lower.
+	CacheRead int64
 	// Output is the tokens generated, reasoning included:
 	// completion_tokens or output_tokens.
 	Output int64
