@@ -14,6 +14,7 @@ import (
 	llmcaddyfile "github.com/llmgate/caddy-llmgate/caddyfile"
 	"github.com/llmgate/caddy-llmgate/limiter"
 	"github.com/llmgate/caddy-llmgate/llmreq"
+	"github.com/llmgate/caddy-llmgate/pricing"
 	ulule "github.com/ulule/limiter/v3"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -32,6 +33,7 @@ import (
 // `{http.llm.usage.prompt_tokens}` | the prompt tokens of the answer, when a token zone applies: as the upstream reported them, or estimated
 // `{http.llm.usage.completion_tokens}` | the completion tokens of the answer, likewise
 // `{http.llm.usage.total_tokens}` | their sum
+// `{http.llm.cost}` | what the answer cost in USD, when a cost zone applies: its usage priced by the request's model; 0 for a cache hit or an error
 // `{http.llm.model}` | the `model` of the JSON body, once a handler or matcher read it
 type RateLimit struct {
 	limiter.Config
@@ -43,9 +45,9 @@ type RateLimit struct {
 	// zones are in the order given to the limiter.
 	zones []rateZone
 	style limiter.HeaderStyle
-	// tokens is set when a zone limits tokens: the limiter then reads the
-	// body, through the request's shared memo.
-	tokens bool
+	// metered is set when a zone meters usage (tokens or cost): the
+	// limiter then reads the body, through the request's shared memo.
+	metered bool
 	// redis is set when the zones' state is in Redis.
 	redis    bool
 	inflight []string
@@ -105,7 +107,7 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 	for _, name := range names {
 		zc := h.Zones[name]
 		z := zc.Zone(name)
-		if !z.Requests.IsZero() || !z.Tokens.IsZero() {
+		if !z.Requests.IsZero() || z.Metered() {
 			if z.Buckets, z.Windows, err = storage.RateLimitStores(zoneID(z)); err != nil {
 				return fmt.Errorf("zone %s: %v", name, err)
 			}
@@ -131,13 +133,19 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 		}
 		h.zones = append(h.zones, rz)
 		zones = append(zones, z)
-		h.tokens = h.tokens || !z.Tokens.IsZero()
+		h.metered = h.metered || z.Metered()
 	}
+	prices, err := h.PriceTable()
+	if err != nil {
+		return fmt.Errorf("prices_file: %v", err)
+	}
+	warnUnpriced(ctx.Logger(), zones, prices)
 	h.limiter, err = limiter.New(zones, limiter.Options{
 		FailClosed:  failClosed,
 		OnError:     storeFailures(ctx.Logger(), zap.Bool("fail_closed", failClosed)),
 		Free:        func(r *http.Request) bool { return state(r).cache.Served() },
 		StreamUsage: h.StreamUsage == nil || *h.StreamUsage,
+		Prices:      prices,
 		Report:      h.report,
 	})
 	if err != nil {
@@ -190,7 +198,7 @@ func (h *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		return err
 	}
 	withPlaceholders(r)
-	if h.tokens {
+	if h.metered {
 		r = withBodyMemo(r)
 	}
 	if h.redis {
@@ -220,9 +228,31 @@ func (h *RateLimit) report(r *http.Request, rep limiter.Report) {
 // zoneID names the state of z: a reload keeps a zone's counts when its
 // name, rates, burst and algorithm are unchanged.
 func zoneID(z limiter.Zone) string {
-	requests, _ := z.Requests.MarshalText()
-	tokens, _ := z.Tokens.MarshalText()
-	return z.Name + "|" + string(requests) + "|" + string(tokens) + "|" + strconv.FormatInt(z.Burst, 10) + "|" + string(z.Algorithm)
+	id := z.Name
+	for _, rate := range []limiter.Rate{z.Requests, z.Tokens, z.TokensIn, z.TokensOut, z.Cost} {
+		text, _ := rate.MarshalText()
+		id += "|" + string(text)
+	}
+	return id + "|" + strconv.FormatInt(z.Burst, 10) + "|" + string(z.Algorithm)
+}
+
+// warnUnpriced says, when the config loads, that cost zones refuse the
+// models prices has no price for: without a "*" entry, every model the
+// listed names and globs do not match.
+func warnUnpriced(log *zap.Logger, zones []limiter.Zone, prices *pricing.Table) {
+	if prices.PricesAll() {
+		return
+	}
+	var costZones []string
+	for _, z := range zones {
+		if !z.Cost.IsZero() {
+			costZones = append(costZones, z.Name)
+		}
+	}
+	if len(costZones) > 0 {
+		log.Warn("cost zones refuse models with no price (400); add a \"*\" price to price every other model",
+			zap.Strings("zones", costZones), zap.Strings("priced", prices.Globs()))
+	}
 }
 
 // anonymous is the key of a request whose key placeholder is empty: all

@@ -42,6 +42,10 @@ var (
 		Namespace: "llmgate", Name: "tokens_total",
 		Help: "LLM tokens of answers that passed llm_ratelimit token zones, by model, kind (prompt, completion) and source (reported by the upstream, or estimated).",
 	}, []string{"model", "kind", "source"})
+	costTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "llmgate", Name: "cost_usd_total",
+		Help: "USD charged to llm_ratelimit cost zones, the answers' usage priced per model, by model and zone.",
+	}, []string{"model", "zone"})
 	cacheEntries = prometheus.NewDesc("llmgate_cache_entries", "Entries held by llm_cache memory stores.", nil, nil)
 	cacheBytes   = prometheus.NewDesc("llmgate_cache_bytes", "Bytes held by llm_cache memory stores, as counted against max_size.", nil, nil)
 	queueDepth   = prometheus.NewDesc("llmgate_ratelimit_queue_depth", "Requests waiting in llm_ratelimit leaky buckets, by zone.", []string{"zone"}, nil)
@@ -74,7 +78,7 @@ func (heldCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-var collectors = []prometheus.Collector{authRequests, cacheRequests, cacheSaved, limitDecisions, tokensTotal, heldCollector{}}
+var collectors = []prometheus.Collector{authRequests, cacheRequests, cacheSaved, limitDecisions, tokensTotal, costTotal, heldCollector{}}
 
 // registerMetrics adds llmgate's collectors to the config's registry, once
 // per config however many handlers call it.
@@ -93,7 +97,8 @@ func registerMetrics(ctx caddy.Context) {
 	}
 }
 
-// countLimit counts a rate-limit decision and the tokens its answer cost.
+// countLimit counts a rate-limit decision and the tokens and USD its
+// answer cost.
 func countLimit(rep limiter.Report) {
 	if t := rep.Ticket; t != nil {
 		if !t.Allowed {
@@ -119,6 +124,16 @@ func countLimit(rep limiter.Report) {
 		model := modelLabel(u.Model)
 		counter(tokensTotal, model, "prompt", source).Add(float64(u.Input))
 		counter(tokensTotal, model, "completion", source).Add(float64(u.Output))
+	}
+	if rep.Cost > 0 {
+		model := modelLabel(rep.Usage.Model)
+		usd := float64(rep.Cost) / 1e6
+		sts := rep.Ticket.Statuses()
+		for i, st := range sts {
+			if st.Kind == limiter.KindCost && !slices.ContainsFunc(sts[:i], func(o limiter.Status) bool { return o.Zone == st.Zone && o.Kind == st.Kind }) {
+				counter(costTotal, model, st.Zone).Add(usd)
+			}
+		}
 	}
 }
 

@@ -26,6 +26,8 @@ const (
 	// phUsage starts the token usage of the answer: prompt_tokens,
 	// completion_tokens, total_tokens.
 	phUsage = "http.llm.usage."
+	// phCost is what the answer cost in USD, when a cost zone applied.
+	phCost = "http.llm.cost"
 	// phTeam, phTier and phKeyID are who llm_auth proved the caller to be.
 	phTeam  = "http.llm.team"
 	phTier  = "http.llm.tier"
@@ -165,6 +167,9 @@ func publishLimit(r *http.Request, rep limiter.Report) {
 		repl.Set(phUsage+"prompt_tokens", u.Input)
 		repl.Set(phUsage+"completion_tokens", u.Output)
 		repl.Set(phUsage+"total_tokens", u.Total)
+	}
+	if rep.Priced {
+		repl.Set(phCost, string(rep.Cost.AppendUSD(nil)))
 	}
 }
 

@@ -14,11 +14,15 @@
 //	  zone <name> { … }            ratelimit.go           limiter/zone.go
 //	    key                        ratelimit.go           llm_ratelimit.go (keys; hashed in limiter/key.go)
 //	    match                      ratelimit.go           llm_ratelimit.go (Provision, keys)
-//	    requests, tokens           limiter/rate.go        limiter/bucket.go, limiter/window.go
+//	    requests, tokens,          limiter/rate.go        limiter/bucket.go, limiter/window.go
+//	    tokens_in, tokens_out      limiter/rate.go        limiter/spend.go (Settle), usage/
+//	    cost                       limiter/rate.go        limiter/spend.go, pricing/price.go
 //	    burst                      ratelimit.go           limiter/zone.go (newMeter)
 //	    algorithm                  ratelimit.go           limiter/bucket.go (token, leaky), limiter/window.go (fixed)
 //	    max_wait                   ratelimit.go           limiter/limiter.go (admit), limiter/inflight.go
 //	    concurrency                ratelimit.go           limiter/inflight.go
+//	  prices { … }                 prices.go              pricing/table.go, limiter/serve.go
+//	  prices_file                  ratelimit.go           limiter/config.go (PriceTable), pricing/litellm.go
 //	  storage memory               storage.go             ratelimit_memory.go, limiter/memstore.go
 //	  storage redis <url>          storage.go             ratelimit_redis.go, limiter/redisstore
 //	  on_storage_error             ratelimit.go           limiter/serve.go (Serve)

@@ -18,11 +18,16 @@ import (
 //	        match       <matcher> [<args...>]   # or match { <matchers> }
 //	        requests    <count>/<period>        # 60/m, 5/s, 1000/d, 100/10s
 //	        tokens      <count>/<period>        # LLM tokens, settled to the answer's usage
+//	        tokens_in   <count>/<period>        # prompt tokens alone
+//	        tokens_out  <count>/<period>        # generated tokens alone
+//	        cost        <usd>/<period>          # 25/d, 0.50/h: usage priced per model
 //	        burst       <count>                 # default: the count of requests
 //	        algorithm   token_bucket|leaky_bucket|fixed_window
 //	        max_wait    <duration>              # leaky bucket queue, concurrency wait
 //	        concurrency <count>                 # requests of one key in flight
 //	    }
+//	    prices { <model|glob> input <usd> output <usd> … }  # USD per 1M tokens, see parsePrices
+//	    prices_file      <path>                 # LiteLLM's model_prices_and_context_window.json shape
 //	    storage          <module> [<args...>]   # default memory
 //	    on_storage_error open|closed            # default open
 //	    headers          openai|anthropic|ietf|none  # default openai: each request gets its provider's
@@ -51,6 +56,10 @@ func ParseRateLimit(d *caddyfile.Dispenser) (limiter.Config, json.RawMessage, er
 		switch name {
 		case "zone":
 			err = parseZone(d, &cfg)
+		case "prices":
+			err = parsePrices(d, &cfg)
+		case "prices_file":
+			cfg.PricesFile, err = oneArg(d, name)
 		case "storage":
 			storage, _, err = storageModule(d, RateLimitStorageNamespace)
 		case "on_storage_error":
@@ -112,17 +121,28 @@ func parseZone(d *caddyfile.Dispenser, cfg *limiter.Config) error {
 				err = d.Errf("match: missing matcher")
 			}
 			z.Match = set
-		case "requests", "tokens":
+		case "requests", "tokens", "tokens_in", "tokens_out":
 			var v string
 			var rate limiter.Rate
 			if v, err = oneArg(d, opt); err == nil {
 				rate, err = limiter.ParseRate(v)
 				err = optionErr(d, opt, err)
 			}
-			if opt == "requests" {
+			switch opt {
+			case "requests":
 				z.Requests = rate
-			} else {
+			case "tokens":
 				z.Tokens = rate
+			case "tokens_in":
+				z.TokensIn = rate
+			case "tokens_out":
+				z.TokensOut = rate
+			}
+		case "cost":
+			var v string
+			if v, err = oneArg(d, opt); err == nil {
+				z.Cost, err = limiter.ParseCostRate(v)
+				err = optionErr(d, opt, err)
 			}
 		case "burst":
 			z.Burst, err = positive(d, opt)

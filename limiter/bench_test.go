@@ -67,11 +67,11 @@ func BenchmarkAdmitTokens(b *testing.B) {
 		{"token_bucket+requests", Zone{Name: "per_key", Requests: lots, Tokens: lots}},
 		{"fixed_window", Zone{Name: "per_key", Tokens: Rate{Count: 1 << 60, Per: time.Hour}, Algorithm: FixedWindow}},
 	}, func(ctx context.Context, l *Limiter, keys []string) error {
-		tk, err := l.AdmitTokens(ctx, keys, 1200)
+		tk, err := l.AdmitSpend(ctx, keys, Spend{Tokens: 1200})
 		if err != nil || !tk.Allowed {
 			return errRefused
 		}
-		if err := tk.Settle(ctx, 950); err != nil {
+		if err := tk.Settle(ctx, Spend{Tokens: 950}); err != nil {
 			return err
 		}
 		tk.Done()

@@ -3,8 +3,11 @@ package limiter
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"os"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/pricing"
 	"github.com/llmgate/caddy-llmgate/units"
 )
 
@@ -26,6 +29,15 @@ type Config struct {
 	// to charge its real usage; the usage chunk is kept from the client.
 	// Off for an upstream that refuses stream_options. Default: on.
 	StreamUsage *bool `json:"stream_usage,omitempty"`
+	// Prices of the models' tokens, for cost zones: by model name or glob
+	// (as the llm_model matcher reads them; the most specific match wins,
+	// "*" prices every other model), in USD per million tokens. They
+	// take precedence over PricesFile's.
+	Prices map[string]pricing.Price `json:"prices,omitempty"`
+	// A file of prices in the shape of LiteLLM's
+	// model_prices_and_context_window.json (USD per token), read when the
+	// config is loaded.
+	PricesFile string `json:"prices_file,omitempty"`
 }
 
 // ZoneConfig is one zone of a Config.
@@ -47,6 +59,15 @@ type ZoneConfig struct {
 	// an estimate is reserved at admission and corrected to the usage the
 	// answer reports.
 	Tokens Rate `json:"tokens,omitzero"`
+	// The rates of prompt tokens and of generated tokens alone, such as
+	// "30000/m", for providers that limit them apart (Anthropic's input
+	// and output tokens per minute); reserved and settled as tokens.
+	TokensIn  Rate `json:"tokens_in,omitzero"`
+	TokensOut Rate `json:"tokens_out,omitzero"`
+	// The money a key may spend, in USD per period, such as "25/d" or
+	// "0.50/h": the answers' usage priced per model (prices), reserved at
+	// admission and settled as tokens. A model with no price is refused.
+	Cost CostRate `json:"cost,omitzero"`
 	// The bucket depth. Default: the count of requests.
 	Burst int64 `json:"burst,omitempty"`
 	// How the request rate is enforced: token_bucket, leaky_bucket or
@@ -71,12 +92,33 @@ func (c *Config) FailClosed() (bool, error) {
 	return false, fmt.Errorf("unknown value %q (want open or closed)", c.OnStorageError)
 }
 
+// PriceTable reads PricesFile, when set, and returns its prices and
+// Prices together, Prices taking precedence.
+func (c *Config) PriceTable() (*pricing.Table, error) {
+	prices := map[string]pricing.Price{}
+	if c.PricesFile != "" {
+		f, err := os.Open(c.PricesFile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if prices, err = pricing.ReadLiteLLM(f); err != nil {
+			return nil, fmt.Errorf("%s: %v", c.PricesFile, err)
+		}
+	}
+	maps.Copy(prices, c.Prices)
+	return pricing.NewTable(prices), nil
+}
+
 // Zone returns the zone named name that c describes, without stores.
 func (c *ZoneConfig) Zone(name string) Zone {
 	return Zone{
 		Name:        name,
 		Requests:    c.Requests,
 		Tokens:      c.Tokens,
+		TokensIn:    c.TokensIn,
+		TokensOut:   c.TokensOut,
+		Cost:        Rate(c.Cost),
 		Burst:       c.Burst,
 		Algorithm:   c.Algorithm,
 		MaxWait:     time.Duration(c.MaxWait),

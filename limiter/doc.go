@@ -1,15 +1,17 @@
 // Package limiter rate-limits HTTP requests to LLM APIs: token bucket,
-// leaky bucket and fixed-window limits on requests and on LLM tokens, and
-// caps on the number of requests of one key in flight.
+// leaky bucket and fixed-window limits on requests, on LLM tokens (all,
+// prompt or generated) and on their cost in USD priced per model, and caps
+// on the number of requests of one key in flight.
 //
 // A Limiter holds a list of zones. Each request names one key per zone (for
 // example the client's credential); Admit decides all zones together and
 // either admits the request in every zone or in none, so a zone that refuses
 // never leaves budget spent in the others.
 //
-// Token limits reserve, then correct. AdmitTokens reserves a request's
-// estimated tokens (github.com/llmgate/caddy-llmgate/usage estimates them
-// from the request body) and refuses a request that does not fit; when the
+// Token and cost limits reserve, then correct. AdmitSpend reserves a
+// request's estimated tokens (github.com/llmgate/caddy-llmgate/usage
+// estimates them from the request body) and their cost (priced by a
+// github.com/llmgate/caddy-llmgate/pricing table) and refuses a request that does not fit; when the
 // answer ends, Ticket.Settle corrects the charge to the usage the answer
 // reports, giving back what was not spent or leaving debt that delays the
 // key's next requests, and Ticket.Refund gives back everything for an

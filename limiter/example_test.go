@@ -48,7 +48,7 @@ func ExampleLimiter_Middleware() {
 
 // Limit each API key to 1000 LLM tokens a day: reserve what a request may
 // spend, then settle what its answer says it spent.
-func ExampleLimiter_AdmitTokens() {
+func ExampleLimiter_AdmitSpend() {
 	l, err := limiter.New([]limiter.Zone{{
 		Name:   "daily",
 		Tokens: limiter.Rate{Count: 1000, Per: 24 * time.Hour},
@@ -67,7 +67,7 @@ func ExampleLimiter_AdmitTokens() {
 			req, _ := llmreq.Scan(body) // a body that is not JSON counts every byte
 			estimate = usage.Estimate(req)
 		}
-		t, err := l.AdmitTokens(r.Context(), []string{r.Header.Get("Authorization")}, estimate)
+		t, err := l.AdmitSpend(r.Context(), []string{r.Header.Get("Authorization")}, limiter.Spend{Tokens: estimate})
 		if err != nil {
 			http.Error(w, "limiter store down", http.StatusServiceUnavailable)
 			return
@@ -80,7 +80,7 @@ func ExampleLimiter_AdmitTokens() {
 		t.SetHeaders(w.Header(), limiter.HeadersOpenAI)
 		_, _ = w.Write(answer)
 		if u, ok := usage.FromJSON(answer); ok {
-			_ = t.Settle(r.Context(), u.Total)
+			_ = t.Settle(r.Context(), limiter.Spend{Tokens: u.Total})
 		} // else the estimate stays charged
 	})
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/llmreq"
+	"github.com/llmgate/caddy-llmgate/pricing"
 )
 
 // HeaderStyle selects the rate-limit headers set on answers.
@@ -55,18 +56,29 @@ type trio struct {
 	limit, remaining, reset string
 }
 
+// costHeaders describe cost limits, in USD, in either style: the
+// providers have none of their own.
+var costHeaders = trio{KindCost, "X-Ratelimit-Limit-Cost", "X-Ratelimit-Remaining-Cost", "X-Ratelimit-Reset-Cost"}
+
 // openAIHeaders and anthropicHeaders are the providers' header trios, by
 // the kind of limit they describe.
 var (
 	openAIHeaders = [...]trio{
 		{KindRequests, "X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests"},
 		{KindTokens, "X-Ratelimit-Limit-Tokens", "X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens"},
+		costHeaders,
 	}
 	anthropicHeaders = [...]trio{
 		{KindRequests, "Anthropic-Ratelimit-Requests-Limit", "Anthropic-Ratelimit-Requests-Remaining", "Anthropic-Ratelimit-Requests-Reset"},
 		{KindTokens, "Anthropic-Ratelimit-Tokens-Limit", "Anthropic-Ratelimit-Tokens-Remaining", "Anthropic-Ratelimit-Tokens-Reset"},
+		{KindInputTokens, "Anthropic-Ratelimit-Input-Tokens-Limit", "Anthropic-Ratelimit-Input-Tokens-Remaining", "Anthropic-Ratelimit-Input-Tokens-Reset"},
+		{KindOutputTokens, "Anthropic-Ratelimit-Output-Tokens-Limit", "Anthropic-Ratelimit-Output-Tokens-Remaining", "Anthropic-Ratelimit-Output-Tokens-Reset"},
+		costHeaders,
 	}
 )
+
+// maxTrios is the most trios a style sets.
+const maxTrios = max(len(openAIHeaders), len(anthropicHeaders))
 
 // styleFor returns the style r is answered with: its provider's own
 // headers when style is the default.
@@ -82,7 +94,7 @@ func styleFor(r *http.Request, style HeaderStyle) HeaderStyle {
 // nothing. Each OpenAI trio (requests, tokens) describes the tightest zone
 // of its kind: the one with the least remaining in proportion to its limit.
 // A trio no zone applied to is not set, and an upstream's passes unchanged.
-// Anthropic's trios are alike, their reset a time.
+// Anthropic's trios are alike, their reset a time. Cost trios give USD.
 func (t *Ticket) SetHeaders(h http.Header, style HeaderStyle) {
 	switch style {
 	case "", HeadersOpenAI:
@@ -100,10 +112,10 @@ func (t *Ticket) SetHeaders(h http.Header, style HeaderStyle) {
 // the values are written into one string and share one backing array.
 func (t *Ticket) setTrios(h http.Header, trios []trio, now time.Time) {
 	var (
-		buf   [160]byte
+		buf   [256]byte
 		b     = buf[:0]
-		names [3 * len(openAIHeaders)]string
-		ends  [3 * len(openAIHeaders)]int
+		names [3 * maxTrios]string
+		ends  [3 * maxTrios]int
 		n     int
 	)
 	for _, tr := range trios {
@@ -111,9 +123,9 @@ func (t *Ticket) setTrios(h http.Header, trios []trio, now time.Time) {
 		if !ok {
 			continue
 		}
-		b = strconv.AppendInt(b, st.Limit, 10)
+		b = appendCount(b, st.Limit, tr.kind)
 		names[n], ends[n] = tr.limit, len(b)
-		b = strconv.AppendInt(b, st.Remaining, 10)
+		b = appendCount(b, st.Remaining, tr.kind)
 		names[n+1], ends[n+1] = tr.remaining, len(b)
 		if now.IsZero() {
 			b = appendDuration(b, st.Reset)
@@ -134,6 +146,14 @@ func (t *Ticket) setTrios(h http.Header, trios []trio, now time.Time) {
 		start = ends[i]
 		h[names[i]] = vals[i : i+1 : i+1]
 	}
+}
+
+// appendCount appends a count of kind: microdollars as USD.
+func appendCount(b []byte, n int64, kind Kind) []byte {
+	if kind == KindCost {
+		return pricing.Micros(n).AppendUSD(b)
+	}
+	return strconv.AppendInt(b, n, 10)
 }
 
 // tightest returns the status of kind with the least remaining in
@@ -183,8 +203,11 @@ func (t *Ticket) setIETF(h http.Header) {
 		policy.WriteString(strconv.FormatInt(q, 10))
 		policy.WriteString(";w=")
 		policy.WriteString(strconv.FormatInt(w, 10))
-		if st.Kind == KindTokens {
+		switch st.Kind {
+		case KindTokens, KindInputTokens, KindOutputTokens:
 			policy.WriteString(`;qu="tokens"`)
+		case KindCost:
+			policy.WriteString(`;qu="usd-micros"`)
 		}
 		// The effective window of the limit that refused ends when a
 		// request fits again: the draft wants Retry-After no earlier.

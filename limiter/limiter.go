@@ -12,6 +12,8 @@ import (
 
 	ulule "github.com/ulule/limiter/v3"
 	ululemem "github.com/ulule/limiter/v3/drivers/store/memory"
+
+	"github.com/llmgate/caddy-llmgate/pricing"
 )
 
 // DefaultMaxBody is the default of Options.MaxBody: 32 MiB, room for a
@@ -41,6 +43,10 @@ type Options struct {
 	// Report, when set, is told how each request Serve decided went,
 	// once its answer is done.
 	Report func(r *http.Request, rep Report)
+	// Prices prices the usage of zones with a Cost rate, by the model
+	// the request names. A request a cost zone applies to whose model has
+	// no price is refused (400): it is never free.
+	Prices *pricing.Table
 	// StreamUsage makes Serve ask an OpenAI chat completion stream that a
 	// token zone applies to, and that does not ask for its usage, to
 	// report it (stream_options.include_usage), so that it is charged
@@ -58,9 +64,9 @@ type Limiter struct {
 	opts  Options
 	// owned is the default bucket store, created for zones without one.
 	owned *MemoryStore
-	// tokens is set when a zone limits tokens: Serve then estimates and
-	// settles them.
-	tokens bool
+	// metered is set when a zone meters usage (tokens or cost): Serve
+	// then estimates and settles it.
+	metered bool
 }
 
 // New validates zones and returns a Limiter over them. Zones without stores
@@ -81,7 +87,7 @@ func New(zones []Zone, opts Options) (*Limiter, error) {
 		names[z.Name] = true
 		z.index, z.salt = i, saltOf(z.Name)
 		z.waiting = new(atomic.Int64)
-		rated := z.meters[requestMeter].on() || z.meters[tokenMeter].on()
+		rated := !z.Requests.IsZero() || z.Metered()
 		if z.Buckets == nil && rated && z.Algorithm != FixedWindow {
 			if l.owned == nil {
 				l.owned = NewMemoryStore(MemoryOptions{})
@@ -101,7 +107,7 @@ func New(zones []Zone, opts Options) (*Limiter, error) {
 			z.InFlight = inflight
 		}
 		l.zones = append(l.zones, z)
-		l.tokens = l.tokens || !z.Tokens.IsZero()
+		l.metered = l.metered || z.Metered()
 	}
 	if l.opts.MaxBody <= 0 {
 		l.opts.MaxBody = DefaultMaxBody
@@ -123,36 +129,37 @@ func (l *Limiter) Close() error {
 	return nil
 }
 
-// Admit decides one request, reserving one token in zones with a token
-// rate: it is AdmitTokens with no estimate.
+// Admit decides one request, reserving one unit in zones that meter
+// usage: it is AdmitSpend with no estimate.
 func (l *Limiter) Admit(ctx context.Context, keys []string) (*Ticket, error) {
-	return l.AdmitTokens(ctx, keys, 0)
+	return l.AdmitSpend(ctx, keys, Spend{})
 }
 
-// AdmitTokens decides one request that is expected to spend about estimate
-// LLM tokens. keys[i] is the request's key in the i-th zone given to New; an
-// empty key means the zone does not apply to this request.
+// AdmitSpend decides one request that is expected to spend about estimate.
+// keys[i] is the request's key in the i-th zone given to New; an empty key
+// means the zone does not apply to this request.
 //
-// Zones with a token rate reserve the estimate (at least one token, at most
-// the whole bucket or window) and refuse the request when it does not fit;
-// the ticket's Settle corrects the reservation to the real usage later.
+// Zones that meter usage (tokens, prompt or generated tokens, cost) reserve
+// the estimate in each of their meters (at least one unit, at most the
+// whole bucket or window) and refuse the request when it does not fit; the
+// ticket's Settle corrects the reservation to the real usage later.
 //
 // The request is admitted in every zone or in none: when a zone refuses,
-// what the others took is given back before AdmitTokens returns. A leaky
+// what the others took is given back before AdmitSpend returns. A leaky
 // bucket request, and one waiting for a concurrency slot, waits inside
-// AdmitTokens; when ctx ends first it leaves its place at once and is
+// AdmitSpend; when ctx ends first it leaves its place at once and is
 // refused.
 //
 // The error reports a failing store only; nothing is held then.
-func (l *Limiter) AdmitTokens(ctx context.Context, keys []string, estimate int64) (*Ticket, error) {
+func (l *Limiter) AdmitSpend(ctx context.Context, keys []string, estimate Spend) (*Ticket, error) {
 	return l.admit(ctx, keys, estimate, true, nil)
 }
 
-// admit is AdmitTokens, or with rates unset the decision of the
+// admit is AdmitSpend, or with rates unset the decision of the
 // concurrency caps alone; beforeWait, when set, runs each time the request
 // has its place in a line (a leaky bucket's, a concurrency slot's) and is
 // about to wait there.
-func (l *Limiter) admit(ctx context.Context, keys []string, estimate int64, rates bool, beforeWait func()) (*Ticket, error) {
+func (l *Limiter) admit(ctx context.Context, keys []string, estimate Spend, rates bool, beforeWait func()) (*Ticket, error) {
 	if len(keys) != len(l.zones) {
 		return nil, fmt.Errorf("limiter: %d keys for %d zones", len(keys), len(l.zones))
 	}
@@ -190,9 +197,9 @@ func (l *Limiter) admit(ctx context.Context, keys []string, estimate int64, rate
 
 // chargeRates charges the request to every rate of every zone, tightest
 // zone first, until one refuses: one request to request rates, the
-// reservation of estimate to token rates. It returns the longest leaky
+// reservation of estimate to usage rates. It returns the longest leaky
 // bucket wait and the index of that limit's status.
-func (l *Limiter) chargeRates(ctx context.Context, t *Ticket, estimate int64) (wait time.Duration, waiter int, err error) {
+func (l *Limiter) chargeRates(ctx context.Context, t *Ticket, estimate Spend) (wait time.Duration, waiter int, err error) {
 	for i := range t.holds {
 		h := &t.holds[i]
 		for k := range h.zone.meters {
@@ -201,8 +208,8 @@ func (l *Limiter) chargeRates(ctx context.Context, t *Ticket, estimate int64) (w
 				continue
 			}
 			n := int64(1)
-			if k == tokenMeter {
-				n = m.reserve(estimate)
+			if k != requestMeter {
+				n = m.reserve(estimate.of(k))
 			}
 			ok, st, d, reset, err := h.zone.take(ctx, m, h.key, n)
 			if err != nil {

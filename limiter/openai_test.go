@@ -114,7 +114,7 @@ func tokenAPI(t *testing.T, l *Limiter) string {
 			return
 		}
 		req, _ := llmreq.Scan(body)
-		tk, err := l.AdmitTokens(r.Context(), []string{r.Header.Get("Authorization")}, usage.Estimate(req))
+		tk, err := l.AdmitSpend(r.Context(), []string{r.Header.Get("Authorization")}, Spend{Tokens: usage.Estimate(req)})
 		if err != nil {
 			t.Error(err)
 			return
@@ -128,7 +128,7 @@ func tokenAPI(t *testing.T, l *Limiter) string {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, chatCompletion)
 		if u, ok := usage.FromJSON([]byte(chatCompletion)); ok {
-			_ = tk.Settle(r.Context(), u.Total)
+			_ = tk.Settle(r.Context(), Spend{Tokens: u.Total})
 		}
 	})
 	srv := httptest.NewServer(api)

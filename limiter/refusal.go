@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/llmreq"
+	"github.com/llmgate/caddy-llmgate/pricing"
 )
 
 // WriteRefusal answers a refused request r: 429 in the error shape of its
@@ -39,13 +40,13 @@ func (t *Ticket) WriteRefusal(w http.ResponseWriter, r *http.Request, style Head
 const MaxSDKWait = time.Minute
 
 // limitText describes the limit that refused: "60 requests per 1m0s",
-// "30000 tokens per 1m0s", "4 concurrent requests".
+// "30000 tokens per 1m0s", "$25.00 per 1d", "4 concurrent requests".
 func (t *Ticket) limitText() string {
 	st := t.statuses[t.refusal]
-	noun := " requests"
-	if st.Kind == KindTokens {
-		noun = " tokens"
+	if st.Kind == KindCost {
+		return pricing.Micros(st.Limit).String() + " per " + periodText(st.Window)
 	}
+	noun := " " + st.Kind.noun() + "s"
 	if st.Limit == 1 {
 		noun = noun[:len(noun)-1]
 	}
@@ -53,24 +54,61 @@ func (t *Ticket) limitText() string {
 	if st.Kind == KindConcurrency {
 		return count + " concurrent" + noun
 	}
-	return count + noun + " per " + st.Window.String()
+	return count + noun + " per " + periodText(st.Window)
 }
 
-// writeUnreadable answers a request whose body zone cannot count: 413 for
-// a body over limit bytes, 400 for one that could not be read.
-func writeUnreadable(w http.ResponseWriter, r *http.Request, err error, zone string, limit int64) {
+// noun names one unit of the kind: "request", "input token".
+func (k Kind) noun() string {
+	switch k {
+	case KindTokens:
+		return "token"
+	case KindInputTokens:
+		return "input token"
+	case KindOutputTokens:
+		return "output token"
+	case KindCost:
+		return "cost"
+	}
+	return "request"
+}
+
+// periodText writes a rate's period: whole days as "1d", "7d" (Go would
+// write 24h0m0s), others as Go durations.
+func periodText(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d >= day && d%day == 0 {
+		return strconv.FormatInt(int64(d/day), 10) + "d"
+	}
+	return d.String()
+}
+
+// unreadable is the answer to a request whose body zone cannot count: 413
+// for a body over limit bytes, 400 for one that could not be read.
+func unreadable(err error, zone string, limit int64) *llmreq.APIError {
 	status, code := http.StatusRequestEntityTooLarge, "request_too_large"
 	msg := "llmgate: zone " + zone + ": the request body is over " + strconv.FormatInt(limit, 10) + " bytes, too large to count its tokens"
 	if !errors.Is(err, llmreq.ErrTooLarge) {
 		status, code = http.StatusBadRequest, "invalid_request_body"
 		msg = "llmgate: zone " + zone + ": the request body could not be read to count its tokens"
 	}
-	(&llmreq.APIError{
-		Status:  status,
+	return &llmreq.APIError{Status: status, Type: "invalid_request_error", Code: code, Message: msg}
+}
+
+// maxQuoted bounds the bytes of a caller's model an answer repeats.
+const maxQuoted = 128
+
+// unpriced is the answer to a request a cost zone applies to whose model
+// has no price: what cannot be priced is never free.
+func unpriced(model, zone string) *llmreq.APIError {
+	if len(model) > maxQuoted {
+		model = model[:maxQuoted] + "..."
+	}
+	return &llmreq.APIError{
+		Status:  http.StatusBadRequest,
 		Type:    "invalid_request_error",
-		Code:    code,
-		Message: msg,
-	}).Write(w, r)
+		Code:    "model_not_priced",
+		Message: "llmgate: zone " + zone + ": model " + strconv.Quote(model) + " has no price, so its cost cannot be counted",
+	}
 }
 
 // storeUnavailable is the answer to a request refused because a store failed

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/llmgate/caddy-llmgate/llmreq"
+	"github.com/llmgate/caddy-llmgate/pricing"
 	"github.com/llmgate/caddy-llmgate/sse"
 	"github.com/llmgate/caddy-llmgate/usage"
 )
@@ -15,9 +16,14 @@ type Report struct {
 	// the concurrency caps alone when a store failed; nil when a store
 	// failed and FailClosed refused the request.
 	Ticket *Ticket
-	// Usage is the tokens the answer cost, when a zone limits tokens and
+	// Usage is the tokens the answer cost, when a zone meters usage and
 	// the answer said or Serve estimated it; zero otherwise.
 	Usage usage.Usage
+	// Priced reports that a cost zone applied: Cost is then what the
+	// answer cost, Usage priced by the request's model (zero when
+	// refunded).
+	Priced bool
+	Cost   pricing.Micros
 	// Exact reports that Usage is what the upstream reported.
 	Exact bool
 	// Refunded reports that the token reservation was given back: an
@@ -35,38 +41,53 @@ type Report struct {
 // request is decided by the concurrency caps alone, or answered 503 with
 // FailClosed. The error is next's.
 //
-// With token zones, the request reserves an estimate of its tokens (the
-// text of its body at about 4 bytes a token, plus its max_tokens) and,
-// once its answer is done, settles it to the usage the answer reports:
+// With zones that meter usage, the request reserves an estimate of its
+// tokens (the text of its body at about 4 bytes a token, plus its
+// max_tokens) and of their cost (priced by Options.Prices for the model it
+// names; a model without a price is refused, 400) and, once its answer is
+// done, settles them to the usage the answer reports:
 // from a JSON answer or from the events of a stream as they pass, never
 // delaying a byte nor keeping more of the answer than its usage; the
 // answer is asked for unencoded, so its usage can be read. An answer
 // without usage, a stream or a JSON answer its client left early, is
 // charged by its text. An upstream error, an answer
 // without output or a Free answer gives the reservation back. A body over
-// MaxBody, or one that cannot be read, is refused when a token zone
-// applies to it.
+// MaxBody, or one that cannot be read, is refused when a zone that meters
+// usage applies to it.
 func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, style HeaderStyle, next Next) error {
 	style = styleFor(r, style)
-	var f *llmreq.Fields
-	var estimate int64
-	askUsage := false
-	if l.tokens {
+	var (
+		f        *llmreq.Fields
+		estimate Spend
+		price    pricing.Price
+		priced   bool
+		askUsage bool
+	)
+	if l.metered {
 		var err error
 		f, err = llmreq.InspectFields(r, l.opts.MaxBody)
-		askUsage = err == nil && l.opts.StreamUsage && llmreq.AsksNoStreamUsage(r, f) && l.tokenZone(keys) != ""
-		if err != nil && !errors.Is(err, llmreq.ErrNotJSON) {
-			if zone := l.tokenZone(keys); zone != "" {
-				if r.Context().Err() == nil {
-					writeUnreadable(w, r, err, zone, l.opts.MaxBody)
-				}
-				if l.opts.Report != nil {
-					l.opts.Report(r, Report{})
-				}
-				return nil
+		zone, costZone := l.meteredZones(keys)
+		askUsage = err == nil && l.opts.StreamUsage && llmreq.AsksNoStreamUsage(r, f) && zone != ""
+		var refusal *llmreq.APIError
+		switch {
+		case zone == "":
+		case err != nil && !errors.Is(err, llmreq.ErrNotJSON):
+			refusal = unreadable(err, zone, l.opts.MaxBody)
+		case costZone != "":
+			if price, priced = l.opts.Prices.Lookup(f.Model); !priced {
+				refusal = unpriced(f.Model, costZone)
 			}
 		}
-		estimate = usage.Estimate(f)
+		if refusal != nil {
+			if r.Context().Err() == nil {
+				refusal.Write(w, r)
+			}
+			if l.opts.Report != nil {
+				l.opts.Report(r, Report{})
+			}
+			return nil
+		}
+		estimate = estimateSpend(f, price)
 	}
 	beforeWait := func() { watchClient(r, l.opts.MaxBody) }
 	if l.queues(keys) {
@@ -89,7 +110,7 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		}
 		// The rates go unenforced while their store fails; the
 		// concurrency caps, kept in this process, still hold.
-		if t, err = l.admit(r.Context(), keys, 0, false, beforeWait); err != nil {
+		if t, err = l.admit(r.Context(), keys, Spend{}, false, beforeWait); err != nil {
 			return err
 		}
 	}
@@ -104,8 +125,9 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 	}
 	defer t.Done()
 	mw := &meterWriter{ResponseWriter: w, ticket: t, style: style}
-	if l.tokens {
+	if l.metered {
 		mw.metering = true
+		mw.price, mw.priced, mw.estimate = price, priced, estimate
 		mw.stream.Prompt = usage.Prompt(f)
 		// The usage of an encoded answer cannot be read as it passes:
 		// ask for it unencoded (Caddy's encode compresses per client).
@@ -132,7 +154,7 @@ func (l *Limiter) finish(w http.ResponseWriter, r *http.Request, mw *meterWriter
 		mw.ticket.SetHeaders(w.Header(), style)
 	}
 	rep := Report{Ticket: mw.ticket}
-	if l.tokens {
+	if l.metered {
 		mw.release()
 		rep = l.settle(r, mw)
 		if mw.answer != nil {
@@ -144,15 +166,27 @@ func (l *Limiter) finish(w http.ResponseWriter, r *http.Request, mw *meterWriter
 	}
 }
 
-// tokenZone returns the name of a zone that limits tokens and applies to
-// the request with keys, "" when there is none.
-func (l *Limiter) tokenZone(keys []string) string {
-	for _, z := range l.zones {
-		if !z.Tokens.IsZero() && keys[z.index] != "" {
-			return z.Name
+// meteredZones returns the name of a zone that meters usage and of one
+// that meters cost, among those that apply to the request with keys; ""
+// when there is none. With keys that do not match the zones (admit
+// refuses them), none.
+func (l *Limiter) meteredZones(keys []string) (metered, cost string) {
+	if len(keys) != len(l.zones) {
+		return "", ""
+	}
+	for i := range l.zones {
+		z := &l.zones[i]
+		if keys[z.index] == "" {
+			continue
+		}
+		if metered == "" && z.Metered() {
+			metered = z.Name
+		}
+		if cost == "" && !z.Cost.IsZero() {
+			cost = z.Name
 		}
 	}
-	return ""
+	return metered, cost
 }
 
 // watchClient reads r's body (at most limit bytes), when nothing has yet,
@@ -179,11 +213,11 @@ func (l *Limiter) queues(keys []string) bool {
 	return false
 }
 
-// settle corrects the ticket's token reservation to what the answer cost.
+// settle corrects the ticket's reservation to what the answer cost.
 func (l *Limiter) settle(r *http.Request, mw *meterWriter) Report {
 	ctx := r.Context()
 	t := mw.ticket
-	rep := Report{Ticket: t}
+	rep := Report{Ticket: t, Priced: mw.priced}
 	var err error
 	switch {
 	// Nothing reached the client (an upstream error, a client gone
@@ -197,14 +231,16 @@ func (l *Limiter) settle(r *http.Request, mw *meterWriter) Report {
 		mw.events.End()
 		mw.drain()
 		rep.Usage, rep.Exact = mw.stream.Usage()
-		err = t.Settle(ctx, rep.Usage.Total)
+		err = t.Settle(ctx, mw.spent(&rep))
 	// So did an answer whose client left before its usage.
 	case mw.kind == answerJSON:
 		rep.Usage, rep.Exact = mw.answer.Usage()
-		err = t.Settle(ctx, rep.Usage.Total)
-	}
+		err = t.Settle(ctx, mw.spent(&rep))
 	// Otherwise (an answer neither JSON nor a stream) the estimate stays
 	// charged.
+	default:
+		rep.Cost = pricing.Micros(mw.estimate.Cost)
+	}
 	if err != nil && l.opts.OnError != nil {
 		l.opts.OnError(err)
 	}
@@ -231,6 +267,10 @@ type meterWriter struct {
 	wroteHeader bool
 
 	metering bool
+	// price prices the answer's usage when priced (a cost zone applies).
+	price    pricing.Price
+	priced   bool
+	estimate Spend
 	status   int
 	wrote    bool
 	kind     answerKind

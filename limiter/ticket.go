@@ -16,6 +16,12 @@ const (
 	KindRequests Kind = "requests"
 	// KindTokens is a rate of LLM tokens.
 	KindTokens Kind = "tokens"
+	// KindInputTokens is a rate of prompt tokens.
+	KindInputTokens Kind = "input_tokens"
+	// KindOutputTokens is a rate of generated tokens.
+	KindOutputTokens Kind = "output_tokens"
+	// KindCost is a rate of money: its counts are microdollars.
+	KindCost Kind = "cost"
 	// KindConcurrency is a cap on requests in flight.
 	KindConcurrency Kind = "concurrency"
 )
@@ -27,8 +33,8 @@ type Status struct {
 	Zone string
 	// Kind says what the limit counts.
 	Kind Kind
-	// Limit is the configured count: requests or tokens per Window, or
-	// the concurrency cap.
+	// Limit is the configured count: requests, tokens or microdollars per
+	// Window, or the concurrency cap.
 	Limit int64
 	// Remaining is how many more could be admitted now.
 	Remaining int64
@@ -40,7 +46,7 @@ type Status struct {
 }
 
 // Ticket is the outcome of Admit. An admitted request must call Done when
-// its answer ends, and Settle (or Refund) once its token usage is known.
+// its answer ends, and Settle (or Refund) once its usage is known.
 type Ticket struct {
 	// Allowed reports whether the request was admitted in every zone.
 	Allowed bool
@@ -69,7 +75,7 @@ type hold struct {
 	zone *zone
 	key  Key
 	// charges are what the zone's meters hold, by meter.
-	charges [2]charge
+	charges [numMeters]charge
 	// slot is set while the zone's concurrency slot is held.
 	slot bool
 }

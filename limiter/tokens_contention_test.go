@@ -25,7 +25,7 @@ func hammerTokens(t *testing.T, l *Limiter, workers, ops int, estimate, lo, hi i
 			ctx, keys := context.Background(), []string{"one key"}
 			for range ops {
 				tick()
-				tk, err := l.AdmitTokens(ctx, keys, estimate)
+				tk, err := l.AdmitSpend(ctx, keys, Spend{Tokens: estimate})
 				if err != nil {
 					t.Error(err)
 					return
@@ -34,7 +34,7 @@ func hammerTokens(t *testing.T, l *Limiter, workers, ops int, estimate, lo, hi i
 					continue
 				}
 				u := lo + rng.Int64N(hi-lo+1)
-				if err := tk.Settle(ctx, u); err != nil {
+				if err := tk.Settle(ctx, Spend{Tokens: u}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -66,12 +66,12 @@ func TestTokenBucketIsExactUnderContention(t *testing.T) {
 	// a worker) far exceeds supply (one a tick), so the bucket never
 	// drains, and every token charged or given back must show in its
 	// backlog.
-	tk, _ := l.AdmitTokens(context.Background(), []string{"one key"}, depth)
-	_ = tk.Settle(context.Background(), depth)
+	tk, _ := l.AdmitSpend(context.Background(), []string{"one key"}, Spend{Tokens: depth})
+	_ = tk.Settle(context.Background(), Spend{Tokens: depth})
 	used := hammerTokens(t, l, workers, ops, estimate, lo, hi, func() { clock.Advance(perTick) })
 
 	elapsed := clock.Now().Sub(start)
-	key := hashKey("tpm", "one key").salted(tokensTweak)
+	key := hashKey("tpm", "one key").salted(meterTweaks[tokenMeter])
 	d, _ := store.Take(context.Background(), key, 0, maxHorizon)
 	t.Logf("%d tokens used in %s of store time; backlog %s", used, elapsed, d.Backlog)
 	// Every token charged is time the bucket's TAT moved: exactly.

@@ -62,10 +62,17 @@ type Zone struct {
 	Requests Rate
 	// Tokens is the rate of LLM tokens (prompt and completion); zero when
 	// the zone has none. A request reserves its estimated tokens when it is
-	// admitted (Limiter.AdmitTokens) and corrects them to its real usage
+	// admitted (Limiter.AdmitSpend) and corrects them to its real usage
 	// when its answer ends (Ticket.Settle). The bucket holds one period's
 	// tokens, Tokens.Count: Burst does not apply to it.
 	Tokens Rate
+	// TokensIn and TokensOut are rates of prompt and of generated tokens
+	// alone, as Anthropic limits them; reserved and settled as Tokens.
+	TokensIn, TokensOut Rate
+	// Cost is a rate of money, Count in microdollars (see CostRate), for
+	// the usage priced per model (Options.Prices); reserved and settled
+	// as Tokens.
+	Cost Rate
 	// Burst is the bucket depth of Requests: for token_bucket the requests
 	// admitted at once, for leaky_bucket the requests that may wait.
 	// Default: Requests.Count. Not used by fixed_window.
@@ -91,10 +98,15 @@ type Zone struct {
 	InFlight *InFlight
 }
 
-// The meters of a zone, by index.
+// The meters of a zone, by index: requests, then the units of usage a
+// request reserves at admission and settles when its answer is done.
 const (
 	requestMeter = iota
 	tokenMeter
+	inputMeter
+	outputMeter
+	costMeter
+	numMeters
 )
 
 // zone is a validated Zone with its derived parameters.
@@ -104,18 +116,18 @@ type zone struct {
 	index int
 	// salt makes the zone's stored keys its own.
 	salt Key
-	// meters are the zone's rates: Requests, then Tokens.
-	meters [2]meter
+	// meters are the zone's rates, by meter index.
+	meters [numMeters]meter
 	// waiting counts the requests waiting in the zone's leaky bucket.
 	waiting *atomic.Int64
 }
 
-// meter is one rate of a zone in the terms of its store: units (requests
-// or tokens) cost time in a bucket, or count in a window.
+// meter is one rate of a zone in the terms of its store: units (requests,
+// tokens or microdollars) cost time in a bucket, or count in a window.
 type meter struct {
 	rate Rate
 	kind Kind
-	// tweak sets the meter's stored keys apart from the other meter's.
+	// tweak sets the meter's stored keys apart from the other meters'.
 	tweak Key
 	// leaky is set for a leaky bucket: depth bounds a request's wait,
 	// whatever its own cost.
@@ -129,9 +141,14 @@ type meter struct {
 	window ulule.Rate
 }
 
-// tokensTweak sets token buckets apart from request buckets of the same
-// zone and key.
-var tokensTweak = hashRaw("tokens")
+// meterTweaks set the buckets of each meter apart from those of the
+// zone's other meters, for the same key; requests have none.
+var meterTweaks = [numMeters]Key{
+	tokenMeter:  hashRaw("tokens"),
+	inputMeter:  hashRaw("input_tokens"),
+	outputMeter: hashRaw("output_tokens"),
+	costMeter:   hashRaw("cost"),
+}
 
 // on reports whether the zone has this rate.
 func (m *meter) on() bool { return m.rate.Count > 0 }
@@ -174,38 +191,55 @@ func newZone(z Zone) (zone, error) {
 		return zone{}, bad("negative max_wait %s", z.MaxWait)
 	case z.Concurrency < 0:
 		return zone{}, bad("negative concurrency %d", z.Concurrency)
-	case z.Requests.IsZero() && z.Tokens.IsZero() && z.Concurrency == 0:
-		return zone{}, bad("limits nothing: set a request rate, a token rate or a concurrency cap")
+	case z.Requests.IsZero() && !z.Metered() && z.Concurrency == 0:
+		return zone{}, bad("limits nothing: set a request rate, a token or cost rate, or a concurrency cap")
 	case z.Burst != 0 && z.Requests.IsZero():
 		return zone{}, bad("burst without a request rate")
 	case z.Burst != 0 && z.Algorithm == FixedWindow:
 		return zone{}, bad("burst does not apply to fixed_window")
 	}
-	for _, r := range []struct {
-		noun string
-		rate Rate
-	}{{"rate", z.Requests}, {"token rate", z.Tokens}} {
+	rates := z.rates()
+	for k, rate := range rates {
+		noun := meterKinds[k].noun()
 		switch {
-		case r.rate.Count < 0 || r.rate.Per < 0:
-			return zone{}, bad("negative %s %s", r.noun, r.rate)
-		case r.rate.Count == 0 && r.rate.Per != 0, r.rate.Count != 0 && r.rate.Per == 0:
-			return zone{}, bad("%s %s needs both a count and a period", r.noun, r.rate)
+		case rate.Count < 0 || rate.Per < 0:
+			return zone{}, bad("negative %s rate %s", noun, rate)
+		case rate.Count == 0 && rate.Per != 0, rate.Count != 0 && rate.Per == 0:
+			return zone{}, bad("%s rate %s needs both a count and a period", noun, rate)
 		}
 	}
 	out := zone{Zone: z}
-	burst := z.Burst
-	if burst == 0 {
-		burst = z.Requests.Count
+	for k, rate := range rates {
+		// A usage bucket holds one period's units; a request bucket,
+		// burst requests.
+		depth := rate.Count
+		if k == requestMeter && z.Burst != 0 {
+			depth = z.Burst
+		}
+		var deep bool
+		if out.meters[k], deep = newMeter(z, rate, meterKinds[k], depth); deep {
+			if k == requestMeter {
+				return zone{}, bad("burst %d of %s reaches too far ahead", depth, rate)
+			}
+			return zone{}, bad("%s rate %s reaches too far ahead", meterKinds[k].noun(), rate)
+		}
+		out.meters[k].tweak = meterTweaks[k]
 	}
-	var deep bool
-	if out.meters[requestMeter], deep = newMeter(z, z.Requests, KindRequests, burst); deep {
-		return zone{}, bad("burst %d of %s reaches too far ahead", burst, z.Requests)
-	}
-	if out.meters[tokenMeter], deep = newMeter(z, z.Tokens, KindTokens, z.Tokens.Count); deep {
-		return zone{}, bad("token rate %s reaches too far ahead", z.Tokens)
-	}
-	out.meters[tokenMeter].tweak = tokensTweak
 	return out, nil
+}
+
+// meterKinds are the kinds of limit of the meters, by meter index.
+var meterKinds = [numMeters]Kind{KindRequests, KindTokens, KindInputTokens, KindOutputTokens, KindCost}
+
+// rates lists z's rates by meter index.
+func (z *Zone) rates() [numMeters]Rate {
+	return [numMeters]Rate{z.Requests, z.Tokens, z.TokensIn, z.TokensOut, z.Cost}
+}
+
+// Metered reports whether z meters usage: tokens or cost, reserved at
+// admission and settled to the answer.
+func (z *Zone) Metered() bool {
+	return !z.Tokens.IsZero() || !z.TokensIn.IsZero() || !z.TokensOut.IsZero() || !z.Cost.IsZero()
 }
 
 // newMeter derives the bucket or window of rate in z, a bucket holding

@@ -18,7 +18,7 @@ func TestNewRejectsBadZones(t *testing.T) {
 		{"nothing to limit", []Zone{{Name: "a"}}, "limits nothing"},
 		{"zero count", []Zone{{Name: "a", Requests: Rate{Per: time.Minute}}}, "needs both"},
 		{"zero period", []Zone{{Name: "a", Requests: Rate{Count: 5}}}, "needs both"},
-		{"negative count", []Zone{{Name: "a", Requests: Rate{Count: -1, Per: time.Second}}}, "negative rate"},
+		{"negative count", []Zone{{Name: "a", Requests: Rate{Count: -1, Per: time.Second}}}, "negative request rate"},
 		{"negative burst", []Zone{{Name: "a", Requests: perMin, Burst: -1}}, "negative burst"},
 		{"negative wait", []Zone{{Name: "a", Requests: perMin, MaxWait: -time.Second}}, "negative max_wait"},
 		{"negative concurrency", []Zone{{Name: "a", Requests: perMin, Concurrency: -2}}, "negative concurrency"},
@@ -30,6 +30,9 @@ func TestNewRejectsBadZones(t *testing.T) {
 		{"tokens without period", []Zone{{Name: "a", Tokens: Rate{Count: 1000}}}, "token rate 1000 per 0s needs both"},
 		{"burst on tokens alone", []Zone{{Name: "a", Tokens: Rate{Count: 1000, Per: time.Minute}, Burst: 10}}, "burst without a request rate"},
 		{"tokens too far ahead", []Zone{{Name: "a", Tokens: Rate{Count: 2, Per: maxHorizon}}}, "token rate"},
+		{"negative cost", []Zone{{Name: "a", Cost: Rate{Count: -1, Per: time.Hour}}}, "negative cost rate"},
+		{"input tokens without period", []Zone{{Name: "a", TokensIn: Rate{Count: 5}}}, "input token rate 5 per 0s needs both"},
+		{"output tokens too far ahead", []Zone{{Name: "a", TokensOut: Rate{Count: 2, Per: maxHorizon}}}, "output token rate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +109,7 @@ func TestTokenMeterDefaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := z.meters[tokenMeter]
-			if m.interval != tt.interval || m.depth != tt.depth || m.leaky != tt.leaky || m.tweak != tokensTweak {
+			if m.interval != tt.interval || m.depth != tt.depth || m.leaky != tt.leaky || m.tweak != meterTweaks[tokenMeter] {
 				t.Fatalf("interval %d depth %d leaky %v, want %d %d %v", m.interval, m.depth, m.leaky, tt.interval, tt.depth, tt.leaky)
 			}
 		})

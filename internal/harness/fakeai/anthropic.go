@@ -18,8 +18,16 @@ type textBlock struct {
 }
 
 type anthropicUsage struct {
-	InputTokens  *int `json:"input_tokens,omitempty"`
-	OutputTokens int  `json:"output_tokens"`
+	InputTokens              *int `json:"input_tokens,omitempty"`
+	CacheCreationInputTokens *int `json:"cache_creation_input_tokens,omitempty"`
+	CacheReadInputTokens     *int `json:"cache_read_input_tokens,omitempty"`
+	OutputTokens             int  `json:"output_tokens"`
+}
+
+// inputUsage is Anthropic's usage of the prompt: input_tokens apart from
+// what the prompt cache wrote and read, given as Anthropic gives them.
+func (u usage) inputUsage(output int) *anthropicUsage {
+	return &anthropicUsage{InputTokens: ptr(u.prompt), CacheCreationInputTokens: ptr(u.cacheWrite), CacheReadInputTokens: ptr(u.cached), OutputTokens: output}
 }
 
 // anthropicEvent is one Messages stream event; fields a type does not use
@@ -54,13 +62,13 @@ func (c *call) messages() {
 	if !c.req.Stream {
 		msg.Content = []textBlock{{Type: "text", Text: text}}
 		msg.StopReason = ptr("end_turn")
-		msg.Usage = &anthropicUsage{InputTokens: ptr(u.prompt), OutputTokens: u.completion}
+		msg.Usage = u.inputUsage(u.completion)
 		c.writeJSON(200, msg)
 		return
 	}
 	var startUsage, endUsage *anthropicUsage
 	if !c.k.noUsage {
-		startUsage = &anthropicUsage{InputTokens: ptr(u.prompt), OutputTokens: 1}
+		startUsage = u.inputUsage(1)
 		endUsage = &anthropicUsage{OutputTokens: u.completion}
 	}
 	msg.Content = []textBlock{}

@@ -31,12 +31,15 @@ func (c *call) num() string { return strconv.Itoa(c.n) }
 
 // usageFor is the usage to report for an answer whose content is worth
 // completion tokens: x-fake-usage if given, else ceil(len(body)/4) prompt
-// tokens.
+// tokens; the prompt cache's counts from x-fake-cached and
+// x-fake-cache-write.
 func (c *call) usageFor(completion int) usage {
+	u := usage{prompt: tokens(len(c.body)), completion: completion}
 	if c.k.usage != nil {
-		return *c.k.usage
+		u = *c.k.usage
 	}
-	return usage{prompt: tokens(len(c.body)), completion: completion}
+	u.cached, u.cacheWrite = c.k.cached, c.k.cacheWrite
+	return u
 }
 
 // wait sleeps for d unless the client goes away first; it reports whether

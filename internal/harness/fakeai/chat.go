@@ -4,13 +4,18 @@ import "encoding/json"
 
 // chatUsage is the usage object of chat and legacy completions.
 type chatUsage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	TotalTokens      int `json:"total_tokens"`
+	PromptTokens        int            `json:"prompt_tokens"`
+	CompletionTokens    int            `json:"completion_tokens"`
+	TotalTokens         int            `json:"total_tokens"`
+	PromptTokensDetails map[string]int `json:"prompt_tokens_details,omitempty"`
 }
 
 func (u usage) chat() *chatUsage {
-	return &chatUsage{PromptTokens: u.prompt, CompletionTokens: u.completion, TotalTokens: u.prompt + u.completion}
+	c := &chatUsage{PromptTokens: u.prompt, CompletionTokens: u.completion, TotalTokens: u.prompt + u.completion}
+	if u.cached > 0 {
+		c.PromptTokensDetails = map[string]int{"cached_tokens": u.cached, "audio_tokens": 0}
+	}
+	return c
 }
 
 // completionHead is how every OpenAI completion, chunk and legacy text

@@ -31,11 +31,16 @@ type knobs struct {
 	echoKey      bool          // x-fake-echo-key: 1 = echo the credential on a 401
 	size         int           // x-fake-size: content of about this many bytes; 0 = natural
 	model        string        // x-fake-model: the model the answer names, as a provider names the version it served; "" = the request's
+	cached       int           // x-fake-cached: prompt tokens read from the provider's prompt cache
+	cacheWrite   int           // x-fake-cache-write: prompt tokens Anthropic wrote to its prompt cache
 }
 
-// usage is a token count pair as the providers report it.
+// usage is a token count pair as the providers report it, with the
+// prompt tokens the provider's prompt cache read (OpenAI: part of
+// prompt; Anthropic: apart from it) and wrote (Anthropic).
 type usage struct {
 	prompt, completion int
+	cached, cacheWrite int
 }
 
 // defaultKnobs are the controls of a request without x-fake-* headers.
@@ -63,6 +68,8 @@ func parseKnobs(h http.Header) (knobs, error) {
 	intKnob("x-fake-chunks", 1, maxChunks, &k.chunks)
 	intKnob("x-fake-die-after", 0, maxChunks+16, &k.dieAfter)
 	intKnob("x-fake-size", 0, maxSize, &k.size)
+	intKnob("x-fake-cached", 0, 1<<30, &k.cached)
+	intKnob("x-fake-cache-write", 0, 1<<30, &k.cacheWrite)
 	k.noUsage = h.Get("x-fake-no-usage") == "1"
 	k.gzip = h.Get("x-fake-gzip") == "1" && acceptsGzip(h.Get("Accept-Encoding"))
 	k.echoKey = h.Get("x-fake-echo-key") == "1"

@@ -77,7 +77,7 @@ func (c *call) responses() {
 		}
 	}
 	full := &responseUsage{
-		InputTokens: u.prompt, InputTokensDetails: map[string]int{"cached_tokens": 0},
+		InputTokens: u.prompt, InputTokensDetails: map[string]int{"cached_tokens": u.cached},
 		OutputTokens: u.completion, OutputTokensDetails: map[string]int{"reasoning_tokens": 0},
 		TotalTokens: u.prompt + u.completion,
 	}

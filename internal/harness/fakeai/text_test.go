@@ -86,10 +86,10 @@ func TestParseKnobs(t *testing.T) {
 		{name: "all", headers: map[string]string{
 			"x-fake-status": "503", "x-fake-retry-after-ms": "10", "x-fake-usage": " 3 , 4 ", "x-fake-no-usage": "1",
 			"x-fake-delay": "5ms", "x-fake-chunks": "9", "x-fake-die-after": "2", "x-fake-gzip": "1", "Accept-Encoding": "gzip",
-			"x-fake-echo-key": "1", "x-fake-size": "100",
+			"x-fake-echo-key": "1", "x-fake-size": "100", "x-fake-cached": "2", "x-fake-cache-write": "7",
 		}, check: func(k knobs) bool {
-			return k.status == 503 && k.retryAfterMS == 10 && *k.usage == usage{3, 4} && k.noUsage && k.delay == 5*time.Millisecond &&
-				k.chunks == 9 && k.dieAfter == 2 && k.gzip && k.echoKey && k.size == 100
+			return k.status == 503 && k.retryAfterMS == 10 && *k.usage == usage{prompt: 3, completion: 4} && k.noUsage && k.delay == 5*time.Millisecond &&
+				k.chunks == 9 && k.dieAfter == 2 && k.gzip && k.echoKey && k.size == 100 && k.cached == 2 && k.cacheWrite == 7
 		}},
 		{name: "gzip not accepted", headers: map[string]string{"x-fake-gzip": "1"}, check: func(k knobs) bool { return !k.gzip }},
 		{name: "bad status", headers: map[string]string{"x-fake-status": "abc"}, wantErr: "x-fake-status"},

@@ -79,7 +79,7 @@ func TestTokensReserveThenSettle(t *testing.T) {
 					return want
 				}
 				for i, st := range tt.steps {
-					tk, err := l.AdmitTokens(ctx, keys, st.estimate)
+					tk, err := l.AdmitSpend(ctx, keys, Spend{Tokens: st.estimate})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -94,7 +94,7 @@ func TestTokensReserveThenSettle(t *testing.T) {
 						err = tk.Refund(ctx)
 					case keep:
 					default:
-						err = tk.Settle(ctx, st.used)
+						err = tk.Settle(ctx, Spend{Tokens: st.used})
 					}
 					if err != nil {
 						t.Fatal(err)
@@ -123,16 +123,16 @@ func TestHugeUsageIsBoundedDebt(t *testing.T) {
 			// overflow an unbounded count many times over.
 			var tickets []*Ticket
 			for range 100 {
-				tk, _ := l.AdmitTokens(ctx, keys, 1)
+				tk, _ := l.AdmitSpend(ctx, keys, Spend{Tokens: 1})
 				tickets = append(tickets, tk)
 			}
 			for _, tk := range tickets {
-				if err := tk.Settle(ctx, 1<<62); err != nil {
+				if err := tk.Settle(ctx, Spend{Tokens: 1 << 62}); err != nil {
 					t.Fatal(err)
 				}
 			}
 			// Debt that wrapped around would read as a full bucket.
-			if tk, _ := l.AdmitTokens(ctx, keys, 1); tk.Allowed {
+			if tk, _ := l.AdmitSpend(ctx, keys, Spend{Tokens: 1}); tk.Allowed {
 				t.Fatal("admitted after huge usage")
 			}
 		})
@@ -142,10 +142,10 @@ func TestHugeUsageIsBoundedDebt(t *testing.T) {
 func TestSettleCountsOnce(t *testing.T) {
 	l := newLimiter(t, withFrozenStore(t, tokenZone(TokenBucket)))
 	ctx, keys := context.Background(), []string{"k"}
-	tk, _ := l.AdmitTokens(ctx, keys, 300)
+	tk, _ := l.AdmitSpend(ctx, keys, Spend{Tokens: 300})
 	var wg sync.WaitGroup
 	for _, used := range []int64{100, 200, 900, 0} {
-		wg.Go(func() { _ = tk.Settle(ctx, used) })
+		wg.Go(func() { _ = tk.Settle(ctx, Spend{Tokens: used}) })
 	}
 	wg.Wait()
 	_ = tk.Refund(ctx)
@@ -160,9 +160,9 @@ func TestSettleCountsOnce(t *testing.T) {
 func TestSettleAfterTheContextEnded(t *testing.T) {
 	l := newLimiter(t, withFrozenStore(t, tokenZone(TokenBucket)))
 	ctx, cancel := context.WithCancel(context.Background())
-	tk, _ := l.AdmitTokens(ctx, []string{"k"}, 300)
+	tk, _ := l.AdmitSpend(ctx, []string{"k"}, Spend{Tokens: 300})
 	cancel() // the client left after the answer began
-	if err := tk.Settle(ctx, 50); err != nil {
+	if err := tk.Settle(ctx, Spend{Tokens: 50}); err != nil {
 		t.Fatal(err)
 	}
 	if got := remainingOf(t, l, "tpm", tokenMeter, "k"); got != 950 {
@@ -184,15 +184,15 @@ func TestSettleWithoutTokens(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newLimiter(t, tt.zones...)
 			ctx := context.Background()
-			tk, err := l.AdmitTokens(ctx, tt.keys, 100)
+			tk, err := l.AdmitSpend(ctx, tt.keys, Spend{Tokens: 100})
 			if tt.name == "refused" {
-				_ = tk.Settle(ctx, 100)
-				tk, err = l.AdmitTokens(ctx, tt.keys, 100)
+				_ = tk.Settle(ctx, Spend{Tokens: 100})
+				tk, err = l.AdmitSpend(ctx, tt.keys, Spend{Tokens: 100})
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := tk.Settle(ctx, 5000); err != nil {
+			if err := tk.Settle(ctx, Spend{Tokens: 5000}); err != nil {
 				t.Fatal(err)
 			}
 			if tt.name == "refused" {
@@ -210,9 +210,9 @@ func TestSettleWithoutTokens(t *testing.T) {
 func TestTokenRefusal(t *testing.T) {
 	l := newLimiter(t, withFrozenStore(t, Zone{Name: "tpm", Tokens: Rate{Count: 1000, Per: time.Minute}, Requests: Rate{Count: 10, Per: time.Second}}))
 	ctx, keys := context.Background(), []string{"k"}
-	first, _ := l.AdmitTokens(ctx, keys, 400)
-	_ = first.Settle(ctx, 1500) // 500 tokens of debt: 30 s at 60 ms a token
-	tk, err := l.AdmitTokens(ctx, keys, 100)
+	first, _ := l.AdmitSpend(ctx, keys, Spend{Tokens: 400})
+	_ = first.Settle(ctx, Spend{Tokens: 1500}) // 500 tokens of debt: 30 s at 60 ms a token
+	tk, err := l.AdmitSpend(ctx, keys, Spend{Tokens: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestLeakyBucketTokensWait(t *testing.T) {
 		{5000, false, 62500 * time.Microsecond},
 	}
 	for i, st := range steps {
-		tk, err := l.AdmitTokens(ctx, keys, st.estimate)
+		tk, err := l.AdmitSpend(ctx, keys, Spend{Tokens: st.estimate})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,10 +257,10 @@ func TestLeakyBucketTokensWait(t *testing.T) {
 	// A leaving request that was waiting gives its tokens back.
 	leaving, leave := context.WithCancel(ctx)
 	leave()
-	if err := zone.Buckets.Adjust(ctx, hashKey("tps", "k").salted(tokensTweak), -60*time.Millisecond); err != nil {
+	if err := zone.Buckets.Adjust(ctx, hashKey("tps", "k").salted(meterTweaks[tokenMeter]), -60*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	tk, _ := l.AdmitTokens(leaving, keys, 30)
+	tk, _ := l.AdmitSpend(leaving, keys, Spend{Tokens: 30})
 	if tk.Allowed || remainingOf(t, l, "tps", tokenMeter, "k") != 10 {
 		t.Fatalf("a request that left: allowed %v, %d tokens left to queue, want 10", tk.Allowed, remainingOf(t, l, "tps", tokenMeter, "k"))
 	}
@@ -299,13 +299,13 @@ func TestAllOrNoneWithTokens(t *testing.T) {
 				}
 				l := newLimiter(t, a, b)
 				ctx, keys := context.Background(), []string{"k", "k"}
-				first, err := l.AdmitTokens(ctx, keys, 300)
+				first, err := l.AdmitSpend(ctx, keys, Spend{Tokens: 300})
 				if err != nil || !first.Allowed {
 					t.Fatalf("first request: %+v %v", first, err)
 				}
 				defer first.Done()
 				before := remainingOf(t, l, "a", tt.meter, "k")
-				second, err := l.AdmitTokens(ctx, keys, 300)
+				second, err := l.AdmitSpend(ctx, keys, Spend{Tokens: 300})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -402,14 +402,14 @@ func TestWindowSettlementAcrossWindows(t *testing.T) {
 			windows := newFakeWindows()
 			l := newLimiter(t, Zone{Name: "tpm", Tokens: Rate{Count: 1000, Per: time.Minute}, Algorithm: FixedWindow, Windows: windows})
 			ctx, keys := context.Background(), []string{"k"}
-			old, _ := l.AdmitTokens(ctx, keys, 500)
+			old, _ := l.AdmitSpend(ctx, keys, Spend{Tokens: 500})
 			windows.advance(61 * time.Second)
 			if tt.other {
-				if tk, _ := l.AdmitTokens(ctx, keys, 300); !tk.Allowed {
+				if tk, _ := l.AdmitSpend(ctx, keys, Spend{Tokens: 300}); !tk.Allowed {
 					t.Fatal("request in the new window refused")
 				}
 			}
-			if err := old.Settle(ctx, tt.used); err != nil {
+			if err := old.Settle(ctx, Spend{Tokens: tt.used}); err != nil {
 				t.Fatal(err)
 			}
 			if got := remainingOf(t, l, "tpm", tokenMeter, "k"); got != tt.want {
@@ -447,8 +447,8 @@ func TestSettleReportsStoreFailure(t *testing.T) {
 		Zone{Name: "good", Tokens: Rate{Count: 1000, Per: time.Minute}, Buckets: store},
 	)
 	ctx := context.Background()
-	tk, _ := l.AdmitTokens(ctx, []string{"k", "k"}, 300)
-	if err := tk.Settle(ctx, 100); !errors.Is(err, errStoreDown) {
+	tk, _ := l.AdmitSpend(ctx, []string{"k", "k"}, Spend{Tokens: 300})
+	if err := tk.Settle(ctx, Spend{Tokens: 100}); !errors.Is(err, errStoreDown) {
 		t.Fatalf("error %v, want the store's", err)
 	}
 	if got := remainingOf(t, l, "good", tokenMeter, "k"); got != 900 {
