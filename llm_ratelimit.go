@@ -172,7 +172,7 @@ func (h *RateLimit) Validate() error {
 			return err
 		}
 	}
-	return nil
+	return h.CheckPrices()
 }
 
 // Cleanup releases the concurrency tables and the limiter.
@@ -249,11 +249,20 @@ func warnUnpriced(log *zap.Logger, zones []limiter.Zone, prices *pricing.Table) 
 			costZones = append(costZones, z.Name)
 		}
 	}
-	if len(costZones) > 0 {
-		log.Warn("cost zones refuse models with no price (400); add a \"*\" price to price every other model",
-			zap.Strings("zones", costZones), zap.Strings("priced", prices.Globs()))
+	if len(costZones) == 0 {
+		return
 	}
+	priced := prices.Globs()
+	if len(priced) > maxListed {
+		priced = append(priced[:maxListed], fmt.Sprintf("and %d more", len(priced)-maxListed))
+	}
+	log.Warn("cost zones refuse models with no price (400); add a \"*\" price to price every other model",
+		zap.Strings("zones", costZones), zap.Strings("priced", priced))
 }
+
+// maxListed bounds the priced models a warning lists: a price file holds
+// thousands.
+const maxListed = 20
 
 // anonymous is the key of a request whose key placeholder is empty: all
 // such requests share one bucket rather than escaping the limit.

@@ -3,6 +3,8 @@ package llmgate_test
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -234,5 +236,62 @@ func TestCostSharedAcrossInstances(t *testing.T) {
 	}
 	if up.Calls() != statuses[200] {
 		t.Errorf("upstream saw %d requests, %d answered", up.Calls(), statuses[200])
+	}
+}
+
+// TestCostPricesFile: prices come from a LiteLLM-shaped file (USD a token)
+// beside the block, which wins for a model both price; the most specific
+// entry prices a model.
+func TestCostPricesFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "prices.json")
+	if err := os.WriteFile(file, []byte(`{
+		"sample_spec": {"input_cost_per_token": 0, "mode": "chat"},
+		"gpt-4o-mini": {"input_cost_per_token": 1e-4, "output_cost_per_token": 4e-4, "litellm_provider": "openai"},
+		"gpt-4o": {"input_cost_per_token": 1e-3, "output_cost_per_token": 4e-3},
+		"claude-3-5-haiku-latest": {"input_cost_per_token": 9e-3, "output_cost_per_token": 9e-3}
+	}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	site, _ := limitSite(t, fmt.Sprintf(`
+	prices_file %s
+	prices {
+		gpt-4o*                 input 200 output 800
+		claude-3-5-haiku-latest input 100 output 400
+	}
+	zone %s {
+		cost 10/m
+		algorithm fixed_window
+	}`, file, relName(t, "cost")))
+	for _, tc := range []struct {
+		model, path string
+		want        pricing.Micros
+	}{
+		{"gpt-4o-mini", "/v1/chat/completions", 21_000},       // the file's plain name over the block's glob
+		{"gpt-4o-2024-08-06", "/v1/chat/completions", 42_000}, // the block's glob
+		{"claude-3-5-haiku-latest", "/v1/messages", 21_000},   // the block over the file
+	} {
+		_, before, _ := spend(t, site, tc.path, tc.model, "priced 1", false, "x-fake-usage", "10,50")
+		_, after, body := spend(t, site, tc.path, tc.model, "priced 2", false, "x-fake-usage", "10,50")
+		if before-after != tc.want {
+			t.Errorf("%s cost %d µ$, want %d (%s)", tc.model, before-after, tc.want, body)
+		}
+	}
+}
+
+// TestInputOutputTokenZones: tokens_in and tokens_out count the prompt
+// and the output apart, as Anthropic limits them.
+func TestInputOutputTokenZones(t *testing.T) {
+	site, _ := limitSite(t, fmt.Sprintf("zone %s {\n tokens_in 1000/m\n tokens_out 120/m\n algorithm fixed_window\n }", relName(t, "io")))
+	var statuses []int
+	for i := range 3 {
+		resp, _, body := spend(t, site, "/v1/messages", "claude-3-5-haiku-latest", fmt.Sprint("in and out ", i), false, "x-fake-usage", "10,50")
+		statuses = append(statuses, resp.StatusCode)
+		if i == 0 && (resp.Header.Get("Anthropic-Ratelimit-Output-Tokens-Limit") != "120" || resp.Header.Get("Anthropic-Ratelimit-Input-Tokens-Limit") != "1000") {
+			t.Errorf("headers %v (%s)", resp.Header, body)
+		}
+	}
+	// 50 output tokens reserved and spent each: the third finds 20 left.
+	if fmt.Sprint(statuses) != "[200 200 429]" {
+		t.Errorf("statuses %v, want [200 200 429]", statuses)
 	}
 }

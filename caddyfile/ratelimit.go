@@ -88,6 +88,9 @@ func ParseRateLimit(d *caddyfile.Dispenser) (limiter.Config, json.RawMessage, er
 	if len(cfg.Zones) == 0 {
 		return cfg, nil, d.Err("llm_ratelimit: no zone defined")
 	}
+	if err := cfg.CheckPrices(); err != nil {
+		return cfg, nil, d.Errf("llm_ratelimit: %v", err)
+	}
 	return cfg, storage, nil
 }
 

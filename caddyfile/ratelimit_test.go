@@ -44,6 +44,28 @@ func TestAdaptRateLimit(t *testing.T) {
 			want: `{"handler":"llm_ratelimit","headers":"ietf","on_storage_error":"closed","storage":{"backend":"memory"},"zones":{"gpt4":{"algorithm":"fixed_window","key":"{http.request.header.Authorization}","match":{"header":{"X-Model":["gpt-4*"]}},"requests":"100/10s"},"per_key":{"algorithm":"token_bucket","burst":10,"concurrency":4,"key":"{http.request.header.Authorization}","requests":"60/m","tokens":"90000/m"},"upstream":{"algorithm":"leaky_bucket","burst":10,"key":"static","max_wait":"5s","requests":"5/s"}}}`,
 		},
 		{
+			name: "prices, a prices file and cost zones",
+			in: `llm_ratelimit {
+				prices {
+					gpt-4o-mini  input 0.15  output 0.60  cached_input 0.075  # per 1M tokens
+					claude-*     input 3     output 15    cache_write 3.75  cache_read 0.30
+					*            input 10    output 30
+				}
+				prices_file /etc/caddy/prices.json
+				zone team_budget {
+					key {http.llm.team}
+					cost 25/d
+					algorithm fixed_window
+				}
+				zone hourly {
+					cost 0.5/h
+					tokens_in 30000/m
+					tokens_out 8000/m
+				}
+			}`,
+			want: `{"handler":"llm_ratelimit","prices":{"*":{"input":"10.00","output":"30.00"},"claude-*":{"cache_read":"0.30","cache_write":"3.75","input":"3.00","output":"15.00"},"gpt-4o-mini":{"cached_input":"0.075","input":"0.15","output":"0.60"}},"prices_file":"/etc/caddy/prices.json","zones":{"hourly":{"cost":"0.50/h","tokens_in":"30000/m","tokens_out":"8000/m"},"team_budget":{"algorithm":"fixed_window","cost":"25.00/d","key":"{http.llm.team}"}}}`,
+		},
+		{
 			name: "match block, concurrency alone, default key",
 			in:   "llm_ratelimit {\n zone c {\n match {\n path /v1/*\n method POST\n }\n concurrency 2\n }\n}",
 			want: `{"handler":"llm_ratelimit","zones":{"c":{"concurrency":2,"match":{"method":["POST"],"path":["/v1/*"]}}}}`,
@@ -72,6 +94,17 @@ func TestAdaptRateLimitErrors(t *testing.T) {
 		{"unknown matcher", zone("match colour blue\nrequests 1/s"), `getting matcher module 'colour'`, "at Caddyfile:4"},
 		{"bad redis url", "llm_ratelimit {\n storage redis ftp://127.0.0.1:6379\n}", "redis: ", "at Caddyfile:3"},
 		{"redis password kept out of errors", "llm_ratelimit {\n storage redis redis://:hunter2@127.0.0.1:6379/x\n}", "redis: ", "at Caddyfile:3"},
+		{"negative price", "llm_ratelimit {\n prices {\n m input -1 output 2\n }\n}", `prices: m: input: invalid price "-1": negative`, "at Caddyfile:4"},
+		{"non-numeric price", "llm_ratelimit {\n prices {\n m input 1 output cheap\n }\n}", `prices: m: output: invalid price "cheap"`, "at Caddyfile:4"},
+		{"unknown price kind", "llm_ratelimit {\n prices {\n m input 1 output 2 images 3\n }\n}", `prices: m: unknown kind "images"`, "at Caddyfile:4"},
+		{"price without output", "llm_ratelimit {\n prices {\n m input 1\n }\n}", `prices: m: missing output price`, "at Caddyfile:4"},
+		{"price kind without value", "llm_ratelimit {\n prices {\n m input 1 output\n }\n}", `prices: m: output: missing price`, "at Caddyfile:4"},
+		{"model priced twice", "llm_ratelimit {\n prices {\n m input 1 output 2\n m input 1 output 2\n }\n}", `prices: m: already specified`, "at Caddyfile:5"},
+		{"empty prices", "llm_ratelimit {\n prices {\n }\n}", `prices: no model priced`, "at Caddyfile:4"},
+		{"zero cost", zone("cost 0/d"), `cost: invalid cost rate "0/d": the amount must be positive`, "at Caddyfile:4"},
+		{"cost finer than a microdollar", zone("cost 0.0000001/d"), `finer than a millionth`, "at Caddyfile:4"},
+		{"cost without prices", zone("cost 5/d"), `zone z: a cost rate needs prices or a prices_file`, "at Caddyfile:6"},
+		{"zero input tokens", zone("tokens_in 0/m"), `tokens_in: invalid rate "0/m"`, "at Caddyfile:4"},
 		{"unknown storage", "llm_ratelimit {\n storage floppy\n}", "getting module named 'http.llm_ratelimit.storage.floppy'", "at Caddyfile:3"},
 	})
 }

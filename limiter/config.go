@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/pricing"
@@ -90,6 +91,19 @@ func (c *Config) FailClosed() (bool, error) {
 		return true, nil
 	}
 	return false, fmt.Errorf("unknown value %q (want open or closed)", c.OnStorageError)
+}
+
+// CheckPrices reports a cost zone with no prices to price its requests.
+func (c *Config) CheckPrices() error {
+	if len(c.Prices) > 0 || c.PricesFile != "" {
+		return nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Zones)) {
+		if !c.Zones[name].Cost.IsZero() {
+			return fmt.Errorf("zone %s: a cost rate needs prices or a prices_file", name)
+		}
+	}
+	return nil
 }
 
 // PriceTable reads PricesFile, when set, and returns its prices and

@@ -91,6 +91,9 @@ func ParseCostRate(s string) (CostRate, error) {
 	return CostRate{Count: int64(m), Per: per}, err
 }
 
+// IsZero reports whether the rate is unset.
+func (r CostRate) IsZero() bool { return Rate(r).IsZero() }
+
 // MarshalText writes the rate in ParseCostRate's syntax.
 func (r CostRate) MarshalText() ([]byte, error) {
 	return appendPeriod(pricing.Micros(r.Count).AppendUSD(nil), r.Per), nil

@@ -27,7 +27,7 @@ func ReadLiteLLM(r io.Reader) (map[string]Price, error) {
 	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(r)
 	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("prices file: %v", err)
+		return nil, fmt.Errorf("not an object of models: %v", err)
 	}
 	prices := make(map[string]Price, len(raw))
 	for model, msg := range raw {
@@ -36,7 +36,7 @@ func ReadLiteLLM(r io.Reader) (map[string]Price, error) {
 		}
 		var e litellmEntry
 		if err := json.Unmarshal(msg, &e); err != nil {
-			return nil, fmt.Errorf("prices file: model %q: %v", model, err)
+			return nil, fmt.Errorf("model %q: %v", model, err)
 		}
 		if e.Input == nil {
 			continue
@@ -51,7 +51,7 @@ func ReadLiteLLM(r io.Reader) (map[string]Price, error) {
 			}
 			v, err := perToken(f.num.String())
 			if err != nil {
-				return nil, fmt.Errorf("prices file: model %q: %v", model, err)
+				return nil, fmt.Errorf("model %q: %v", model, err)
 			}
 			*f.to = v
 		}
