@@ -10,7 +10,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 	"github.com/llmgate/caddy-llmgate/pricing"
 )
@@ -294,4 +296,19 @@ func TestInputOutputTokenZones(t *testing.T) {
 	if fmt.Sprint(statuses) != "[200 200 429]" {
 		t.Errorf("statuses %v, want [200 200 429]", statuses)
 	}
+}
+
+// TestCostWarnsOfUnpricedModels: a config whose prices leave models out
+// says so when it loads, naming the zones and what is priced.
+func TestCostWarnsOfUnpricedModels(t *testing.T) {
+	up := fakeai.Start(t)
+	site := testcaddy.Site(t)
+	logFile := filepath.Join(t.TempDir(), "warn.log")
+	global := testcaddy.Global(fmt.Sprintf("log llm {\n\t\toutput file %s\n\t\tlevel WARN\n\t\tinclude http.handlers.llm_ratelimit\n\t}", logFile))
+	testcaddy.Load(t, global+limitConfig(site, costZone(t, "cost 1/d"), up))
+	harness.Eventually(t, "a warning of unpriced models in the log", func() bool {
+		b, _ := os.ReadFile(logFile)
+		return strings.Contains(string(b), "cost zones refuse models with no price") &&
+			strings.Contains(string(b), `"claude-3-5-haiku-*","gpt-4o-mini"`)
+	})
 }
