@@ -3,12 +3,17 @@ package limiter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/llmgate/caddy-llmgate/llmreq"
+	"github.com/llmgate/caddy-llmgate/pricing"
+	"github.com/llmgate/caddy-llmgate/usage"
 )
 
 // BenchmarkAdmit is one decision for a key already in the store: hashing,
@@ -72,6 +77,39 @@ func BenchmarkAdmitTokens(b *testing.B) {
 			return errRefused
 		}
 		if err := tk.Settle(ctx, Spend{Tokens: 950}); err != nil {
+			return err
+		}
+		tk.Done()
+		return nil
+	})
+}
+
+// BenchmarkAdmitCost is BenchmarkAdmitTokens for a cost zone: the
+// request's model priced in a table the size of LiteLLM's file, its
+// estimate priced, admission, then the settlement of its usage priced by
+// kind. It should cost about what BenchmarkAdmitTokens/token_bucket does.
+func BenchmarkAdmitCost(b *testing.B) {
+	prices := map[string]pricing.Price{"*": {Input: 1}, "claude-*": {Input: 2}, "gpt-4o*": {Input: 150_000, Output: 600_000}}
+	for i := range 2000 {
+		prices[fmt.Sprintf("provider/model-%d", i)] = pricing.Price{Input: 4}
+	}
+	table := pricing.NewTable(prices)
+	req := &llmreq.Fields{Model: "gpt-4o-mini-2024-07-18", TextBytes: 4000, MaxOutputTokens: 200}
+	answer := usage.Usage{Input: 1000, CachedInput: 400, Output: 150, Total: 1150}
+	lots := Rate{Count: 1 << 40, Per: time.Second}
+	benchZones(b, []benchZone{
+		{"token_bucket", Zone{Name: "per_key", Cost: lots}},
+		{"fixed_window", Zone{Name: "per_key", Cost: Rate{Count: 1 << 60, Per: time.Hour}, Algorithm: FixedWindow}},
+	}, func(ctx context.Context, l *Limiter, keys []string) error {
+		price, ok := table.Lookup(req.Model)
+		if !ok {
+			return errRefused
+		}
+		tk, err := l.AdmitSpend(ctx, keys, estimateSpend(req, price))
+		if err != nil || !tk.Allowed {
+			return errRefused
+		}
+		if err := tk.Settle(ctx, Spend{Tokens: answer.Total, Input: answer.Input, Output: answer.Output, Cost: int64(price.Cost(answer))}); err != nil {
 			return err
 		}
 		tk.Done()
