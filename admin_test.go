@@ -2,10 +2,12 @@ package llmgate_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
@@ -73,5 +75,57 @@ func TestCacheAdminAPI(t *testing.T) {
 	}
 	if status, _ := admin(http.MethodGet, "/llm/cache"); status != http.StatusMethodNotAllowed {
 		t.Errorf("GET /llm/cache: %d, want 405", status)
+	}
+}
+
+// TestRateLimitAdminUsage: the admin API tells what a key has left in
+// each rate of a zone, as the stores count it, and charges nothing.
+func TestRateLimitAdminUsage(t *testing.T) {
+	zone := relName(t, "usage")
+	site, _ := limitSite(t, fmt.Sprintf("%s\n\tzone %s {\n\t\tkey {http.request.header.X-Team}\n\t\trequests 100/h\n\t\tcost 1/d\n\t\talgorithm fixed_window\n\t}", costPrices, zone))
+	for i := range 2 {
+		if resp, _, body := spend(t, site, "/v1/chat/completions", "gpt-4o-mini", fmt.Sprint("usage ", i), false, "X-Team", "analytics", "x-fake-usage", "10,50"); resp.StatusCode != 200 {
+			t.Fatalf("request %d: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	get := func(query string) (int, string) {
+		resp, err := http.Get(testcaddy.AdminURL() + "/llm/ratelimit/usage?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for range 2 { // reading twice: a read charges nothing
+		status, body := get("zone=" + zone + "&key=analytics")
+		var got struct {
+			Meters []struct {
+				Kind             string
+				Limit, Remaining json.Number
+				ResetsAt         time.Time `json:"resets_at"`
+			}
+		}
+		if err := json.Unmarshal([]byte(body), &got); status != 200 || err != nil || len(got.Meters) != 2 {
+			t.Fatalf("usage: %d %s", status, body)
+		}
+		want := map[string][2]string{"requests": {"100", "98"}, "cost": {"1.00", "0.958"}} // two answers of $0.021
+		for _, m := range got.Meters {
+			if w := want[m.Kind]; m.Limit.String() != w[0] || m.Remaining.String() != w[1] {
+				t.Errorf("%s: limit %s, remaining %s; want %s and %s (%s)", m.Kind, m.Limit, m.Remaining, w[0], w[1], body)
+			}
+			if until := time.Until(m.ResetsAt); until < 50*time.Minute || until > 24*time.Hour+time.Minute {
+				t.Errorf("%s resets at %s, in %s", m.Kind, m.ResetsAt, until)
+			}
+		}
+	}
+	if status, body := get("zone=" + zone + "&key=nobody"); status != 200 || !strings.Contains(body, `"remaining":1.00`) {
+		t.Errorf("a key never seen: %d %s, want the whole budget", status, body)
+	}
+	if status, _ := get("zone=no_such_zone&key=analytics"); status != http.StatusNotFound {
+		t.Errorf("unknown zone: %d, want 404", status)
+	}
+	if status, _ := get("zone=" + zone); status != http.StatusBadRequest {
+		t.Errorf("no key: %d, want 400", status)
 	}
 }

@@ -27,6 +27,7 @@ func init() {
 	caddy.RegisterModule(RateLimitRedis{})
 	caddy.RegisterModule(CacheRedis{})
 	caddy.RegisterModule(CacheAdmin{})
+	caddy.RegisterModule(RateLimitAdmin{})
 
 	httpcaddyfile.RegisterHandlerDirective("llm_auth", parseHandler[Auth])
 	httpcaddyfile.RegisterHandlerDirective("llm_ratelimit", parseHandler[RateLimit])

@@ -25,7 +25,8 @@ import (
 type BucketStore interface {
 	// Take charges cost to key if the backlog after the charge,
 	// max(TAT, now) + cost - now, is at most limit; otherwise it changes
-	// nothing.
+	// nothing. A cost of 0 changes nothing either way: it reads the
+	// backlog.
 	Take(ctx context.Context, key Key, cost, limit time.Duration) (Decision, error)
 	// Adjust moves the TAT of key by delta without any check: a negative
 	// delta gives back an earlier charge (never below an empty bucket), a

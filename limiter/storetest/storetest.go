@@ -29,6 +29,28 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Adjust", func(t *testing.T) { testAdjust(t, open) })
 	t.Run("AdjustSaturates", func(t *testing.T) { testAdjustSaturates(t, open) })
 	t.Run("Promise", func(t *testing.T) { testPromise(t, open) })
+	t.Run("Read", func(t *testing.T) { testRead(t, open) })
+}
+
+// testRead: a charge of nothing reads a bucket (the limiter's Peek): it
+// changes no backlog and stores no key.
+func testRead(t *testing.T, open func(t *testing.T) Store) {
+	s := open(t)
+	ctx := context.Background()
+	if b := Backlog(t, s, Key("never charged")); b != 0 || s.Keys() != 0 {
+		t.Fatalf("reading an unknown key: backlog %s, %d keys stored; want 0 and none", b, s.Keys())
+	}
+	if _, err := s.Take(ctx, Key("charged"), 3*time.Second, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if b := Backlog(t, s, Key("charged")); b != 3*time.Second {
+			t.Fatalf("backlog read as %s, want the 3s charged", b)
+		}
+	}
+	if s.Keys() != 1 {
+		t.Errorf("%d keys stored after reads, want 1", s.Keys())
+	}
 }
 
 // Key is a stored key derived from name, as the limiter derives one.
