@@ -1,6 +1,7 @@
 package llmgate_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -311,4 +312,51 @@ func TestCostWarnsOfUnpricedModels(t *testing.T) {
 		return strings.Contains(string(b), "cost zones refuse models with no price") &&
 			strings.Contains(string(b), `"claude-3-5-haiku-*","gpt-4o-mini"`)
 	})
+}
+
+// TestCostPlaceholderAndMetric: {http.llm.cost} tells what each answer
+// cost, nothing for a cache hit, and llmgate_cost_usd_total adds it up by
+// model and zone.
+func TestCostPlaceholderAndMetric(t *testing.T) {
+	logFile := filepath.Join(t.TempDir(), "access.log")
+	zone := relName(t, "cost")
+	site, _ := proxySite(t, fmt.Sprintf(`
+	log {
+		output file %s
+	}
+	log_append llm_cost {http.llm.cost}
+	llm_ratelimit {
+		%s
+		zone %s {
+			cost 10/d
+		}
+	}
+	llm_cache`, logFile, costPrices, zone))
+	series := `llmgate_cost_usd_total{model="gpt-4o-mini",zone="` + zone + `"}`
+	before := testcaddy.Metrics(t)[series]
+	for range 2 { // a miss, then a hit
+		if resp, _, body := spend(t, site, "/v1/chat/completions", "gpt-4o-mini", "what does it cost", false, "x-fake-usage", "10,50"); resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	}
+	if got := testcaddy.Metrics(t)[series] - before; got < 0.020999 || got > 0.021001 {
+		t.Errorf("%s grew by %v, want 0.021", series, got)
+	}
+	var costs []string
+	harness.Eventually(t, "two access log lines", func() bool {
+		b, _ := os.ReadFile(logFile)
+		costs = costs[:0]
+		for line := range strings.Lines(string(b)) {
+			var entry struct {
+				Cost string `json:"llm_cost"`
+			}
+			if json.Unmarshal([]byte(line), &entry) == nil {
+				costs = append(costs, entry.Cost)
+			}
+		}
+		return len(costs) == 2
+	})
+	if fmt.Sprint(costs) != "[0.021 0.00]" {
+		t.Errorf("{http.llm.cost} of a miss and a hit: %v, want [0.021 0.00]", costs)
+	}
 }
