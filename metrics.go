@@ -12,6 +12,7 @@ import (
 	"github.com/llmgate/caddy-llmgate/cache"
 	"github.com/llmgate/caddy-llmgate/keyring"
 	"github.com/llmgate/caddy-llmgate/limiter"
+	"github.com/llmgate/caddy-llmgate/provider"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
@@ -46,6 +47,10 @@ var (
 		Namespace: "llmgate", Name: "cost_usd_total",
 		Help: "USD charged to llm_ratelimit cost zones, the answers' usage priced per model, by model and zone.",
 	}, []string{"model", "zone"})
+	providerAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "llmgate", Subsystem: "provider", Name: "attempts_total",
+		Help: "llm_provider attempts upstream by key (its fingerprint) and result: ok, limited (429), server_error (5xx), refused (401, 403), client_error, failed (no answer).",
+	}, []string{"key", "result"})
 	cacheEntries = prometheus.NewDesc("llmgate_cache_entries", "Entries held by llm_cache memory stores.", nil, nil)
 	cacheBytes   = prometheus.NewDesc("llmgate_cache_bytes", "Bytes held by llm_cache memory stores, as counted against max_size.", nil, nil)
 	queueDepth   = prometheus.NewDesc("llmgate_ratelimit_queue_depth", "Requests waiting in llm_ratelimit leaky buckets, by zone.", []string{"zone"}, nil)
@@ -78,7 +83,7 @@ func (heldCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-var collectors = []prometheus.Collector{authRequests, cacheRequests, cacheSaved, limitDecisions, tokensTotal, costTotal, heldCollector{}}
+var collectors = []prometheus.Collector{authRequests, cacheRequests, cacheSaved, limitDecisions, tokensTotal, costTotal, providerAttempts, heldCollector{}}
 
 // registerMetrics adds llmgate's collectors to the config's registry, once
 // per config however many handlers call it.
@@ -135,6 +140,12 @@ func countLimit(rep limiter.Report) {
 			}
 		}
 	}
+}
+
+// countAttempt counts an llm_provider attempt. Keys are a config's pool:
+// the label is bounded.
+func countAttempt(k *provider.Key, res provider.Result) {
+	counter(providerAttempts, k.ID, string(res)).Inc()
 }
 
 // countAuth counts an llm_auth decision: err is why the request was

@@ -28,18 +28,21 @@ func init() {
 	caddy.RegisterModule(CacheRedis{})
 	caddy.RegisterModule(CacheAdmin{})
 	caddy.RegisterModule(RateLimitAdmin{})
+	caddy.RegisterModule(Provider{})
 
 	httpcaddyfile.RegisterHandlerDirective("llm_auth", parseHandler[Auth])
 	httpcaddyfile.RegisterHandlerDirective("llm_ratelimit", parseHandler[RateLimit])
 	httpcaddyfile.RegisterHandlerDirective("llm_cache", parseHandler[Cache])
+	httpcaddyfile.RegisterHandlerDirective("llm_provider", parseHandler[Provider])
 	// Users need no `order` option: gateway keys, limits, then the
-	// cache, then the proxy. A cache hit is then counted by the limits;
+	// cache, then the provider keys, then the proxy. A cache hit is then counted by the limits;
 	// inside a route block users choose the other order.
 	// (Orders can only name standard directives: each insertion lands
 	// right before reverse_proxy, after the ones made earlier.)
 	httpcaddyfile.RegisterDirectiveOrder("llm_auth", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("llm_ratelimit", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("llm_cache", httpcaddyfile.Before, "reverse_proxy")
+	httpcaddyfile.RegisterDirectiveOrder("llm_provider", httpcaddyfile.Before, "reverse_proxy")
 }
 
 // parseHandler reads the directive of a handler that reads itself from

@@ -10,6 +10,7 @@ import (
 	"github.com/llmgate/caddy-llmgate/keyring"
 	"github.com/llmgate/caddy-llmgate/limiter"
 	"github.com/llmgate/caddy-llmgate/llmreq"
+	"github.com/llmgate/caddy-llmgate/provider"
 	"github.com/llmgate/caddy-llmgate/sse"
 	"github.com/llmgate/caddy-llmgate/usage"
 )
@@ -28,6 +29,10 @@ const (
 	phUsage = "http.llm.usage."
 	// phCost is what the answer cost in USD, when a cost zone applied.
 	phCost = "http.llm.cost"
+	// phProviderKey and phProviderTries are the provider key of the last
+	// attempt (its fingerprint) and the attempts llm_provider made.
+	phProviderKey   = "http.llm.provider.key"
+	phProviderTries = "http.llm.provider.tries"
 	// phTeam, phTier and phKeyID are who llm_auth proved the caller to be.
 	phTeam  = "http.llm.team"
 	phTier  = "http.llm.tier"
@@ -171,6 +176,16 @@ func publishLimit(r *http.Request, rep limiter.Report) {
 	if rep.Priced {
 		repl.Set(phCost, string(rep.Cost.AppendUSD(nil)))
 	}
+}
+
+// publishProvider sets the placeholders of what llm_provider did.
+func publishProvider(r *http.Request, rep provider.Report) {
+	if rep.Key == nil {
+		return
+	}
+	repl := replacer(r)
+	repl.Set(phProviderKey, rep.Key.ID)
+	repl.Set(phProviderTries, rep.Tries)
 }
 
 // publishIdentity sets the placeholders of the identity llm_auth proved.

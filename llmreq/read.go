@@ -124,3 +124,20 @@ func (b *replayBody) Read(p []byte) (int, error) {
 }
 
 func (b *replayBody) Close() error { return b.closer.Close() }
+
+// Resend gives r a fresh body of body, the bytes Read returned for it, so
+// that the request can be sent again (a retry) from its first byte. Each
+// call makes a new reader: a transport still finishing an earlier attempt
+// keeps reading its own. Closing the body still closes the one the client
+// sent.
+func Resend(r *http.Request, body []byte) {
+	var closer io.Closer = http.NoBody
+	switch b := r.Body.(type) {
+	case *replayBody:
+		closer = b.closer
+	case nil:
+	default:
+		closer = b
+	}
+	r.Body = &replayBody{buf: body, closer: closer}
+}

@@ -263,3 +263,30 @@ func TestReadAgain(t *testing.T) {
 		t.Error("closing the body did not close the original")
 	}
 }
+
+func TestResendSendsTheBodyAgain(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"model":"m"}`))
+	body, err := Read(r, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := r.Body
+	if b, _ := io.ReadAll(first); string(b) != `{"model":"m"}` {
+		t.Fatalf("first attempt read %q", b)
+	}
+	for range 2 {
+		Resend(r, body)
+		if b, _ := io.ReadAll(r.Body); string(b) != `{"model":"m"}` {
+			t.Fatalf("a resent body reads %q", b)
+		}
+	}
+	// The first attempt's reader is its own: reading it again gives nothing
+	// more, and the resent body is whole.
+	Resend(r, body)
+	if n, _ := first.Read(make([]byte, 8)); n != 0 {
+		t.Errorf("the first reader read %d more bytes", n)
+	}
+	if b, _ := io.ReadAll(r.Body); string(b) != `{"model":"m"}` {
+		t.Errorf("resent body after the old reader was read: %q", b)
+	}
+}

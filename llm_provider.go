@@ -1,0 +1,137 @@
+package llmgate
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	llmcaddyfile "github.com/llmgate/caddy-llmgate/caddyfile"
+	"github.com/llmgate/caddy-llmgate/llmreq"
+	"github.com/llmgate/caddy-llmgate/provider"
+	"github.com/llmgate/caddy-llmgate/usage"
+	"go.uber.org/zap"
+)
+
+// Provider is the llm_provider handler, the outbound side: it owns the
+// provider keys. Every credential the caller sent is removed and exactly
+// one key of the pool is set, in the provider's header style. An answer
+// the provider gives as 429 or 5xx, or a failed connection, is kept from
+// the client while the request goes again with the next usable key, up
+// to max_tries; once a byte has gone to the client nothing is retried.
+// Keys that answered 429 sit out until the provider's reset, keys whose
+// rate-limit headers say they are spent are passed over until then, and
+// keys the provider refuses (401, 403) leave the pool until the next
+// reload. When every key sits out, a request waits up to max_wait, else
+// gets 429 with the earliest reset.
+//
+// It goes before reverse_proxy (the Caddyfile orders it so), after
+// llm_cache: followers of a coalesced request wait for its final answer,
+// and llm_ratelimit settles a retried request once, to the answer that
+// reached the client.
+//
+// This handler sets these placeholders:
+//
+// Placeholder | Description
+// ------------|-------------
+// `{http.llm.provider.key}` | the fingerprint of the key of the last attempt (12 hex digits of its SHA-256), never the key
+// `{http.llm.provider.tries}` | the attempts made upstream
+type Provider struct {
+	provider.Config
+
+	handler *provider.Handler
+}
+
+// CaddyModule returns the Caddy module information.
+func (Provider) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.llm_provider",
+		New: func() caddy.Module { return new(Provider) },
+	}
+}
+
+// Provision expands the keys' placeholders and builds the pool.
+func (h *Provider) Provision(ctx caddy.Context) error {
+	if err := h.Validate(); err != nil {
+		return err
+	}
+	registerMetrics(ctx)
+	log := ctx.Logger()
+	repl := caddy.NewReplacer()
+	secrets := make([]string, len(h.Keys))
+	for i, k := range h.Keys {
+		secrets[i] = repl.ReplaceKnown(k, "")
+	}
+	sel, _ := provider.ParseSelect(string(h.Select))
+	pool, err := provider.NewPool(secrets, sel, nil)
+	if err != nil && h.Auth != provider.None {
+		return err
+	}
+	statuses, connect, _ := h.Retry()
+	h.handler = &provider.Handler{
+		Pool:        pool,
+		Auth:        orBearer(h.Auth),
+		RetryOn:     statuses,
+		RetryFailed: connect,
+		MaxTries:    h.MaxTries,
+		MaxWait:     time.Duration(h.MaxWait),
+		Estimate:    estimateTokens,
+		OnAttempt:   countAttempt,
+		OnRevoked: func(k *provider.Key, status int) {
+			log.Warn("provider key refused: it leaves the pool until the next reload", zap.String("key", k.ID), zap.Int("status", status))
+		},
+		Report: publishProvider,
+	}
+	return nil
+}
+
+// Validate checks the options.
+func (h *Provider) Validate() error {
+	if err := h.Config.Validate(); err != nil {
+		return fmt.Errorf("llm_provider: %v", err)
+	}
+	return nil
+}
+
+// ServeHTTP sends the request on with one provider key, retrying on the
+// next before the client has seen a byte.
+func (h *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	r = withBodyMemo(r)
+	return h.handler.Serve(w, r, next)
+}
+
+// estimateTokens is the tokens r may spend, read through the request's
+// body memo, so that a key that reported fewer left is passed over.
+func estimateTokens(r *http.Request) int64 {
+	f, err := llmreq.InspectFields(r, provider.DefaultMaxBody)
+	if err != nil {
+		return 0
+	}
+	return usage.Estimate(f)
+}
+
+// orBearer is a, or bearer when unset.
+func orBearer(a provider.Auth) provider.Auth {
+	if a == "" {
+		return provider.Bearer
+	}
+	return a
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens; the syntax
+// is on llmcaddyfile.ParseProvider.
+func (h *Provider) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	cfg, err := llmcaddyfile.ParseProvider(d)
+	h.Config = cfg
+	return err
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Provider)(nil)
+	_ caddy.Validator             = (*Provider)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Provider)(nil)
+	_ caddyfile.Unmarshaler       = (*Provider)(nil)
+)
