@@ -38,10 +38,15 @@ type Fields struct {
 	MaxOutputTokens int64
 
 	// TextBytes is the total number of decoded bytes of every string value
-	// in the body (member names excluded). At about 4 bytes a token it
-	// estimates the prompt's size in tokens. For a body that is not JSON,
-	// every byte counts.
+	// in the body (member names excluded) but the data of the images
+	// counted in Images. At about 4 bytes a token it estimates the size in
+	// tokens of the prompt's text. For a body that is not JSON, every byte
+	// counts.
 	TextBytes int64
+
+	// Images are the image parts of the body's messages, which providers
+	// price per image rather than per byte of their data.
+	Images Images
 }
 
 // fieldNames are the top-level members Fields reads.
@@ -86,7 +91,7 @@ func Scan(body []byte) (*Fields, error) {
 			t.set([]byte(m.Name), v.Canonical)
 		}
 	}
-	f := t.fields(s.TextBytes())
+	f := t.fields(body, s.TextBytes())
 	return &f, nil
 }
 
@@ -153,8 +158,10 @@ func (t *topFields) unreadable(name string) {
 	}
 }
 
-// fields returns the Fields read, with text bytes of text.
-func (t *topFields) fields(text int64) Fields {
+// fields returns the Fields read of body, valid JSON whose string values
+// decode to text bytes.
+func (t *topFields) fields(body []byte, text int64) Fields {
+	images, imageData := countImages(body)
 	model := t.model
 	if bytes.IndexByte(model, '\\') >= 0 {
 		model = appendDecoded(nil, model, false)
@@ -165,6 +172,7 @@ func (t *topFields) fields(text int64) Fields {
 		StreamOptions:   t.streamOptions,
 		StreamUsage:     t.streamUsage,
 		MaxOutputTokens: max(t.maxTokens, t.maxCompletion, t.maxOutputs),
-		TextBytes:       text,
+		TextBytes:       text - imageData,
+		Images:          images,
 	}
 }

@@ -95,7 +95,7 @@ func (q *Request) extract() {
 			t.set(q.name(m), q.value(m))
 		}
 	}
-	q.Fields = t.fields(q.TextBytes)
+	q.Fields = t.fields(q.Body, q.TextBytes)
 }
 
 // tokenCount returns the value of a canonical number that is an integer >= 0,
