@@ -91,7 +91,10 @@ func Scan(body []byte) (*Fields, error) {
 			t.set([]byte(m.Name), v.Canonical)
 		}
 	}
-	f := t.fields(body, s.TextBytes())
+	f := t.fields(s.TextBytes())
+	if mayHoldImages(body) {
+		f.setImages(walkImages(body))
+	}
 	return &f, nil
 }
 
@@ -158,10 +161,14 @@ func (t *topFields) unreadable(name string) {
 	}
 }
 
-// fields returns the Fields read of body, valid JSON whose string values
-// decode to text bytes.
-func (t *topFields) fields(body []byte, text int64) Fields {
-	images, imageData := countImages(body)
+// setImages counts images, whose data, imageData bytes of it, is no text.
+func (f *Fields) setImages(images Images, imageData int64) {
+	f.Images = images
+	f.TextBytes -= imageData
+}
+
+// fields returns the Fields read, with text bytes of text.
+func (t *topFields) fields(text int64) Fields {
 	model := t.model
 	if bytes.IndexByte(model, '\\') >= 0 {
 		model = appendDecoded(nil, model, false)
@@ -172,7 +179,6 @@ func (t *topFields) fields(body []byte, text int64) Fields {
 		StreamOptions:   t.streamOptions,
 		StreamUsage:     t.streamUsage,
 		MaxOutputTokens: max(t.maxTokens, t.maxCompletion, t.maxOutputs),
-		TextBytes:       text - imageData,
-		Images:          images,
+		TextBytes:       text,
 	}
 }

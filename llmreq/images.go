@@ -32,18 +32,21 @@ type Images struct {
 }
 
 // imageWord is in the decoded text of every type that makes an image
-// part: when a body holds it neither as it is nor with a letter escaped
-// (each letter of it escapes as \u006X), it has no image part.
-var imageWord, imageWordEscaped = []byte("image"), []byte(`\u006`)
+// part.
+var imageWord = []byte("image")
 
-// countImages reads the image parts of body, which is valid JSON, and
-// the decoded bytes of their image data (see Images). It makes one pass
-// over body, allocating nothing; a body without the word "image" costs
-// a search for it.
-func countImages(body []byte) (Images, int64) {
-	if !bytes.Contains(body, imageWord) && !bytes.Contains(body, imageWordEscaped) {
-		return Images{}, 0
-	}
+// mayHoldImages reports whether body may have image parts: whether it
+// holds the word image, as it is or with a letter escaped (each letter
+// of it escapes as \u006X). It is two fast searches, to spare bodies of
+// text the walk of walkImages.
+func mayHoldImages(body []byte) bool {
+	return bytes.Contains(body, imageWord) || bytes.Contains(body, []byte(`\u006`))
+}
+
+// walkImages reads the image parts of body, which is valid JSON, and the
+// decoded bytes of their image data (see Images). It makes one pass over
+// body, allocating nothing.
+func walkImages(body []byte) (Images, int64) {
 	var w imageWalker
 	w.walk(body)
 	return w.images, w.data

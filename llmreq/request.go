@@ -80,6 +80,9 @@ func Parse(body []byte) (*Request, error) {
 		q = &Request{Body: body, Fields: Fields{TextBytes: p.text}}
 		q.Canonical, q.tops = p.emitRoot()
 		q.extract()
+		if p.imageType {
+			q.setImages(walkImages(body))
+		}
 	}
 	putParser(p)
 	return q, err
@@ -95,7 +98,7 @@ func (q *Request) extract() {
 			t.set(q.name(m), q.value(m))
 		}
 	}
-	q.Fields = t.fields(q.Body, q.TextBytes)
+	q.Fields = t.fields(q.TextBytes)
 }
 
 // tokenCount returns the value of a canonical number that is an integer >= 0,
