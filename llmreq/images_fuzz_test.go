@@ -202,6 +202,7 @@ func checkImages(t *testing.T, body []byte) {
 		return
 	}
 	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber() // numbers beyond float64 are valid JSON
 	root, err := decodeOrdered(d)
 	if err != nil {
 		t.Fatalf("encoding/json: %v", err)
