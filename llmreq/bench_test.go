@@ -107,3 +107,23 @@ func BenchmarkRead1K(b *testing.B) {
 		}
 	}
 }
+
+// bodyImages is a chat completion request with four base64 images of 256
+// KiB each and a question, as a vision client sends them.
+var bodyImages = func() []byte {
+	img := `{"type":"image_url","image_url":{"url":"data:image/png;base64,` + strings.Repeat("iVBORw0KGgoAAAANSUhEUgAA", 256<<10/24) + `","detail":"high"}}`
+	return []byte(`{"model":"gpt-4o","max_tokens":300,"messages":[{"role":"user","content":[` +
+		img + `,` + img + `,` + img + `,` + img + `,{"type":"text","text":"What differs between these screenshots?"}]}]}`)
+}()
+
+func BenchmarkScanImages(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(bodyImages)))
+	for b.Loop() {
+		if f, err := Scan(bodyImages); err != nil || f.Images.OpenAI != 4 {
+			b.Fatal(f, err)
+		}
+	}
+}
+
+func BenchmarkParseImages(b *testing.B) { benchmarkParse(b, bodyImages) }

@@ -38,10 +38,15 @@ type Fields struct {
 	MaxOutputTokens int64
 
 	// TextBytes is the total number of decoded bytes of every string value
-	// in the body (member names excluded). At about 4 bytes a token it
-	// estimates the prompt's size in tokens. For a body that is not JSON,
-	// every byte counts.
+	// in the body (member names excluded) but the data of the images
+	// counted in Images. At about 4 bytes a token it estimates the size in
+	// tokens of the prompt's text. For a body that is not JSON, every byte
+	// counts.
 	TextBytes int64
+
+	// Images are the image parts of the body's messages, which providers
+	// price per image rather than per byte of their data.
+	Images Images
 }
 
 // fieldNames are the top-level members Fields reads.
@@ -87,6 +92,9 @@ func Scan(body []byte) (*Fields, error) {
 		}
 	}
 	f := t.fields(s.TextBytes())
+	if mayHoldImages(body) {
+		f.setImages(walkImages(body))
+	}
 	return &f, nil
 }
 
@@ -151,6 +159,12 @@ func (t *topFields) unreadable(name string) {
 	case "max_tokens", "max_completion_tokens", "max_output_tokens":
 		t.set([]byte(name), []byte("1e999"))
 	}
+}
+
+// setImages counts images, whose data, imageData bytes of it, is no text.
+func (f *Fields) setImages(images Images, imageData int64) {
+	f.Images = images
+	f.TextBytes -= imageData
 }
 
 // fields returns the Fields read, with text bytes of text.

@@ -24,6 +24,9 @@ func checkScan(t *testing.T, body []byte) {
 	if *f != q.Fields {
 		t.Fatalf("Scan reads %+v, Parse %+v in %q", *f, q.Fields, body)
 	}
+	if f.TextBytes < 0 || f.TextBytes > int64(len(body)) || f.Images.OpenAI < 0 || f.Images.Anthropic < 0 {
+		t.Fatalf("Scan reads %d bytes of text and %+v images in %d bytes: %q", f.TextBytes, f.Images, len(body), body)
+	}
 }
 
 func TestScanReadsWhatParseReads(t *testing.T) {
@@ -65,6 +68,10 @@ func FuzzScan(f *testing.F) {
 		`{"model":"gpt-4o","stream":true,"max_tokens":100,"messages":[{"role":"user","content":"hi"}]}`,
 		`{"mod\u0065l":"\u00e9","max_output_tokens":1e2,"stream":true}`,
 		`{"model":"a","model":null,"max_completion_tokens":-0}`,
+		`{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}},{"type":"text","text":"hi"}]}]}`,
+		`{"input":[{"content":[{"type":"input_image","image_url":"data:image/png;base64,\u0041\/"}]}]}`,
+		`{"messages":[{"content":[{"type":"tool_result","content":[{"type":"image","source":{"type":"base64","data":"AAAA"}}]},` +
+			`{"source":{"url":"x","type":"url"},"typ\u0065":"image"}]}]}`,
 	} {
 		f.Add([]byte(s))
 	}

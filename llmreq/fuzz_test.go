@@ -34,7 +34,8 @@ func FuzzParse(f *testing.F) {
 		if a, b := decode(t, in), decode(t, q.Canonical); !sameJSON(a, b) {
 			t.Fatalf("canonical %q decodes to %#v, input to %#v", q.Canonical, b, a)
 		}
-		if again.Model != q.Model || again.Stream != q.Stream || again.MaxOutputTokens != q.MaxOutputTokens || again.TextBytes != q.TextBytes {
+		if again.Model != q.Model || again.Stream != q.Stream || again.MaxOutputTokens != q.MaxOutputTokens || again.TextBytes != q.TextBytes ||
+			again.Images != q.Images {
 			t.Fatalf("fields differ between input and canonical form: %+v, %+v", q, again)
 		}
 		if len(q.tops) > 0 {

@@ -86,6 +86,12 @@ var hostileBodies = []struct {
 	{"Whitespace", repeatTo(`[`, " \n\t\r", "", "1]")},
 	{"Literals", repeatTo(`[`, "true,false,null", ",", "]")},
 	{"ChatText", chatBody(hostileSize)},
+	// Image parts, walked once more to leave their data out of the text.
+	{"ManyImageParts", repeatTo(`{"messages":[{"content":[`, `{"type":"image_url","image_url":{"url":"x"}}`, ",", "]}]}")},
+	{"ManyEscapedImageParts", repeatTo(`{"messages":[{"content":[`,
+		`{"typ\u0065":"im\u0061ge","sourc\u0065":{"typ\u0065":"b\u0061se64","d\u0061ta":"x"}}`, ",", "]}]}")},
+	{"ManyToolResultImages", repeatTo(`{"messages":[{"content":[{"type":"tool_result","content":[`,
+		`{"type":"image","source":{"type":"url","url":"x"}}`, ",", "]}]}]}")},
 }
 
 func TestHostileBodiesAreJSON(t *testing.T) {

@@ -80,6 +80,9 @@ func Parse(body []byte) (*Request, error) {
 		q = &Request{Body: body, Fields: Fields{TextBytes: p.text}}
 		q.Canonical, q.tops = p.emitRoot()
 		q.extract()
+		if p.imageType {
+			q.setImages(walkImages(body))
+		}
 	}
 	putParser(p)
 	return q, err

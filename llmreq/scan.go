@@ -56,6 +56,9 @@ type parser struct {
 	keys     []sortKey // member names being sorted
 	dec      []byte    // their decoded forms
 	text     int64     // decoded bytes of string values
+	// imageType is set once a member named type has a string value that
+	// holds the word image: a body may have image parts only then.
+	imageType bool
 }
 
 var parsers = sync.Pool{New: func() any { return new(parser) }}
@@ -76,7 +79,7 @@ func putParser(p *parser) {
 	p.idx = p.idx[:0]
 	p.kbNode, p.maxNodes = 0, 0
 	p.keys, p.dec = p.keys[:0], p.dec[:0]
-	p.text = 0
+	p.text, p.imageType = 0, false
 	if cap(p.buf) > maxPooledBytes || cap(p.nodes) > maxPooledNodes {
 		return
 	}
@@ -145,6 +148,7 @@ func (p *parser) scan() error {
 				return err
 			}
 			p.text += int64(n)
+			p.noteImageType(start)
 			p.scalar(start)
 		case 't':
 			i, err = p.literal(i, "true")
@@ -201,6 +205,24 @@ func (p *parser) scan() error {
 				p.nodes[p.stack[len(p.stack)-1].node].sorted = false
 			}
 		}
+	}
+}
+
+// noteImageType sets p.imageType when the string value whose canonical
+// text starts at p.buf[start] is that of a member named type and holds
+// the word image. Canonical names and strings spell letters as they are,
+// never escaped.
+func (p *parser) noteImageType(start int) {
+	if p.imageType || len(p.stack) == 0 {
+		return
+	}
+	last := p.stack[len(p.stack)-1].lastKey
+	if last < 0 {
+		return // a value of an array
+	}
+	k := p.nodes[last]
+	if string(p.buf[k.start+1:k.end-1]) == "type" && bytes.Contains(p.buf[start+1:len(p.buf)-1], imageWord) {
+		p.imageType = true
 	}
 }
 

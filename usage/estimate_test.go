@@ -2,10 +2,14 @@ package usage
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/llmgate/caddy-llmgate/llmreq"
 )
+
+// image1M is a megabyte of base64 image data.
+var image1M = strings.Repeat("iVBORw0KGgo=", 1<<20/12)
 
 func TestEstimate(t *testing.T) {
 	tests := []struct {
@@ -22,6 +26,24 @@ func TestEstimate(t *testing.T) {
 		{"escapes count decoded", `{"input":"caf\u00e9\n"}`, 2, 2},
 		{"empty object", `{}`, 0, 0},
 		{"a cap beyond int64 saturates", `{"input":"x","max_tokens":1e30}`, 1, math.MaxInt64},
+
+		// An image costs a fixed number of tokens, not its bytes: "gpt-4o"
+		// + "user" + "image_url" + "text" + "What is in this image?" = 45
+		// bytes.
+		{"openai image", `{"model":"gpt-4o","max_tokens":300,"messages":[{"role":"user","content":[` +
+			`{"type":"image_url","image_url":{"url":"data:image/png;base64,` + image1M + `"}},{"type":"text","text":"What is in this image?"}]}]}`,
+			12 + 1445, 12 + 1445 + 300},
+		// "gpt-4.1" + "input_image" = 18 bytes.
+		{"responses api image url", `{"model":"gpt-4.1","input":[{"content":[{"type":"input_image","image_url":"https://example.com/` + image1M + `.png"}]}]}`,
+			5 + 1445, 5 + 1445},
+		// "claude-sonnet-4-5" + "user" + 2 × ("image" + "base64" +
+		// "image/png") + "text" + "Describe" = 73 bytes.
+		{"anthropic images", `{"model":"claude-sonnet-4-5","max_tokens":1024,"messages":[{"role":"user","content":[` +
+			`{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` + image1M + `"}},` +
+			`{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` + image1M + `"}},{"type":"text","text":"Describe"}]}]}`,
+			19 + 2*1600, 19 + 2*1600 + 1024},
+		{"an image in a text part is text", `{"messages":[{"content":[{"type":"text","text":"data:image/png;base64,` + image1M + `"}]}]}`,
+			(4 + 22 + 1<<20) / 4, (4 + 22 + 1<<20) / 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

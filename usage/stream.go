@@ -76,20 +76,23 @@ func isTextMember(name []byte) bool {
 // answer gave both its input and its output counts. Otherwise what it did
 // not give is estimated: the output from the text streamed, at about four
 // bytes a token (no less than a count Anthropic's message_start gave), and
-// the input as Prompt.
+// the input as Prompt, none of it cached. The cache counts are the last
+// each event gave (message_delta repeats running totals), never a sum.
 func (s *Stream) Usage() (u Usage, exact bool) {
 	f := s.start
 	f.found &^= 1 << fieldOutput
 	f.merge(&s.final)
-	in, inKnown := f.input()
+	_, inKnown := f.input()
 	if !inKnown {
-		in = s.Prompt
+		f.unset(fieldCached)
+		f.n[fieldInput] = s.Prompt
 	}
-	out, outKnown := f.n[fieldOutput], f.has(fieldOutput)
+	outKnown := f.has(fieldOutput)
 	if !outKnown {
-		out = max(s.start.n[fieldOutput], tokensOf(s.text))
+		f.n[fieldOutput] = max(s.start.n[fieldOutput], tokensOf(s.text))
 	}
-	u = Usage{Input: in, Output: out, Total: max(in+out, f.n[fieldTotal]), Model: s.model}
+	u = f.usage()
+	u.Model = s.model
 	return u, inKnown && outKnown
 }
 

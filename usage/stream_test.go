@@ -63,25 +63,25 @@ func TestStream(t *testing.T) {
 		want   Usage
 		exact  bool
 	}{
-		{"openai with include_usage", []event{chatRole, chatHello, chatWorld, chatStop, chatUsage, chatDone}, Usage{9, 4, 13, "gpt-4o-mini"}, true},
-		{"openai without usage is estimated", []event{chatRole, chatHello, chatWorld, chatStop, chatDone}, Usage{prompt, 4, prompt + 4, "gpt-4o-mini"}, false},
-		{"openai tool call arguments count", []event{chatRole, chatTool, chatDone}, Usage{prompt, 4, prompt + 4, "gpt-4o-mini"}, false},
-		{"openai cut off", []event{chatRole, chatHello}, Usage{prompt, 2, prompt + 2, "gpt-4o-mini"}, false},
-		{"responses api", []event{respCreated, respDelta1, respDelta2, respDone, respItem, respDoneAll}, Usage{11, 5, 16, ""}, true},
-		{"responses api cut off counts deltas once", []event{respCreated, respDelta1, respDelta2, respDone, respItem}, Usage{prompt, 4, prompt + 4, ""}, false},
-		{"responses api audio is not text", []event{respCreated, respAudio}, Usage{prompt, 0, prompt, ""}, false},
-		{"anthropic", []event{antStart, antBlock, antPing, antText1, antText2, antStop, antDelta, antEnd}, Usage{125, 15, 140, "claude-sonnet-4-5"}, true},
-		{"anthropic cut off keeps the input", []event{antStart, antBlock, antText1, antText2, antJSON}, Usage{125, 13, 138, "claude-sonnet-4-5"}, false},
-		{"anthropic cut off at the start", []event{antStart}, Usage{125, 1, 126, "claude-sonnet-4-5"}, false},
-		{"anthropic error", []event{antStart, antError}, Usage{125, 1, 126, "claude-sonnet-4-5"}, false},
-		{"anthropic delta with input", []event{antStart, {"message_delta", `{"type":"message_delta","usage":{"input_tokens":30,"output_tokens":7}}`}}, Usage{130, 7, 137, "claude-sonnet-4-5"}, true},
-		{"nothing", nil, Usage{prompt, 0, prompt, ""}, false},
+		{"openai with include_usage", []event{chatRole, chatHello, chatWorld, chatStop, chatUsage, chatDone}, Usage{Input: 9, Output: 4, Total: 13, Model: "gpt-4o-mini"}, true},
+		{"openai without usage is estimated", []event{chatRole, chatHello, chatWorld, chatStop, chatDone}, Usage{Input: prompt, Output: 4, Total: prompt + 4, Model: "gpt-4o-mini"}, false},
+		{"openai tool call arguments count", []event{chatRole, chatTool, chatDone}, Usage{Input: prompt, Output: 4, Total: prompt + 4, Model: "gpt-4o-mini"}, false},
+		{"openai cut off", []event{chatRole, chatHello}, Usage{Input: prompt, Output: 2, Total: prompt + 2, Model: "gpt-4o-mini"}, false},
+		{"responses api", []event{respCreated, respDelta1, respDelta2, respDone, respItem, respDoneAll}, Usage{Input: 11, Output: 5, Total: 16}, true},
+		{"responses api cut off counts deltas once", []event{respCreated, respDelta1, respDelta2, respDone, respItem}, Usage{Input: prompt, Output: 4, Total: prompt + 4}, false},
+		{"responses api audio is not text", []event{respCreated, respAudio}, Usage{Input: prompt, Output: 0, Total: prompt}, false},
+		{"anthropic", []event{antStart, antBlock, antPing, antText1, antText2, antStop, antDelta, antEnd}, Usage{Input: 125, CacheRead: 100, Output: 15, Total: 140, Model: "claude-sonnet-4-5"}, true},
+		{"anthropic cut off keeps the input", []event{antStart, antBlock, antText1, antText2, antJSON}, Usage{Input: 125, CacheRead: 100, Output: 13, Total: 138, Model: "claude-sonnet-4-5"}, false},
+		{"anthropic cut off at the start", []event{antStart}, Usage{Input: 125, CacheRead: 100, Output: 1, Total: 126, Model: "claude-sonnet-4-5"}, false},
+		{"anthropic error", []event{antStart, antError}, Usage{Input: 125, CacheRead: 100, Output: 1, Total: 126, Model: "claude-sonnet-4-5"}, false},
+		{"anthropic delta with input", []event{antStart, {"message_delta", `{"type":"message_delta","usage":{"input_tokens":30,"output_tokens":7}}`}}, Usage{Input: 130, CacheRead: 100, Output: 7, Total: 137, Model: "claude-sonnet-4-5"}, true},
+		{"nothing", nil, Usage{Input: prompt, Output: 0, Total: prompt}, false},
 		{"junk is passed over", []event{
 			{"", ``}, {"", `not json`}, {"", `{"choices":[{"delta":{"content":"abcd"`}, {"", `{"usage":{"prompt_tokens":-4}}`},
 			{"", `{"usage":{"prompt_tokens":"4"}}`}, {"", `[1,2]`}, {"", `{"choices":[]}}`},
-		}, Usage{prompt, 0, prompt, ""}, false},
+		}, Usage{Input: prompt, Output: 0, Total: prompt}, false},
 		{"usage in streamed text is text", []event{chatChunk(`{"content":"{\"usage\":{\"prompt_tokens\":999,\"completion_tokens\":999}}"}`)},
-			Usage{prompt, 14, prompt + 14, "gpt-4o-mini"}, false},
+			Usage{Input: prompt, Output: 14, Total: prompt + 14, Model: "gpt-4o-mini"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,7 +104,7 @@ func TestStreamKeepsNoData(t *testing.T) {
 	for i := range data {
 		data[i] = 'x' // the caller reuses its buffer
 	}
-	if got, exact := s.Usage(); got != (Usage{9, 4, 13, ""}) || !exact {
+	if got, exact := s.Usage(); got != (Usage{Input: 9, Output: 4, Total: 13}) || !exact {
 		t.Fatalf("after the buffer changed: %+v %v", got, exact)
 	}
 }
@@ -127,11 +127,11 @@ func TestFromStream(t *testing.T) {
 		want  Usage
 		exact bool
 	}{
-		{"openai", wire(chatRole, chatHello, chatWorld, chatStop, chatUsage, chatDone), Usage{9, 4, 13, "gpt-4o-mini"}, true},
-		{"anthropic", wire(antStart, antBlock, antText1, antText2, antStop, antDelta, antEnd), Usage{125, 15, 140, "claude-sonnet-4-5"}, true},
-		{"no usage: the text is estimated", wire(chatRole, chatHello, chatWorld, chatDone), Usage{0, 4, 4, "gpt-4o-mini"}, false},
+		{"openai", wire(chatRole, chatHello, chatWorld, chatStop, chatUsage, chatDone), Usage{Input: 9, Output: 4, Total: 13, Model: "gpt-4o-mini"}, true},
+		{"anthropic", wire(antStart, antBlock, antText1, antText2, antStop, antDelta, antEnd), Usage{Input: 125, CacheRead: 100, Output: 15, Total: 140, Model: "claude-sonnet-4-5"}, true},
+		{"no usage: the text is estimated", wire(chatRole, chatHello, chatWorld, chatDone), Usage{Input: 0, Output: 4, Total: 4, Model: "gpt-4o-mini"}, false},
 		// An event larger than the parser's default bound is still read.
-		{"large event", wire(chatChunk(`{"content":"`+strings.Repeat("x", 2<<20)+`"}`), chatUsage), Usage{9, 4, 13, "gpt-4o-mini"}, true},
+		{"large event", wire(chatChunk(`{"content":"`+strings.Repeat("x", 2<<20)+`"}`), chatUsage), Usage{Input: 9, Output: 4, Total: 13, Model: "gpt-4o-mini"}, true},
 	} {
 		if got, exact := FromStream(tc.body); got != tc.want || exact != tc.exact {
 			t.Errorf("%s: %+v, %v; want %+v, %v", tc.name, got, exact, tc.want, tc.exact)

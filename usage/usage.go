@@ -68,6 +68,7 @@ const (
 	fieldTotal
 	fieldCacheWrite
 	fieldCacheRead
+	fieldCached
 	numFields
 )
 
@@ -86,6 +87,14 @@ func fieldOf(name []byte) int {
 		return fieldCacheRead
 	}
 	return -1
+}
+
+// isDetails reports whether a member of a usage object of this name is
+// the object of details that says how much of the prompt OpenAI's cache
+// served: prompt_tokens_details (chat completions) or
+// input_tokens_details (the Responses API).
+func isDetails(name []byte) bool {
+	return string(name) == "prompt_tokens_details" || string(name) == "input_tokens_details"
 }
 
 // fields are the counts read from usage objects.
@@ -116,10 +125,20 @@ func (f *fields) merge(other *fields) {
 	f.found |= other.found
 }
 
-// usage is the Usage of counts read.
+// usage is the Usage of counts read. The cached parts of the input never
+// add up to more than the input: Anthropic's cache counts are part of
+// Input by construction, and OpenAI's cached tokens are cut to what is
+// left of it, so an answer that claims more cached tokens than prompt
+// tokens cannot make its prompt look cheaper than it was.
 func (f *fields) usage() Usage {
 	in, _ := f.input()
-	u := Usage{Input: in, Output: f.n[fieldOutput]}
+	u := Usage{
+		Input:      in,
+		CacheWrite: f.n[fieldCacheWrite],
+		CacheRead:  f.n[fieldCacheRead],
+		Output:     f.n[fieldOutput],
+	}
+	u.CachedInput = min(f.n[fieldCached], in-u.CacheWrite-u.CacheRead)
 	u.Total = max(u.Input+u.Output, f.n[fieldTotal])
 	return u
 }
@@ -145,7 +164,8 @@ func count(atom []byte) (n int64, isNull, ok bool) {
 }
 
 // scanAnswer reads the usage objects of one JSON object: its "usage"
-// member, and the "usage" member of its "response" or "message" member.
+// member, and the "usage" member of its "response" or "message" member,
+// with the cached_tokens of the usage object's details (see isDetails).
 // When text is not nil it adds the decoded bytes of the strings that
 // carry generated text (see isTextMember). model is the raw contents of
 // the last model member that names the answer's model (see isModel). ok
@@ -159,8 +179,9 @@ func scanAnswer(b []byte, text *int64) (f fields, model []byte, ok bool) {
 	// top and second are the names of the members being read at depths
 	// 1 and 2; key is the name of the member whose value comes next.
 	var top, second, key []byte
-	// inUsage is the depth of the usage object being read; 0 when none.
-	inUsage := 0
+	// inUsage is the depth of the usage object being read, inDetails that
+	// of its details object; 0 when none.
+	inUsage, inDetails := 0, 0
 	for s.depth > 0 {
 		tok := s.next()
 		switch tok {
@@ -179,6 +200,14 @@ func scanAnswer(b []byte, text *int64) (f fields, model []byte, ok bool) {
 				// member of a name is the one that counts, and it is none.
 				f.unset(fieldOf(key))
 			}
+			if isCachedMember(key, s.depth-1, inUsage, inDetails) {
+				// Details or a cached count that are not what they
+				// should be say nothing of the cache.
+				f.unset(fieldCached)
+				if tok == tokOpen && s.depth-1 == inUsage {
+					inDetails = s.depth
+				}
+			}
 			if tok == tokOpen && inUsage == 0 && isUsage(s.depth, top, second) {
 				// The last usage object of a text is the one that counts.
 				inUsage = s.depth
@@ -188,12 +217,18 @@ func scanAnswer(b []byte, text *int64) (f fields, model []byte, ok bool) {
 				second = nil
 			}
 		case tokClose:
+			if s.depth < inDetails {
+				inDetails = 0
+			}
 			if s.depth < inUsage {
 				inUsage = 0
 			}
 		case tokString:
 			if s.depth == inUsage && fieldOf(key) >= 0 {
 				return f, nil, false // a count given as a string
+			}
+			if isCachedMember(key, s.depth, inUsage, inDetails) {
+				f.unset(fieldCached)
 			}
 			if isModel(s.depth, top, key) {
 				model = s.text
@@ -204,6 +239,9 @@ func scanAnswer(b []byte, text *int64) (f fields, model []byte, ok bool) {
 		case tokAtom:
 			if s.depth == inUsage && !f.set(fieldOf(key), s.text) {
 				return f, nil, false
+			}
+			if isCachedMember(key, s.depth, inUsage, inDetails) {
+				f.setCached(s.depth == inDetails, s.text)
 			}
 		default:
 			return f, nil, false
@@ -228,6 +266,30 @@ func (f *fields) set(i int, atom []byte) bool {
 		f.found |= 1 << i
 	}
 	return ok
+}
+
+// setCached reads atom as the cached tokens when it is the cached_tokens
+// member of a details object (isCount), and forgets them otherwise. A
+// cached count that is not a whole number >= 0 is no count, but it leaves
+// the answer's other counts good: it is taken as no tokens cached, which
+// prices the prompt in full.
+func (f *fields) setCached(isCount bool, atom []byte) {
+	n, isNull, ok := count(atom)
+	if !isCount || !ok || isNull {
+		f.unset(fieldCached)
+		return
+	}
+	f.n[fieldCached] = n
+	f.found |= 1 << fieldCached
+}
+
+// isCachedMember reports whether a member named key of the object at
+// depth says what OpenAI's cache served: the details of the usage object
+// being read (at depth inUsage), or the cached_tokens of those details
+// (at depth inDetails). Members at any other depth are passed over.
+func isCachedMember(key []byte, depth, inUsage, inDetails int) bool {
+	return inUsage > 0 && depth == inUsage && isDetails(key) ||
+		inDetails > 0 && depth == inDetails && string(key) == "cached_tokens"
 }
 
 // unset forgets field i (none when i < 0).

@@ -32,27 +32,27 @@ func TestFromJSON(t *testing.T) {
 		want Usage
 		ok   bool
 	}{
-		{"chat completion", chatAnswer, Usage{12, 3, 15, "gpt-4o-mini"}, true},
-		{"embeddings", embeddingAnswer, Usage{8, 0, 8, "text-embedding-3-small"}, true},
-		{"responses api", responsesAnswer, Usage{36, 87, 123, "gpt-4.1"}, true},
-		{"anthropic counts cached input", anthropicAnswer, Usage{2125, 15, 2140, "claude-sonnet-4-5"}, true},
-		{"total beyond the parts", `{"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":10}}`, Usage{1, 2, 10, ""}, true},
-		{"total alone", `{"usage":{"total_tokens":10}}`, Usage{0, 0, 10, ""}, true},
-		{"whitespace everywhere", " {\n \"usage\" : {\t\"prompt_tokens\" : 4 ,\r\n\"completion_tokens\":5 } } \n", Usage{4, 5, 9, ""}, true},
-		{"null counts are absent", `{"usage":{"prompt_tokens":4,"completion_tokens":null}}`, Usage{4, 0, 4, ""}, true},
-		{"the last usage counts", `{"usage":{"prompt_tokens":1,"completion_tokens":1},"usage":{"prompt_tokens":7}}`, Usage{7, 0, 7, ""}, true},
+		{"chat completion", chatAnswer, Usage{Input: 12, Output: 3, Total: 15, Model: "gpt-4o-mini"}, true},
+		{"embeddings", embeddingAnswer, Usage{Input: 8, Output: 0, Total: 8, Model: "text-embedding-3-small"}, true},
+		{"responses api", responsesAnswer, Usage{Input: 36, Output: 87, Total: 123, Model: "gpt-4.1"}, true},
+		{"anthropic counts cached input", anthropicAnswer, Usage{Input: 2125, CacheWrite: 100, CacheRead: 2000, Output: 15, Total: 2140, Model: "claude-sonnet-4-5"}, true},
+		{"total beyond the parts", `{"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":10}}`, Usage{Input: 1, Output: 2, Total: 10}, true},
+		{"total alone", `{"usage":{"total_tokens":10}}`, Usage{Input: 0, Output: 0, Total: 10}, true},
+		{"whitespace everywhere", " {\n \"usage\" : {\t\"prompt_tokens\" : 4 ,\r\n\"completion_tokens\":5 } } \n", Usage{Input: 4, Output: 5, Total: 9}, true},
+		{"null counts are absent", `{"usage":{"prompt_tokens":4,"completion_tokens":null}}`, Usage{Input: 4, Output: 0, Total: 4}, true},
+		{"the last usage counts", `{"usage":{"prompt_tokens":1,"completion_tokens":1},"usage":{"prompt_tokens":7}}`, Usage{Input: 7, Output: 0, Total: 7}, true},
 
 		// The word usage elsewhere is not the answer's usage.
-		{"usage in content", `{"choices":[{"message":{"content":"usage: {\"prompt_tokens\": 999}"}}],"usage":{"prompt_tokens":1,"completion_tokens":2}}`, Usage{1, 2, 3, ""}, true},
+		{"usage in content", `{"choices":[{"message":{"content":"usage: {\"prompt_tokens\": 999}"}}],"usage":{"prompt_tokens":1,"completion_tokens":2}}`, Usage{Input: 1, Output: 2, Total: 3}, true},
 		{"usage in tool arguments", `{"choices":[{"message":{"tool_calls":[{"function":{"arguments":{"usage":{"prompt_tokens":999}}}}]}}]}`, Usage{}, false},
-		{"usage in a nested object", `{"metadata":{"usage":{"prompt_tokens":999}},"usage":{"prompt_tokens":1}}`, Usage{1, 0, 1, ""}, true},
-		{"usage after the answer's", `{"usage":{"prompt_tokens":1},"choices":[{"usage":{"prompt_tokens":999}}]}`, Usage{1, 0, 1, ""}, true},
-		{"usage inside usage", `{"usage":{"prompt_tokens":1,"details":{"usage":{"prompt_tokens":999},"prompt_tokens":998}}}`, Usage{1, 0, 1, ""}, true},
+		{"usage in a nested object", `{"metadata":{"usage":{"prompt_tokens":999}},"usage":{"prompt_tokens":1}}`, Usage{Input: 1, Output: 0, Total: 1}, true},
+		{"usage after the answer's", `{"usage":{"prompt_tokens":1},"choices":[{"usage":{"prompt_tokens":999}}]}`, Usage{Input: 1, Output: 0, Total: 1}, true},
+		{"usage inside usage", `{"usage":{"prompt_tokens":1,"details":{"usage":{"prompt_tokens":999},"prompt_tokens":998}}}`, Usage{Input: 1, Output: 0, Total: 1}, true},
 		{"usage as a member name's text", `{"usage\"":{"prompt_tokens":999}}`, Usage{}, false},
 		{"usage as a string value", `{"note":"usage","x":{"prompt_tokens":999}}`, Usage{}, false},
-		{"escaped backslash ends a string", `{"a":"\\","usage":{"prompt_tokens":3}}`, Usage{3, 0, 3, ""}, true},
+		{"escaped backslash ends a string", `{"a":"\\","usage":{"prompt_tokens":3}}`, Usage{Input: 3, Output: 0, Total: 3}, true},
 		{"usage in a list", `{"usage":[{"prompt_tokens":999}]}`, Usage{}, false},
-		{"message usage", `{"type":"message_start","message":{"usage":{"input_tokens":5,"output_tokens":1}}}`, Usage{5, 1, 6, ""}, true},
+		{"message usage", `{"type":"message_start","message":{"usage":{"input_tokens":5,"output_tokens":1}}}`, Usage{Input: 5, Output: 1, Total: 6}, true},
 		{"usage too deep", `{"a":{"b":{"usage":{"prompt_tokens":999}}}}`, Usage{}, false},
 
 		// Bad bodies report no usage.
