@@ -1,0 +1,267 @@
+package llmgate_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
+)
+
+// keyedUpstream is the fake upstream behind a key pool: it answers as
+// fakeai does, unless rule, given the provider key a request carries and
+// how many requests that key made, answers first. It records every
+// request's credentials.
+type keyedUpstream struct {
+	fake *fakeai.Server
+	srv  *httptest.Server
+	rule func(key string, n int, w http.ResponseWriter) bool
+
+	mu    sync.Mutex
+	calls map[string]int
+	creds [][]string // per request: every credential it carried
+}
+
+func startKeyed(t *testing.T, rule func(key string, n int, w http.ResponseWriter) bool) *keyedUpstream {
+	u := &keyedUpstream{fake: fakeai.Start(t), rule: rule, calls: map[string]int{}}
+	u.srv = httptest.NewServer(http.HandlerFunc(u.serve))
+	t.Cleanup(u.srv.Close)
+	return u
+}
+
+// providerKey is the provider credential of r, as any style sends it.
+func providerKey(r *http.Request) string {
+	switch {
+	case r.Header.Get("Authorization") != "":
+		return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	case r.Header.Get("X-Api-Key") != "":
+		return r.Header.Get("X-Api-Key")
+	}
+	return r.URL.Query().Get("key")
+}
+
+func (u *keyedUpstream) serve(w http.ResponseWriter, r *http.Request) {
+	var creds []string
+	for _, name := range []string{"Authorization", "X-Api-Key", "Api-Key", "X-Goog-Api-Key"} {
+		for _, v := range r.Header.Values(name) {
+			creds = append(creds, name+": "+v)
+		}
+	}
+	for _, v := range r.URL.Query()["key"] {
+		creds = append(creds, "?key="+v)
+	}
+	key := providerKey(r)
+	u.mu.Lock()
+	u.calls[key]++
+	n := u.calls[key]
+	u.creds = append(u.creds, creds)
+	u.mu.Unlock()
+	if u.rule != nil && u.rule(key, n, w) {
+		return
+	}
+	u.fake.Handler().ServeHTTP(w, r)
+}
+
+func (u *keyedUpstream) callsOf(key string) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.calls[key]
+}
+
+// limited answers 429 as OpenAI does, with retry-after and retry-after-ms.
+func limited(w http.ResponseWriter, retryAfterMS int) {
+	w.Header().Set("Retry-After", fmt.Sprint((retryAfterMS+999)/1000))
+	w.Header().Set("Retry-After-Ms", fmt.Sprint(retryAfterMS))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusTooManyRequests)
+	fmt.Fprint(w, `{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}`)
+}
+
+// providerSite loads a site whose llm_provider block (its body given)
+// sends to up.
+func providerSite(t *testing.T, up *keyedUpstream, block string) string {
+	t.Helper()
+	site := testcaddy.Site(t)
+	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf("%s {\n\tllm_provider {\n%s\n\t}\n\treverse_proxy %s\n}\n", site, block, up.srv.URL))
+	return site
+}
+
+func promptBody(prompt string) string {
+	return `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"` + prompt + `"}]}`
+}
+
+// TestProviderAbsorbs429: one key of three always answers 429 with
+// Retry-After: 20. Every request is answered 200, the limited key is
+// asked once in those 20 s, and the client never sees a 429.
+func TestProviderAbsorbs429(t *testing.T) {
+	up := startKeyed(t, func(key string, n int, w http.ResponseWriter) bool {
+		if key == "sk-limited" {
+			limited(w, 20_000)
+			return true
+		}
+		return false
+	})
+	site := providerSite(t, up, "auth bearer sk-one sk-limited sk-two")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	for i := range 50 {
+		wg.Go(func() {
+			resp, _ := post(t, site+"/v1/chat/completions", promptBody(fmt.Sprint("absorb ", i)))
+			mu.Lock()
+			statuses[resp.StatusCode]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if statuses[200] != 50 {
+		t.Errorf("statuses %v, want 50 × 200", statuses)
+	}
+	// Requests that picked the limited key before its first 429 was
+	// learnt may each have asked it once: at most the requests in flight
+	// then. Afterwards, none.
+	first := up.callsOf("sk-limited")
+	for i := range 10 {
+		post(t, site+"/v1/chat/completions", promptBody(fmt.Sprint("after ", i)))
+	}
+	if first < 1 || up.callsOf("sk-limited") != first {
+		t.Errorf("the limited key was asked %d times, then %d: want it left alone after its 429", first, up.callsOf("sk-limited"))
+	}
+}
+
+// TestProviderServerErrors: requests succeed on the other keys when one
+// answers 500; with max_tries 1 the 500 comes back unchanged.
+func TestProviderServerErrors(t *testing.T) {
+	failing := func(key string, n int, w http.ResponseWriter) bool {
+		if key == "sk-broken" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprint(w, `{"error":{"message":"upstream broke","type":"server_error","param":null,"code":null}}`)
+			return true
+		}
+		return false
+	}
+	up := startKeyed(t, failing)
+	site := providerSite(t, up, "auth bearer sk-broken sk-fine")
+	for i := range 6 {
+		if resp, body := post(t, site+"/v1/chat/completions", promptBody(fmt.Sprint("retry ", i))); resp.StatusCode != 200 {
+			t.Fatalf("request %d: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	if up.callsOf("sk-broken") == 0 {
+		t.Error("the broken key was never tried: the test proves nothing")
+	}
+
+	up = startKeyed(t, failing)
+	site = providerSite(t, up, "auth bearer sk-broken\nmax_tries 1")
+	resp, body := post(t, site+"/v1/chat/completions", promptBody("once"))
+	if resp.StatusCode != 500 || body != `{"error":{"message":"upstream broke","type":"server_error","param":null,"code":null}}` {
+		t.Errorf("max_tries 1: %d %s, want the upstream's 500 unchanged", resp.StatusCode, body)
+	}
+}
+
+// TestProviderEveryKeyLimited: with every key sitting out and no
+// max_wait, the client gets a 429 in its API's shape whose retry-after-ms
+// is the earliest key's reset; with max_wait, a key back within it
+// answers.
+func TestProviderEveryKeyLimited(t *testing.T) {
+	up := startKeyed(t, func(key string, n int, w http.ResponseWriter) bool {
+		limited(w, map[string]int{"sk-a": 30_000, "sk-b": 8_000}[key])
+		return true
+	})
+	site := providerSite(t, up, "auth bearer sk-a sk-b")
+	resp, body := post(t, site+"/v1/chat/completions", promptBody("all limited"))
+	ms := resp.Header.Get("Retry-After-Ms")
+	if resp.StatusCode != 429 || !strings.Contains(body, `"code":"rate_limit_exceeded"`) || len(ms) != 4 || ms > "8000" || ms < "7000" {
+		t.Errorf("every key limited: %d retry-after-ms %q %s; want 429 after about 8000 ms", resp.StatusCode, ms, body)
+	}
+	resp, body = post(t, site+"/v1/messages", `{"model":"claude-3-5-haiku-latest","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 429 || !strings.Contains(body, `"type":"rate_limit_error"`) {
+		t.Errorf("Anthropic's API: %d %s, want its 429", resp.StatusCode, body)
+	}
+
+	// sk-a answers its first request 429 with a second's wait, then 200;
+	// sk-b stays limited.
+	up = startKeyed(t, func(key string, n int, w http.ResponseWriter) bool {
+		switch {
+		case key == "sk-b":
+			limited(w, 60_000)
+			return true
+		case n == 1:
+			limited(w, 1_000)
+			return true
+		}
+		return false
+	})
+	site = providerSite(t, up, "auth bearer sk-a sk-b\nmax_wait 2s")
+	start := time.Now()
+	resp, body = post(t, site+"/v1/chat/completions", promptBody("wait for a key"))
+	if took := time.Since(start); resp.StatusCode != 200 || took < 900*time.Millisecond {
+		t.Errorf("max_wait 2s, a key back after 1 s: %d after %s (%s), want 200 after about 1 s", resp.StatusCode, took, body)
+	}
+}
+
+// TestProviderStreamNotRetried: a stream the upstream cuts after its
+// first event has gone to the client: it is not sent again.
+func TestProviderStreamNotRetried(t *testing.T) {
+	up := startKeyed(t, nil)
+	site := providerSite(t, up, "auth bearer sk-one sk-two")
+	stream := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"cut"}]}`
+	resp, body, _ := send(t, site+"/v1/chat/completions", stream, "x-fake-die-after", "1")
+	if resp.StatusCode != 200 || !strings.Contains(body, "data:") || strings.Contains(body, "[DONE]") {
+		t.Fatalf("cut stream: %d %q", resp.StatusCode, body)
+	}
+	if n := up.callsOf("sk-one") + up.callsOf("sk-two"); n != 1 {
+		t.Errorf("the upstream was asked %d times, want once", n)
+	}
+}
+
+// TestProviderCredentials: the upstream never receives a caller's
+// credential, and every attempt carries exactly one provider credential,
+// in the style configured.
+func TestProviderCredentials(t *testing.T) {
+	for _, tc := range []struct{ auth, want string }{
+		{"bearer", "Authorization: Bearer sk-provider"},
+		{"x-api-key", "X-Api-Key: sk-provider"},
+		{"api-key", "Api-Key: sk-provider"},
+		{"query", "?key=sk-provider"},
+	} {
+		t.Run(tc.auth, func(t *testing.T) {
+			up := startKeyed(t, func(key string, n int, w http.ResponseWriter) bool {
+				if n == 1 { // every first attempt is retried: two attempts to check
+					limited(w, 1)
+					return true
+				}
+				return false
+			})
+			site := providerSite(t, up, "auth "+tc.auth+" sk-provider\nmax_wait 1s")
+			req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost,
+				site+"/v1/chat/completions?key=caller-query&KEY=caller-upper", strings.NewReader(promptBody("creds")))
+			for name, v := range map[string]string{"Authorization": "Bearer caller-bearer", "X-Api-Key": "caller-x", "Api-Key": "caller-azure", "X-Goog-Api-Key": "caller-google"} {
+				req.Header.Add(name, v)
+			}
+			req.Header.Add("authorization", "Bearer caller-second")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			up.mu.Lock()
+			defer up.mu.Unlock()
+			if len(up.creds) < 2 {
+				t.Fatalf("%d attempts (status %d), want 2", len(up.creds), resp.StatusCode)
+			}
+			for i, creds := range up.creds {
+				if len(creds) != 1 || creds[0] != tc.want {
+					t.Errorf("attempt %d carried %q, want only %q", i+1, creds, tc.want)
+				}
+			}
+		})
+	}
+}
