@@ -39,6 +39,11 @@
 //	  storage memory               storage.go             cache_memory.go, cache/memory.go
 //	  storage redis <url>          storage.go             cache_redis.go, cache/redisstore
 //	  coalesce                     cache.go               cache/coalesce.go, cache/flight.go
+//	llm_provider
+//	  auth <style> <key…>          provider.go            provider/auth.go, provider/pool.go, llm_provider.go
+//	  select                       provider.go            provider/pool.go (pick)
+//	  retry_on, max_tries          provider.go            provider/config.go (Retry), provider/handler.go (Serve)
+//	  max_wait                     provider.go            provider/handler.go (Serve)
 //	llm_model matcher
 //	  <pattern…>, unknown          model.go               llm_model.go, llmreq/glob.go
 //	  max_body                     model.go               llm_model.go, llmreq/fields.go
