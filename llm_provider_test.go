@@ -2,15 +2,22 @@ package llmgate_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/openai/openai-go/v3/option"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/nodesdk"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 )
 
@@ -263,5 +270,135 @@ func TestProviderCredentials(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestProviderBehindCacheAndLimits: identical requests coalesced by
+// llm_cache all get the leader's final answer, not its first 429; the
+// limiter settles the retried request once, to the answer the client got.
+func TestProviderBehindCacheAndLimits(t *testing.T) {
+	up := startKeyed(t, func(key string, n int, w http.ResponseWriter) bool {
+		if key == "sk-a" {
+			limited(w, 60_000)
+			return true
+		}
+		return false
+	})
+	site := testcaddy.Site(t)
+	zone := relName(t, "provider_tokens")
+	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`%s {
+	llm_ratelimit {
+		zone %s {
+			tokens 100000/h
+			algorithm fixed_window
+		}
+	}
+	llm_cache
+	llm_provider {
+		auth bearer sk-a sk-b
+		select round_robin
+	}
+	reverse_proxy %s
+}
+`, site, zone, up.srv.URL))
+	// The first request finds sk-a (round robin starts there or after);
+	// make sure it does by asking until sk-a has answered once.
+	body := promptBody("coalesced")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	for range 8 {
+		wg.Go(func() {
+			resp, _ := post(t, site+"/v1/chat/completions", body, "x-fake-delay", "300ms", "x-fake-usage", "100,50")
+			mu.Lock()
+			statuses[resp.StatusCode]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if statuses[200] != 8 {
+		t.Errorf("coalesced requests got %v, want 8 × 200", statuses)
+	}
+	if n := up.callsOf("sk-b"); n != 1 {
+		t.Errorf("sk-b answered %d times, want once for all: the followers share the leader's answer", n)
+	}
+	// One charge of 150 tokens for the retried request: the next request's
+	// reservation leaves 100000 - 150 - its own estimate.
+	resp, _ := post(t, site+"/v1/chat/completions", promptBody("after"), "x-fake-usage", "1,1")
+	left := resp.Header.Get("X-Ratelimit-Remaining-Tokens")
+	if left < "99800" || left > "99850" || len(left) != 5 {
+		t.Errorf("tokens remaining %s, want 100000 less one charge of 150 and a small reservation", left)
+	}
+}
+
+// TestProviderSkipsSpentKeys: a key whose answers say its requests are
+// spent is passed over until its reset, before it ever answers 429.
+func TestProviderSkipsSpentKeys(t *testing.T) {
+	up := startKeyed(t, func(key string, n int, w http.ResponseWriter) bool {
+		if key != "sk-spent" {
+			return false
+		}
+		w.Header().Set("X-Ratelimit-Remaining-Requests", "0")
+		w.Header().Set("X-Ratelimit-Reset-Requests", "1m0s")
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"id":"chatcmpl-spent","object":"chat.completion","model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`)
+		return true
+	})
+	site := providerSite(t, up, "auth bearer sk-spent sk-fresh\nselect round_robin")
+	for i := range 10 {
+		if resp, body := post(t, site+"/v1/chat/completions", promptBody(fmt.Sprint("spent ", i))); resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	}
+	if n := up.callsOf("sk-spent"); n != 1 {
+		t.Errorf("the spent key was asked %d times, want once: its answer said it had nothing left", n)
+	}
+}
+
+// TestProviderSDKsSeePlain200s: the OpenAI SDKs, Go's with its retries
+// off and Node's, get plain 200s through a provider that answers 429 on
+// one key in three; every answer llmgate sent was a 200.
+func TestProviderSDKsSeePlain200s(t *testing.T) {
+	up := startKeyed(t, func(key string, n int, w http.ResponseWriter) bool {
+		if key == "sk-3" {
+			limited(w, 1) // back at once: it keeps being picked, and refusing
+			return true
+		}
+		return false
+	})
+	logFile := filepath.Join(t.TempDir(), "access.log")
+	site := testcaddy.Site(t)
+	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf("%s {\n\tlog {\n\t\toutput file %s\n\t}\n\tllm_provider {\n\t\tauth bearer sk-1 sk-2 sk-3\n\t\tselect round_robin\n\t}\n\treverse_proxy %s\n}\n", site, logFile, up.srv.URL))
+	client := sdk(site, "sk-caller", option.WithMaxRetries(0))
+	for i := range 9 {
+		if _, err := client.Chat.Completions.New(context.Background(), chat("gpt-4o-mini", fmt.Sprint("go sdk ", i))); err != nil {
+			t.Fatalf("Go SDK call %d: %v", i, err)
+		}
+	}
+	for _, r := range nodesdk.Run(t, nodesdk.Job{SDK: "openai", BaseURL: site, APIKey: "sk-caller", Calls: 9, Prompt: "node sdk"}) {
+		if !r.OK {
+			t.Errorf("Node SDK call: %+v", r)
+		}
+	}
+	if up.callsOf("sk-3") == 0 {
+		t.Error("the limited key was never asked: the test proves nothing")
+	}
+	var answers []int
+	harness.Eventually(t, "18 access log lines", func() bool {
+		b, _ := os.ReadFile(logFile)
+		answers = answers[:0]
+		for line := range strings.Lines(string(b)) {
+			var entry struct{ Status int }
+			if json.Unmarshal([]byte(line), &entry) == nil {
+				answers = append(answers, entry.Status)
+			}
+		}
+		return len(answers) >= 18
+	})
+	for _, s := range answers {
+		if s != 200 {
+			t.Errorf("llmgate answered %v, want only 200s", answers)
+			break
+		}
 	}
 }
