@@ -1,6 +1,7 @@
 package llmgate
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -11,6 +12,7 @@ import (
 	llmcaddyfile "github.com/llmgate/caddy-llmgate/caddyfile"
 	"github.com/llmgate/caddy-llmgate/llmreq"
 	"github.com/llmgate/caddy-llmgate/provider"
+	"github.com/llmgate/caddy-llmgate/provider/redisshare"
 	"github.com/llmgate/caddy-llmgate/usage"
 	"go.uber.org/zap"
 )
@@ -41,7 +43,12 @@ import (
 type Provider struct {
 	provider.Config
 
+	// Where key health is shared with other instances: redis. Default:
+	// each instance learns alone.
+	StorageRaw json.RawMessage `json:"storage,omitempty" caddy:"namespace=http.llm_provider.storage inline_key=backend"`
+
 	handler *provider.Handler
+	health  *redisshare.Health
 }
 
 // CaddyModule returns the Caddy module information.
@@ -64,10 +71,22 @@ func (h *Provider) Provision(ctx caddy.Context) error {
 	for i, k := range h.Keys {
 		secrets[i] = repl.ReplaceKnown(k, "")
 	}
+	var publish func(id string, until time.Time)
+	if h.StorageRaw != nil {
+		mod, err := ctx.LoadModule(h, "StorageRaw")
+		if err != nil {
+			return fmt.Errorf("loading llm_provider storage: %v", err)
+		}
+		h.health = mod.(ProviderStorage).ShareHealth(storeFailures(log))
+		publish = h.health.Publish
+	}
 	sel, _ := provider.ParseSelect(string(h.Select))
-	pool, err := provider.NewPool(secrets, sel, nil)
+	pool, err := provider.NewPool(secrets, sel, publish)
 	if err != nil && h.Auth != provider.None {
 		return err
+	}
+	if h.health != nil && pool != nil {
+		h.health.Follow(pool)
 	}
 	statuses, connect, _ := h.Retry()
 	h.handler = &provider.Handler{
@@ -91,6 +110,14 @@ func (h *Provider) Provision(ctx caddy.Context) error {
 func (h *Provider) Validate() error {
 	if err := h.Config.Validate(); err != nil {
 		return fmt.Errorf("llm_provider: %v", err)
+	}
+	return nil
+}
+
+// Cleanup stops sharing key health.
+func (h *Provider) Cleanup() error {
+	if h.health != nil {
+		return h.health.Close()
 	}
 	return nil
 }
@@ -123,8 +150,8 @@ func orBearer(a provider.Auth) provider.Auth {
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens; the syntax
 // is on llmcaddyfile.ParseProvider.
 func (h *Provider) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	cfg, err := llmcaddyfile.ParseProvider(d)
-	h.Config = cfg
+	cfg, storage, err := llmcaddyfile.ParseProvider(d)
+	h.Config, h.StorageRaw = cfg, storage
 	return err
 }
 
@@ -132,6 +159,7 @@ func (h *Provider) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 var (
 	_ caddy.Provisioner           = (*Provider)(nil)
 	_ caddy.Validator             = (*Provider)(nil)
+	_ caddy.CleanerUpper          = (*Provider)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Provider)(nil)
 	_ caddyfile.Unmarshaler       = (*Provider)(nil)
 )

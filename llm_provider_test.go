@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/nodesdk"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 )
 
 // keyedUpstream is the fake upstream behind a key pool: it answers as
@@ -401,4 +403,56 @@ func TestProviderSDKsSeePlain200s(t *testing.T) {
 			break
 		}
 	}
+}
+
+// TestProviderHealthSharedThroughRedis: with storage redis, a key one
+// instance saw answer 429 is left alone by the other: by one that starts
+// later (it reads the cooldowns stored) and by one running (it is told).
+func TestProviderHealthSharedThroughRedis(t *testing.T) {
+	rs := testredis.Start(t)
+	var flip atomic.Bool
+	up := startKeyed(t, func(key string, n int, w http.ResponseWriter) bool {
+		if key == "sk-a" || key == "sk-c" && flip.Load() {
+			limited(w, 60_000)
+			return true
+		}
+		return false
+	})
+	body := fmt.Sprintf("\tllm_provider {\n\t\tauth bearer sk-a sk-b sk-c\n\t\tselect round_robin\n\t\tstorage redis %s\n\t}\n\treverse_proxy %s", rs.URL(), up.srv.URL)
+	config := func(site string) string { return fmt.Sprintf("%s {\n%s\n}\n", site, body) }
+	// until sends requests to site until key has been asked once.
+	until := func(site, key string) {
+		t.Helper()
+		for i := 0; up.callsOf(key) == 0; i++ {
+			if i == 10 {
+				t.Fatalf("%s never asked", key)
+			}
+			if resp, b := post(t, site+"/v1/chat/completions", promptBody(fmt.Sprint("find ", key, i))); resp.StatusCode != 200 {
+				t.Fatalf("%d %s", resp.StatusCode, b)
+			}
+		}
+	}
+	// batch sends n requests to site and reports how often key was asked.
+	batch := func(site, key string, n int) int {
+		before := up.callsOf(key)
+		for i := range n {
+			if resp, b := post(t, site+"/v1/chat/completions", promptBody(fmt.Sprint("batch ", i))); resp.StatusCode != 200 {
+				t.Fatalf("%d %s", resp.StatusCode, b)
+			}
+		}
+		return up.callsOf(key) - before
+	}
+
+	site1 := testcaddy.Site(t)
+	testcaddy.Load(t, testcaddy.Global("")+config(site1))
+	until(site1, "sk-a")
+	site2 := testcaddy.Site(t)
+	testcaddy.Process(t, processGlobal+config(site2), site2)
+	if n := batch(site2, "sk-a", 9); n != 0 {
+		t.Errorf("an instance started after sk-a's 429 asked it %d times", n)
+	}
+
+	flip.Store(true)
+	until(site1, "sk-c")
+	harness.Eventually(t, "the running instance leaves sk-c alone", func() bool { return batch(site2, "sk-c", 6) == 0 })
 }

@@ -29,6 +29,7 @@ func init() {
 	caddy.RegisterModule(CacheAdmin{})
 	caddy.RegisterModule(RateLimitAdmin{})
 	caddy.RegisterModule(Provider{})
+	caddy.RegisterModule(ProviderRedis{})
 
 	httpcaddyfile.RegisterHandlerDirective("llm_auth", parseHandler[Auth])
 	httpcaddyfile.RegisterHandlerDirective("llm_ratelimit", parseHandler[RateLimit])

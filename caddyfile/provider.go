@@ -1,6 +1,8 @@
 package caddyfile
 
 import (
+	"encoding/json"
+
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/llmgate/caddy-llmgate/provider"
 )
@@ -13,20 +15,25 @@ import (
 //	    retry_on  <status|connect...>                  # default 429 500 502 503 504 connect
 //	    max_tries <count>                              # attempts upstream per request, default 3
 //	    max_wait  <duration>                           # wait for a key to come back, default 0
+//	    storage   redis <url>                          # share key health between instances
 //	}
-func ParseProvider(d *caddyfile.Dispenser) (provider.Config, error) {
+//
+// It returns the configuration and the JSON of the storage module (nil
+// when key health is not shared).
+func ParseProvider(d *caddyfile.Dispenser) (provider.Config, json.RawMessage, error) {
 	var (
-		cfg  provider.Config
-		seen = options{}
+		cfg     provider.Config
+		storage json.RawMessage
+		seen    = options{}
 	)
 	d.Next() // directive name
 	if d.NextArg() {
-		return cfg, d.ArgErr()
+		return cfg, nil, d.ArgErr()
 	}
 	for d.NextBlock(0) {
 		name := d.Val()
 		if err := seen.once(d); err != nil {
-			return cfg, err
+			return cfg, nil, err
 		}
 		var err error
 		switch name {
@@ -54,15 +61,17 @@ func ParseProvider(d *caddyfile.Dispenser) (provider.Config, error) {
 			if v, err = oneArg(d, name); err == nil {
 				cfg.MaxWait, err = duration(d, name, v)
 			}
+		case "storage":
+			storage, _, err = storageModule(d, ProviderStorageNamespace)
 		default:
-			return cfg, d.Errf("unrecognized llm_provider option %q", name)
+			return cfg, nil, d.Errf("unrecognized llm_provider option %q", name)
 		}
 		if err != nil {
-			return cfg, err
+			return cfg, nil, err
 		}
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, d.Errf("llm_provider: %v", err)
+		return cfg, nil, d.Errf("llm_provider: %v", err)
 	}
-	return cfg, nil
+	return cfg, storage, nil
 }

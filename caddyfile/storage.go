@@ -13,6 +13,7 @@ import (
 const (
 	CacheStorageNamespace     = "http.llm_cache.storage"
 	RateLimitStorageNamespace = "http.llm_ratelimit.storage"
+	ProviderStorageNamespace  = "http.llm_provider.storage"
 )
 
 // storageModule reads `storage <backend> [<args…>]` into the JSON of the
