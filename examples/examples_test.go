@@ -20,6 +20,7 @@ func TestExamplesValidate(t *testing.T) {
 	// Gateway keys must be set for the config to load.
 	t.Setenv("GATEWAY_KEY_TEAM_A", "gw-validate-a")
 	t.Setenv("GATEWAY_KEY_TEAM_B", "gw-validate-b")
+	t.Setenv("GATEWAY_KEY", "gw-validate-local")
 	caddyfiles, _ := filepath.Glob("*/Caddyfile")
 	jsons, _ := filepath.Glob("json/*.json")
 	if len(caddyfiles) < 4 || len(jsons) == 0 {

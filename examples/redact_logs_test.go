@@ -44,7 +44,8 @@ var exampleSecrets = func() []string {
 
 // exampleRequests carry a key in every place a caller puts one. In the
 // multi-provider example the first two are the teams' gateway keys, which
-// reach the upstream; the others are refused there.
+// reach the upstream; the others are refused there. In the local example
+// the gateway key is the second's.
 var exampleRequests = []struct {
 	path, body string
 	header     []string
@@ -140,6 +141,7 @@ func runExample(t *testing.T, f, level string, plainDefault bool) map[string]str
 	t.Setenv("EGRESS_PROXY", "http://user:password@"+down)
 	t.Setenv("GATEWAY_KEY_TEAM_A", keyOpenAI)
 	t.Setenv("GATEWAY_KEY_TEAM_B", keyAnthropic)
+	t.Setenv("GATEWAY_KEY", keyAnthropic)
 	t.Setenv("OPENAI_API_KEY", keyUpOpenAI)
 	t.Setenv("ANTHROPIC_API_KEY", keyUpAnthropic)
 

@@ -18,8 +18,13 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
+	// Only the modules the demo's Caddyfile uses: the Caddyfile adapter,
+	// the HTTP server, reverse_proxy and the file log. Caddy's standard
+	// set (cmd/caddy's) compiles much more on a first run.
 	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	_ "github.com/caddyserver/caddy/v2/modules/standard"
+	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+	_ "github.com/caddyserver/caddy/v2/modules/logging"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
@@ -32,6 +37,8 @@ import (
 var caddyfile []byte
 
 func main() {
+	// Go printed nothing while it compiled: say at once that the demo runs.
+	fmt.Println("llmgate demo: starting Caddy with llmgate…")
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)

@@ -205,7 +205,7 @@ func TestWrite(t *testing.T) {
 		}
 	}
 	wantHeadings := []string{"# llmgate benchmarks", "## Machine and versions", "## Targets", "## 1. Cache hit", "## 2. Miss path",
-		"## 3. Limiting accuracy", "## 4. Streaming", "## 5. Storage: memory vs Redis", "## 6. Access log", "## 7. Go benchmarks", "## Commands"}
+		"## 3. Limiting accuracy", "## 4. Streaming", "## 5. Storage: memory vs Redis", "## 6. Access log", "## 7. Go benchmarks", "## 8. First run", "## Commands"}
 	if !reflect.DeepEqual(headings, wantHeadings) {
 		t.Errorf("headings %q\nwant %q", headings, wantHeadings)
 	}

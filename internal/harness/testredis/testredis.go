@@ -10,7 +10,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -23,9 +22,6 @@ import (
 	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 )
-
-// Binary is the redis-server the package runs (Debian's redis-server package).
-const Binary = "/usr/bin/redis-server"
 
 // HangGuard is far above any timeout of the gateway's Redis clients: a
 // command that takes longer during an outage is hanging, not slow.
@@ -46,8 +42,10 @@ type Config struct {
 
 // Server is one running redis-server, stopped when the test ends.
 type Server struct {
-	t    testing.TB
-	cfg  Config
+	t   testing.TB
+	cfg Config
+	// bin is the redis-server executable found on the PATH.
+	bin  string
 	dir  string
 	port int
 	// certFile and keyFile are the server's certificate, with TLS.
@@ -64,16 +62,28 @@ func Start(t testing.TB) *Server { return StartWith(t, Config{}) }
 // quietly without it.
 func StartWith(t testing.TB, cfg Config) *Server {
 	t.Helper()
-	if _, err := os.Stat(Binary); err != nil {
-		t.Fatalf("testredis: %s not found (install the Debian package redis-server): %v", Binary, err)
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
 	}
-	s := &Server{t: t, cfg: cfg, dir: t.TempDir(), port: harness.FreePort(t)}
+	s := &Server{t: t, cfg: cfg, bin: bin, dir: t.TempDir(), port: harness.FreePort(t)}
 	if cfg.TLS {
 		s.certFile, s.keyFile = writeCert(t, s.dir)
 	}
 	t.Cleanup(s.Stop)
 	s.start()
 	return s
+}
+
+// binary is the redis-server on the PATH, the one the package runs, or an
+// error that says how to install it.
+func binary() (string, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return "", fmt.Errorf("testredis: redis-server is not on the PATH; the tests start their own Redis servers and need the binary "+
+			"(Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis): %w", err)
+	}
+	return bin, nil
 }
 
 // Addr is the server's host:port on the loopback interface.
@@ -162,11 +172,11 @@ func (s *Server) start() {
 		args = append(args, "--tls-port", port, "--tls-cert-file", s.certFile, "--tls-key-file", s.keyFile,
 			"--tls-ca-cert-file", s.certFile, "--tls-auth-clients", "no")
 	}
-	cmd := exec.Command(Binary, args...)
+	cmd := exec.Command(s.bin, args...)
 	out := new(bytes.Buffer)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("testredis: start %s: %v", Binary, err)
+		s.t.Fatalf("testredis: start %s: %v", s.bin, err)
 	}
 	s.mu.Lock()
 	s.cmd = cmd

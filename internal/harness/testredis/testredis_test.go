@@ -1,6 +1,8 @@
 package testredis
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -55,5 +57,30 @@ func assertPing(t *testing.T, s *Server, want string) {
 	}
 	if !strings.HasPrefix(reply, want) {
 		t.Fatalf("PING answered %q, want %q", reply, want)
+	}
+}
+
+func TestBinaryOnPath(t *testing.T) {
+	found, err := binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another directory first on the PATH: its redis-server is the one run.
+	dir := t.TempDir()
+	link := filepath.Join(dir, "redis-server")
+	if err := os.Symlink(found, link); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(filepath.ListSeparator)+os.Getenv("PATH"))
+	if got, err := binary(); err != nil || got != link {
+		t.Fatalf("binary() = %q, %v; want %q", got, err, link)
+	}
+	assertPing(t, Start(t), "+PONG")
+
+	// None on the PATH: an error that names the binary and how to get it.
+	t.Setenv("PATH", t.TempDir())
+	_, err = binary()
+	if err == nil || !strings.Contains(err.Error(), "redis-server is not on the PATH") || !strings.Contains(err.Error(), "apt-get install redis-server") {
+		t.Fatalf("binary() with no redis-server on the PATH: %v", err)
 	}
 }
