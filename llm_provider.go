@@ -69,7 +69,10 @@ func (h *Provider) Provision(ctx caddy.Context) error {
 	repl := caddy.NewReplacer()
 	secrets := make([]string, len(h.Keys))
 	for i, k := range h.Keys {
-		secrets[i] = repl.ReplaceKnown(k, "")
+		// Only a placeholder expands to nothing: naming it reveals no key.
+		if secrets[i] = repl.ReplaceKnown(k, ""); secrets[i] == "" {
+			return fmt.Errorf("llm_provider: key %d, %s, is empty", i+1, k)
+		}
 	}
 	var publish func(id string, until time.Time)
 	if h.StorageRaw != nil {
