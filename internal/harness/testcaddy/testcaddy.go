@@ -164,8 +164,10 @@ func load(cfg []byte) error {
 	// The servers of the config replaced close their idle keep-alive
 	// connections. The client may not have seen one close yet, and a
 	// POST it sends there fails with EOF, not retried: the harness's
-	// client starts afresh.
+	// client starts afresh, and so does the default client, which the
+	// admin API is asked with (its server restarts with a new config).
 	harness.Client.CloseIdleConnections()
+	http.DefaultClient.CloseIdleConnections()
 	return nil
 }
 
