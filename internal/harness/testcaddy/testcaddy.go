@@ -254,8 +254,10 @@ func Binary(t testing.TB) string {
 
 // Process runs caddyfile in a separate Caddy process (see Binary) until
 // the test ends. The Caddyfile's global options must include `admin off`
-// or an admin address of its own. It returns once site answers.
-func Process(t testing.TB, caddyfile, site string) {
+// or an admin address of its own. It returns once site answers, with a
+// function that kills the process at once (as a crash would) and waits
+// for it to be gone.
+func Process(t testing.TB, caddyfile, site string) (kill func()) {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "Caddyfile")
@@ -292,10 +294,14 @@ func Process(t testing.TB, caddyfile, site string) {
 		}
 		if resp, err := http.Get(site); err == nil {
 			resp.Body.Close()
-			return
+			return func() {
+				_ = cmd.Process.Kill()
+				<-done
+			}
 		}
 	}
 	t.Fatalf("caddy did not answer on %s:\n%s", site, logs())
+	return nil
 }
 
 // AdminURL is the base URL of the in-process Caddy's admin API, where
