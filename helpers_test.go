@@ -7,6 +7,7 @@ import (
 	"net/http"
 	neturl "net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
@@ -55,6 +56,26 @@ func siteKey(url string, header []string) []string {
 		return header
 	}
 	return append([]string{"Authorization", "Bearer sk-test-" + u.Host}, header...)
+}
+
+// statusesOf runs do(i) for i in [0, n) all at once and counts the
+// statuses they return.
+func statusesOf(n int, do func(i int) int) map[int]int {
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		statuses = map[int]int{}
+	)
+	for i := range n {
+		wg.Go(func() {
+			s := do(i)
+			mu.Lock()
+			statuses[s]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return statuses
 }
 
 // proxySite loads a Caddy site of the given directives in front of a

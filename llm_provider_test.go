@@ -118,18 +118,10 @@ func TestProviderAbsorbs429(t *testing.T) {
 		return false
 	})
 	site := providerSite(t, up, "auth bearer sk-one sk-limited sk-two")
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	statuses := map[int]int{}
-	for i := range 50 {
-		wg.Go(func() {
-			resp, _ := post(t, site+"/v1/chat/completions", promptBody(fmt.Sprint("absorb ", i)))
-			mu.Lock()
-			statuses[resp.StatusCode]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	statuses := statusesOf(50, func(i int) int {
+		resp, _ := post(t, site+"/v1/chat/completions", promptBody(fmt.Sprint("absorb ", i)))
+		return resp.StatusCode
+	})
 	if statuses[200] != 50 {
 		t.Errorf("statuses %v, want 50 × 200", statuses)
 	}
@@ -307,18 +299,10 @@ func TestProviderBehindCacheAndLimits(t *testing.T) {
 	// The first request finds sk-a (round robin starts there or after);
 	// make sure it does by asking until sk-a has answered once.
 	body := promptBody("coalesced")
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	statuses := map[int]int{}
-	for range 8 {
-		wg.Go(func() {
-			resp, _ := post(t, site+"/v1/chat/completions", body, "x-fake-delay", "300ms", "x-fake-usage", "100,50")
-			mu.Lock()
-			statuses[resp.StatusCode]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	statuses := statusesOf(8, func(int) int {
+		resp, _ := post(t, site+"/v1/chat/completions", body, "x-fake-delay", "300ms", "x-fake-usage", "100,50")
+		return resp.StatusCode
+	})
 	if statuses[200] != 8 {
 		t.Errorf("coalesced requests got %v, want 8 × 200", statuses)
 	}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/llmgate/caddy-llmgate/internal/harness"
@@ -219,21 +218,10 @@ func TestCostSharedAcrossInstances(t *testing.T) {
 	// reservations a little less. A day's budget hardly refills.
 	site1, site2 := twoInstances(t, fmt.Sprintf("\tllm_ratelimit {\n%s\n\t\tstorage redis %s\n\t}",
 		costZone(t, "key static\ncost 0.44/d"), rs.URL()), up)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		statuses = map[int]int{}
-	)
-	for i := range 64 {
-		site := []string{site1, site2}[i%2]
-		wg.Go(func() {
-			resp, _, _ := spend(t, site, "/v1/chat/completions", "gpt-4o-mini", fmt.Sprint("client ", i), false, "x-fake-usage", "20,50")
-			mu.Lock()
-			statuses[resp.StatusCode]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	statuses := statusesOf(64, func(i int) int {
+		resp, _, _ := spend(t, []string{site1, site2}[i%2], "/v1/chat/completions", "gpt-4o-mini", fmt.Sprint("client ", i), false, "x-fake-usage", "20,50")
+		return resp.StatusCode
+	})
 	if ok := statuses[200]; ok < 20 || ok > 21 || statuses[429] != 64-ok {
 		t.Errorf("statuses %v: want 20 or 21 answered, the rest refused", statuses)
 	}
