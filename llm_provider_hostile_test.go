@@ -12,8 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 )
 
 // rawUpstream records every request as it reached the upstream, raw query
@@ -261,5 +264,45 @@ func TestProviderNoHangWhenCallerLeaves(t *testing.T) {
 	})
 	if n := len(up.requests()); n != 1 {
 		t.Errorf("the upstream was asked %d times, want once", n)
+	}
+}
+
+// TestProviderRedisHoldsNoKey: what llm_provider shares through Redis (the
+// stored cooldowns and the messages told) names keys by fingerprint only.
+func TestProviderRedisHoldsNoKey(t *testing.T) {
+	const secret = "sk-proj-SharedCooldownT3BlbkFJabcdefghij0123456789"
+	rs := testredis.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	sub := rdb.PSubscribe(t.Context(), "*")
+	t.Cleanup(func() { sub.Close() })
+	if _, err := sub.Receive(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	up := startRaw(t, func(r *http.Request, w http.ResponseWriter) bool {
+		limited(w, 60_000)
+		return true
+	})
+	site := providerSite(t, up.keyedUpstream, "auth bearer "+secret+"\nstorage redis "+rs.URL())
+	post(t, site+"/v1/chat/completions", promptBody("cool it"))
+	var msg *redis.Message
+	select {
+	case msg = <-sub.Channel():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no cooldown told")
+	}
+	shared := []string{msg.Channel, msg.Payload}
+	keys, err := rdb.Keys(t.Context(), "*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys %v, %v: want the stored cooldown", keys, err)
+	}
+	for _, k := range keys {
+		v, _ := rdb.Get(t.Context(), k).Result()
+		shared = append(shared, k, v)
+	}
+	for _, s := range shared {
+		if strings.Contains(s, secret[8:]) {
+			t.Errorf("Redis holds the provider key: %q", s)
+		}
 	}
 }

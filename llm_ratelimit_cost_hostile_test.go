@@ -3,12 +3,18 @@ package llmgate_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 	"github.com/llmgate/caddy-llmgate/pricing"
 )
@@ -155,5 +161,94 @@ func TestCostUnreadableModelNotPricedByCatchAll(t *testing.T) {
 	resp, b, _ := send(t, site+"/v1/chat/completions", "")
 	if strings.Contains(b, "invalid_request_body") {
 		t.Errorf("an empty body: %d %s, want it priced by the catch-all, not refused as unreadable", resp.StatusCode, b)
+	}
+}
+
+// TestCostAdminReadLogsNoKey: reading what a key has left through the
+// admin API names the key in the query; Caddy's admin logger writes the
+// request's URI, and with the log format the examples use the key in it
+// is scrubbed.
+func TestCostAdminReadLogsNoKey(t *testing.T) {
+	const secret = "sk-proj-AdminReadOfABudgetT3BlbkFJabcdefghij0123456789"
+	logFile := filepath.Join(t.TempDir(), "default.log")
+	zone := relName(t, "admin")
+	site := testcaddy.Site(t)
+	up := fakeai.Start(t)
+	testcaddy.Load(t, testcaddy.GlobalLog(fmt.Sprintf("output file %s\n\t\tlevel DEBUG\n\t\tformat llm_redact", logFile), "")+
+		fmt.Sprintf("%s {\n\tllm_ratelimit {\n%s\n\t\tzone %s {\n\t\t\tcost 1/d\n\t\t}\n\t}\n\treverse_proxy %s\n}\n", site, costPrices, zone, up.URL()))
+	resp, err := http.Get(testcaddy.AdminURL() + "/llm/ratelimit/usage?zone=" + zone + "&key=" + url.QueryEscape("Bearer "+secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.Contains(string(body), secret) {
+		t.Fatalf("usage: %d %s", resp.StatusCode, body)
+	}
+	harness.Eventually(t, "the admin request logged", func() bool {
+		b, _ := os.ReadFile(logFile)
+		return strings.Contains(string(b), "/llm/ratelimit/usage")
+	})
+	if b, _ := os.ReadFile(logFile); strings.Contains(string(b), secret[8:30]) {
+		t.Errorf("the default log holds the key of an admin read")
+	}
+}
+
+// TestCostConcurrentSpendFitsBudget: 64 clients at once against one
+// instance's budget that fits 20 answers: 20 answered, or 21 when a
+// reservation fits before the answers ahead of it settle above their
+// estimates; never more.
+func TestCostConcurrentSpendFitsBudget(t *testing.T) {
+	site, up := limitSite(t, costZone(t, "key static\ncost 0.44/d\nalgorithm fixed_window"))
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		statuses = map[int]int{}
+	)
+	for i := range 64 {
+		wg.Go(func() {
+			resp, _, _ := spend(t, site, "/v1/chat/completions", "gpt-4o-mini", fmt.Sprint("racer ", i), false, "x-fake-usage", "20,50")
+			mu.Lock()
+			statuses[resp.StatusCode]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if ok := statuses[200]; ok < 20 || ok > 21 || up.Calls() != ok {
+		t.Errorf("statuses %v, %d upstream calls: want 20 or 21 answered, the rest refused", statuses, up.Calls())
+	}
+}
+
+// TestCostClientLeavingMidStreamPays: a client that leaves a stream after
+// its first event is charged what was streamed, not refunded.
+func TestCostClientLeavingMidStreamPays(t *testing.T) {
+	logFile := filepath.Join(t.TempDir(), "access.log")
+	site, _ := proxySite(t, fmt.Sprintf("\tlog {\n\t\toutput file %s\n\t}\n%s", logFile, limitDirective(costZone(t, "cost 10/d\nalgorithm fixed_window"))))
+	lines := func() int {
+		b, _ := os.ReadFile(logFile)
+		return strings.Count(string(b), "\n")
+	}
+	probe := func(i int) pricing.Micros {
+		_, rem, b := spend(t, site, "/v1/chat/completions", "gpt-4o-mini", fmt.Sprint("probe ", i), false, "x-fake-usage", "0,0")
+		if rem < 0 {
+			t.Fatalf("probe: %s", b)
+		}
+		return rem
+	}
+	before := probe(1)
+	body := `{"model":"gpt-4o-mini","stream":true,"max_tokens":4000,"messages":[{"role":"user","content":"a long story"}]}`
+	req, _ := harness.NewPost(t.Context(), site+"/v1/chat/completions", body, siteKey(site,
+		[]string{"x-fake-no-usage", "1", "x-fake-chunks", "50", "x-fake-size", "8000", "x-fake-delay", "100ms"})...)
+	resp, err := harness.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := resp.Body.Read(make([]byte, 64)); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close() // leave after the first bytes
+	harness.Eventually(t, "the abandoned stream to end", func() bool { return lines() == 2 })
+	if charged := before - probe(2); charged <= 0 {
+		t.Errorf("a client that left a stream after its first bytes was charged %d µ$, want what it was sent", charged)
 	}
 }
