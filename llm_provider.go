@@ -25,7 +25,7 @@ import (
 // to max_tries; once a byte has gone to the client nothing is retried.
 // Keys that answered 429 sit out until the provider's reset, keys whose
 // rate-limit headers say they are spent are passed over until then, and
-// keys the provider refuses (401, 403) leave the pool until the next
+// keys the provider refuses (401) leave the pool until the next
 // reload. When every key sits out, a request waits up to max_wait, else
 // gets 429 with the earliest reset.
 //

@@ -306,3 +306,29 @@ func TestProviderRedisHoldsNoKey(t *testing.T) {
 		}
 	}
 }
+
+// TestProviderCallerCannotRevokeKeys: a refusal that depends on what the
+// caller asked (a path the keys may not use: OpenAI answers 403, or 401
+// for a restricted key's missing scope) says nothing of the key. A caller
+// who asks for it once a key must not empty the pool for everybody.
+func TestProviderCallerCannotRevokeKeys(t *testing.T) {
+	up := startRaw(t, func(r *http.Request, w http.ResponseWriter) bool {
+		if !strings.HasPrefix(r.URL.Path, "/v1/organization/") {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"error":{"message":"You have insufficient permissions for this operation.","type":"invalid_request_error","param":null,"code":null}}`)
+		return true
+	})
+	site := providerSite(t, up.keyedUpstream, "auth bearer sk-a sk-b sk-c")
+	for i := range 3 {
+		resp, _ := post(t, site+"/v1/organization/users", "{}")
+		if resp.StatusCode != 403 {
+			t.Errorf("request %d for a forbidden path: %d, want the provider's 403", i, resp.StatusCode)
+		}
+	}
+	if resp, body := post(t, site+"/v1/chat/completions", promptBody("after the forbidden path")); resp.StatusCode != 200 {
+		t.Errorf("a plain request after three forbidden ones: %d %s, want 200", resp.StatusCode, body)
+	}
+}

@@ -32,7 +32,7 @@ type Result string
 const (
 	Answered    Result = "ok"           // an answer below 400
 	Limited     Result = "limited"      // 429
-	Refused     Result = "refused"      // 401, 403: the key is revoked
+	Refused     Result = "refused"      // 401: the key is revoked
 	ServerError Result = "server_error" // 5xx
 	ClientError Result = "client_error" // another 4xx
 	Failed      Result = "failed"       // no answer: the connection failed
@@ -43,7 +43,7 @@ func resultOf(status int) Result {
 	switch {
 	case status == http.StatusTooManyRequests:
 		return Limited
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+	case status == http.StatusUnauthorized:
 		return Refused
 	case status >= 500:
 		return ServerError
@@ -88,8 +88,8 @@ type Handler struct {
 	Estimate func(r *http.Request) int64
 	// OnAttempt, when set, is told the outcome of every attempt.
 	OnAttempt func(k *Key, res Result)
-	// OnRevoked, when set, is told of a key the provider refused (401,
-	// 403), once: it stays out of the pool.
+	// OnRevoked, when set, is told of a key the provider refused (401),
+	// once: it stays out of the pool.
 	OnRevoked func(k *Key, status int)
 	// Report, when set, is told how each request went.
 	Report func(r *http.Request, rep Report)

@@ -50,7 +50,7 @@ type Key struct {
 	mu sync.Mutex
 	// until is when a key that answered 429 comes back.
 	until time.Time
-	// revoked is set for a key the provider refused (401, 403): it stays
+	// revoked is set for a key the provider refused (401): it stays
 	// out until the pool is built again.
 	revoked bool
 	// requests and tokens are what the key had left, by its last answer,
@@ -174,7 +174,10 @@ func (p *Pool) learn(k *Key, status int, h http.Header, now time.Time) (revoked 
 	case status == http.StatusTooManyRequests:
 		k.until = now.Add(hs.cooldown())
 		cooled = k.until
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+	// Only 401 says the key itself is bad. A 403 refuses what the
+	// request asked for (a model, a path the key may not use): a caller
+	// could ask for it once a key and empty the pool for everybody.
+	case status == http.StatusUnauthorized:
 		revoked = !k.revoked
 		k.revoked = true
 	case status < http.StatusBadRequest:

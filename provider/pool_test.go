@@ -115,6 +115,10 @@ func TestLearnTakesKeysOut(t *testing.T) {
 	if k, _, _ := p.pick(now.Add(time.Second), 100, 0); k != b {
 		t.Error("a small request is refused a key with room for it")
 	}
+	// A 403 refuses the request, not the key: a stays.
+	if p.learn(a, 403, http.Header{}, now) {
+		t.Error("a 403 revoked a key")
+	}
 	// A refused key never comes back.
 	if !p.learn(a, 401, http.Header{}, now) || p.learn(a, 401, http.Header{}, now) {
 		t.Error("learn reports a revocation once")
