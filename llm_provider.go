@@ -81,11 +81,16 @@ func (h *Provider) Provision(ctx caddy.Context) error {
 		publish = h.health.Publish
 	}
 	sel, _ := provider.ParseSelect(string(h.Select))
-	pool, err := provider.NewPool(secrets, sel, publish)
-	if err != nil && h.Auth != provider.None {
+	var (
+		pool *provider.Pool
+		err  error
+	)
+	if len(secrets) == 0 && h.Auth == provider.None {
+		pool = provider.NewKeylessPool(publish)
+	} else if pool, err = provider.NewPool(secrets, sel, publish); err != nil {
 		return err
 	}
-	if h.health != nil && pool != nil {
+	if h.health != nil {
 		h.health.Follow(pool)
 	}
 	statuses, connect, _ := h.Retry()

@@ -332,3 +332,17 @@ func TestProviderCallerCannotRevokeKeys(t *testing.T) {
 		t.Errorf("a plain request after three forbidden ones: %d %s, want 200", resp.StatusCode, body)
 	}
 }
+
+// TestProviderAuthNoneWithoutKeys: auth none takes no key; the handler
+// still strips the caller's credentials and serves, sending none.
+func TestProviderAuthNoneWithoutKeys(t *testing.T) {
+	up := startRaw(t, nil)
+	site := providerSite(t, up.keyedUpstream, "auth none")
+	resp, body := post(t, site+"/v1/chat/completions", promptBody("no key"), "Authorization", "Bearer caller-key")
+	if resp.StatusCode != 200 {
+		t.Fatalf("auth none: %d %s", resp.StatusCode, body)
+	}
+	if seen := up.requests(); len(seen) != 1 || seen[0].header.Get("Authorization") != "" {
+		t.Errorf("the upstream got %d requests, Authorization %q: want one, without", len(seen), seen[0].header.Get("Authorization"))
+	}
+}

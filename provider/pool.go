@@ -125,6 +125,15 @@ func NewPool(secrets []string, sel Select, onCooldown func(id string, until time
 	return p, nil
 }
 
+// NewKeylessPool returns a pool of one entry that stands for no key, for
+// an upstream that takes none (Auth None): what its answers say, a 429's
+// wait, still holds requests back. The entry's ID is "none".
+func NewKeylessPool(onCooldown func(id string, until time.Time)) *Pool {
+	k := &Key{ID: "none"}
+	k.requests.left, k.tokens.left = -1, -1
+	return &Pool{keys: []*Key{k}, sel: LeastBusy, onCooldown: onCooldown}
+}
+
 // Keys returns the pool's keys, in the order given.
 func (p *Pool) Keys() []*Key { return p.keys }
 
