@@ -194,7 +194,8 @@ func TestProviderRetrySendsTheSameBody(t *testing.T) {
 }
 
 // TestProviderEveryKeyRefused: a provider that refuses every key empties
-// the pool: each key is asked at most once, then every request gets 503
+// the pool: each key is asked once, its refusal answered 502 (never the
+// provider's 401, which may repeat the key), then every request gets 503
 // no_provider_key without going upstream, and the log names the keys by
 // fingerprint only.
 func TestProviderEveryKeyRefused(t *testing.T) {
@@ -222,8 +223,8 @@ func TestProviderEveryKeyRefused(t *testing.T) {
 			t.Errorf("with every key refused: %d %s, want 503 no_provider_key", resp.StatusCode, body)
 		}
 	}
-	if n := len(up.requests()); n > len(secrets) {
-		t.Errorf("the upstream was asked %d times (statuses %v), want at most once a key", n, statuses)
+	if n := len(up.requests()); n != len(secrets) || fmt.Sprint(statuses) != "[502 502 502 503 503]" {
+		t.Errorf("the upstream was asked %d times, statuses %v: want once a key, 502 provider_key_refused for each, then 503", n, statuses)
 	}
 	harness.Eventually(t, "the revocations logged", func() bool {
 		b, _ := os.ReadFile(logFile)
@@ -344,5 +345,19 @@ func TestProviderAuthNoneWithoutKeys(t *testing.T) {
 	}
 	if seen := up.requests(); len(seen) != 1 || seen[0].header.Get("Authorization") != "" {
 		t.Errorf("the upstream got %d requests, Authorization %q: want one, without", len(seen), seen[0].header.Get("Authorization"))
+	}
+}
+
+// TestProviderKeyNotEchoedToCaller: a provider that repeats the key it
+// was sent in its 401 (OpenAI masks all but the last four characters;
+// some compatible servers repeat it whole) must not hand the provider's
+// key to the caller.
+func TestProviderKeyNotEchoedToCaller(t *testing.T) {
+	const secret = "sk-proj-EchoedBackT3BlbkFJabcdefghij0123456789"
+	up := startRaw(t, nil)
+	site := providerSite(t, up.keyedUpstream, "auth bearer "+secret)
+	resp, body := post(t, site+"/v1/chat/completions", promptBody("echo"), "x-fake-status", "401", "x-fake-echo-key", "1")
+	if strings.Contains(body, secret[8:]) || resp.StatusCode != 502 || !strings.Contains(body, "provider_key_refused") {
+		t.Errorf("a provider 401: %d %s, want llmgate's 502 provider_key_refused and no key", resp.StatusCode, body)
 	}
 }
