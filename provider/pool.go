@@ -207,8 +207,11 @@ func (p *Pool) learn(k *Key, status int, h http.Header, now time.Time) (revoked 
 }
 
 // Cooldown takes the key of id out of the pool until then, as another
-// instance learnt: a later time than the key's own is kept.
+// instance learnt: a later time than the key's own is kept. Like a wait
+// learnt here, it ends within a day: a corrupt or skewed time from
+// elsewhere cannot take a key out for good.
 func (p *Pool) Cooldown(id string, until time.Time) {
+	until = minTime(until, time.Now().Add(maxCooldown))
 	for _, k := range p.keys {
 		if k.ID == id {
 			k.mu.Lock()
@@ -218,4 +221,12 @@ func (p *Pool) Cooldown(id string, until time.Time) {
 			k.mu.Unlock()
 		}
 	}
+}
+
+// minTime is the earlier of a and b.
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

@@ -149,3 +149,14 @@ func BenchmarkPick(b *testing.B) {
 		}
 	}
 }
+
+// TestCooldownFromElsewhereEndsWithinADay: a cooldown another instance
+// tells, however far off, ends within a day, as one learnt here does.
+func TestCooldownFromElsewhereEndsWithinADay(t *testing.T) {
+	p, _ := NewPool([]string{"a"}, LeastBusy, nil)
+	p.Cooldown(Fingerprint("a"), time.UnixMilli(1<<52))
+	now := time.Now()
+	if k, _, back := p.pick(now, 0, 0); k != nil || back.Sub(now) > maxCooldown {
+		t.Errorf("picked %v, back in %s; want none, back within %s", k, back.Sub(now), maxCooldown)
+	}
+}
