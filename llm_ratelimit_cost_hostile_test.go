@@ -252,3 +252,39 @@ func TestCostClientLeavingMidStreamPays(t *testing.T) {
 		t.Errorf("a client that left a stream after its first bytes was charged %d µ$, want what it was sent", charged)
 	}
 }
+
+// TestCostThroughProviderRetry: behind llm_provider, a stream whose
+// first attempt failed is charged once, its real usage: the retry sends
+// the body the limiter rewrote to ask for the usage, and the answer that
+// reached the client is the one settled.
+func TestCostThroughProviderRetry(t *testing.T) {
+	up := startRaw(t, func(r *http.Request, w http.ResponseWriter) bool {
+		if providerKey(r) == "sk-broken" {
+			w.WriteHeader(http.StatusBadGateway)
+			return true
+		}
+		return false
+	})
+	site := testcaddy.Site(t)
+	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf("%s {\n\tllm_ratelimit {\n%s\n\t\tzone %s {\n\t\t\tcost 100/d\n\t\t\talgorithm fixed_window\n\t\t}\n\t}\n\tllm_provider {\n\t\tauth bearer sk-broken sk-good\n\t\tselect round_robin\n\t}\n\treverse_proxy %s\n}\n",
+		site, hostilePrices, relName(t, "provider"), up.srv.URL))
+	body := `{"model":"gpt-4o-mini","stream":true,"max_tokens":50,"messages":[{"role":"user","content":"retried stream"}]}`
+	for range 3 { // round robin: some start on the broken key
+		charged, _ := chargeOf(t, site, body, "x-fake-usage", "10,50")
+		if charged != 21_000 {
+			t.Errorf("charged %d µ$, want the usage's 21000 once", charged)
+		}
+	}
+	broken := 0
+	for _, s := range up.requests() {
+		if providerKey(&http.Request{Header: s.header}) == "sk-broken" {
+			broken++
+		}
+		if !strings.Contains(s.body, `"include_usage":true`) {
+			t.Errorf("an attempt went without asking for the usage: %s", s.body)
+		}
+	}
+	if broken == 0 {
+		t.Error("no attempt met the broken key: the test proves nothing")
+	}
+}
