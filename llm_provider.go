@@ -1,8 +1,10 @@
 package llmgate
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"time"
 
@@ -69,7 +71,10 @@ func (h *Provider) Provision(ctx caddy.Context) error {
 	repl := caddy.NewReplacer()
 	secrets := make([]string, len(h.Keys))
 	for i, k := range h.Keys {
-		secrets[i] = repl.ReplaceKnown(k, "")
+		// Only a placeholder expands to nothing: naming it reveals no key.
+		if secrets[i] = repl.ReplaceKnown(k, ""); secrets[i] == "" {
+			return fmt.Errorf("llm_provider: key %d, %s, is empty", i+1, k)
+		}
 	}
 	var publish func(id string, until time.Time)
 	if h.StorageRaw != nil {
@@ -131,7 +136,24 @@ func (h *Provider) Cleanup() error {
 // next before the client has seen a byte.
 func (h *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	r = withBodyMemo(r)
-	return h.handler.Serve(w, r, next)
+	return h.handler.Serve(w, r, ownVars{next})
+}
+
+// ownVars runs each attempt with a copy of the request's vars, copied
+// back when it is over. reverse_proxy's transport may still read an
+// attempt's vars after it (a dial it started and no longer needs, which
+// reads the dial info), while the next attempt writes its own.
+type ownVars struct{ next caddyhttp.Handler }
+
+func (o ownVars) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
+	vars, _ := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
+	if vars == nil {
+		return o.next.ServeHTTP(w, r)
+	}
+	own := maps.Clone(vars)
+	err := o.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, own)))
+	maps.Copy(vars, own)
+	return err
 }
 
 // estimateTokens is the tokens r may spend, read through the request's

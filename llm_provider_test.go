@@ -21,6 +21,7 @@ import (
 	"github.com/llmgate/caddy-llmgate/internal/harness/nodesdk"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
+	"github.com/llmgate/caddy-llmgate/provider"
 )
 
 // keyedUpstream is the fake upstream behind a key pool: it answers as
@@ -370,7 +371,21 @@ func TestProviderSDKsSeePlain200s(t *testing.T) {
 	})
 	logFile := filepath.Join(t.TempDir(), "access.log")
 	site := testcaddy.Site(t)
-	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf("%s {\n\tlog {\n\t\toutput file %s\n\t}\n\tllm_provider {\n\t\tauth bearer sk-1 sk-2 sk-3\n\t\tselect round_robin\n\t}\n\treverse_proxy %s\n}\n", site, logFile, up.srv.URL))
+	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`%s {
+	log {
+		output file %s
+	}
+	log_append provider_key {http.llm.provider.key}
+	log_append provider_tries {http.llm.provider.tries}
+	llm_provider {
+		auth bearer sk-1 sk-2 sk-3
+		select round_robin
+	}
+	reverse_proxy %s
+}
+`, site, logFile, up.srv.URL))
+	limitedSeries := `llmgate_provider_attempts_total{key="` + provider.Fingerprint("sk-3") + `",result="limited"}`
+	before := testcaddy.Metrics(t)[limitedSeries]
 	client := sdk(site, "sk-caller", option.WithMaxRetries(0))
 	for i := range 9 {
 		if _, err := client.Chat.Completions.New(context.Background(), chat("gpt-4o-mini", fmt.Sprint("go sdk ", i))); err != nil {
@@ -386,13 +401,21 @@ func TestProviderSDKsSeePlain200s(t *testing.T) {
 		t.Error("the limited key was never asked: the test proves nothing")
 	}
 	var answers []int
+	retried := 0
 	harness.Eventually(t, "18 access log lines", func() bool {
 		b, _ := os.ReadFile(logFile)
-		answers = answers[:0]
+		answers, retried = answers[:0], 0
 		for line := range strings.Lines(string(b)) {
-			var entry struct{ Status int }
+			var entry struct {
+				Status int
+				Key    string `json:"provider_key"`
+				Tries  int    `json:"provider_tries"`
+			}
 			if json.Unmarshal([]byte(line), &entry) == nil {
 				answers = append(answers, entry.Status)
+				if entry.Tries == 2 && entry.Key != provider.Fingerprint("sk-3") {
+					retried++
+				}
 			}
 		}
 		return len(answers) >= 18
@@ -402,6 +425,10 @@ func TestProviderSDKsSeePlain200s(t *testing.T) {
 			t.Errorf("llmgate answered %v, want only 200s", answers)
 			break
 		}
+	}
+	limitedNow := testcaddy.Metrics(t)[limitedSeries] - before
+	if retried == 0 || float64(retried) != limitedNow {
+		t.Errorf("%d answers logged after 2 tries, %v limited attempts counted: want as many, and some", retried, limitedNow)
 	}
 }
 

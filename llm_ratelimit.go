@@ -62,6 +62,13 @@ type rateZone struct {
 	match caddyhttp.MatcherSets
 }
 
+// sharedSlots is implemented by the storage modules that keep
+// concurrency slots for every instance (Redis): the zones' caps then hold
+// across instances.
+type sharedSlots interface {
+	SlotStore() limiter.SlotStore
+}
+
 // RateLimitStorage is implemented by the modules of the
 // http.llm_ratelimit.storage namespace.
 type RateLimitStorage interface {
@@ -116,6 +123,9 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 			var key string
 			z.InFlight, key = inFlightTable(name)
 			h.inflight = append(h.inflight, key)
+			if shared, ok := storage.(sharedSlots); ok {
+				z.Slots = shared.SlotStore()
+			}
 		}
 		rz := rateZone{key: zc.Key}
 		if len(zc.Match) > 0 {

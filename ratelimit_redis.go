@@ -14,9 +14,12 @@ import (
 // admit 10 a second together. Token and leaky buckets are decided in one
 // atomic step on the server (on its clock); fixed windows use Redis
 // counters. Keys are hashed and prefixed (llmgate:rl:…). Concurrency caps
-// stay per instance.
+// hold across instances too: each slot is a lease (llmgate:slots:…).
 type RateLimitRedis struct {
 	RedisStorage
+
+	slots    *redisstore.Slots
+	slotsKey string
 }
 
 // CaddyModule returns the Caddy module information.
@@ -30,8 +33,32 @@ func (RateLimitRedis) CaddyModule() caddy.ModuleInfo {
 // Provision connects (lazily) to the server.
 func (m *RateLimitRedis) Provision(ctx caddy.Context) error { return m.provision(ctx) }
 
-// Cleanup releases the connection pool.
-func (m *RateLimitRedis) Cleanup() error { return m.cleanup() }
+// Cleanup releases the connection pool and the slot store.
+func (m *RateLimitRedis) Cleanup() error {
+	if m.slotsKey != "" {
+		_ = release(redisPool, m.slotsKey)
+	}
+	return m.cleanup()
+}
+
+// SlotStore implements sharedSlots: concurrency caps across every
+// instance, each slot a lease in Redis that lapses a few seconds after
+// its instance stops renewing it. One store per server and process, kept
+// across reloads: requests of a replaced config go on renewing theirs.
+func (m *RateLimitRedis) SlotStore() limiter.SlotStore {
+	if m.slots == nil {
+		m.slotsKey = "slots." + m.poolKey
+		v, _, _ := redisPool.LoadOrNew(m.slotsKey, func() (caddy.Destructor, error) {
+			return pooledSlots{redisstore.NewSlots(m.client.Redis, redisstore.Options{KeyPrefix: m.client.Prefix}, 0)}, nil
+		})
+		m.slots = v.(pooledSlots).Slots
+	}
+	return m.slots
+}
+
+type pooledSlots struct{ *redisstore.Slots }
+
+func (p pooledSlots) Destruct() error { return p.Close() }
 
 // RateLimitStores implements RateLimitStorage. Zones share the server;
 // their keys are salted by zone name.
@@ -45,5 +72,6 @@ var (
 	_ caddy.Provisioner     = (*RateLimitRedis)(nil)
 	_ caddy.CleanerUpper    = (*RateLimitRedis)(nil)
 	_ RateLimitStorage      = (*RateLimitRedis)(nil)
+	_ sharedSlots           = (*RateLimitRedis)(nil)
 	_ caddyfile.Unmarshaler = (*RateLimitRedis)(nil)
 )

@@ -21,6 +21,10 @@ func TestExamplesValidate(t *testing.T) {
 	t.Setenv("GATEWAY_KEY_TEAM_A", "gw-validate-a")
 	t.Setenv("GATEWAY_KEY_TEAM_B", "gw-validate-b")
 	t.Setenv("GATEWAY_KEY", "gw-validate-local")
+	// Provider keys must be set too.
+	for _, env := range []string{"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_KEY_1", "OPENAI_KEY_2", "OPENAI_KEY_3"} {
+		t.Setenv(env, "sk-validate-"+env)
+	}
 	caddyfiles, _ := filepath.Glob("*/Caddyfile")
 	jsons, _ := filepath.Glob("json/*.json")
 	if len(caddyfiles) < 4 || len(jsons) == 0 {

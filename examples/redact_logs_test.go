@@ -144,6 +144,9 @@ func runExample(t *testing.T, f, level string, plainDefault bool) map[string]str
 	t.Setenv("GATEWAY_KEY", keyAnthropic)
 	t.Setenv("OPENAI_API_KEY", keyUpOpenAI)
 	t.Setenv("ANTHROPIC_API_KEY", keyUpAnthropic)
+	for i := range 3 { // a pool's keys, each its own; a leak shows as keyUpOpenAI's
+		t.Setenv(fmt.Sprint("OPENAI_KEY_", i+1), keyUpOpenAI+fmt.Sprint(i))
+	}
 
 	b, err := os.ReadFile(f)
 	if err != nil {

@@ -155,8 +155,9 @@ func (l *Limiter) AdmitSpend(ctx context.Context, keys []string, estimate Spend)
 	return l.admit(ctx, keys, estimate, true, nil)
 }
 
-// admit is AdmitSpend, or with rates unset the decision of the
-// concurrency caps alone; beforeWait, when set, runs each time the request
+// admit is AdmitSpend, or with rates unset the decision of this server's
+// concurrency caps alone (shared slots are not asked: their store has
+// failed); beforeWait, when set, runs each time the request
 // has its place in a line (a leaky bucket's, a concurrency slot's) and is
 // about to wait there.
 func (l *Limiter) admit(ctx context.Context, keys []string, estimate Spend, rates bool, beforeWait func()) (*Ticket, error) {
@@ -189,8 +190,14 @@ func (l *Limiter) admit(ctx context.Context, keys []string, estimate Spend, rate
 			return nil, err
 		}
 	}
-	if t.Allowed && l.takeSlots(ctx, t, beforeWait) && wait > 0 {
-		l.waitTurn(ctx, t, wait, waiter, beforeWait)
+	if t.Allowed {
+		ok, err := l.takeSlots(ctx, t, rates, beforeWait)
+		if err != nil {
+			return nil, errors.Join(err, t.giveBack(ctx))
+		}
+		if ok && wait > 0 {
+			l.waitTurn(ctx, t, wait, waiter, beforeWait)
+		}
 	}
 	return t, nil
 }
@@ -232,15 +239,29 @@ func (l *Limiter) chargeRates(ctx context.Context, t *Ticket, estimate Spend) (w
 }
 
 // takeSlots takes a slot in every zone with a concurrency cap, waiting
-// for one up to the zone's MaxWait. It reports whether all were taken.
-func (l *Limiter) takeSlots(ctx context.Context, t *Ticket, beforeWait func()) bool {
+// for one up to the zone's MaxWait: from the zone's shared SlotStore when
+// it has one and shared is set, else from this server's InFlight. It
+// reports whether all were taken; the error, a failing SlotStore's, leaves
+// the slots taken before it held.
+func (l *Limiter) takeSlots(ctx context.Context, t *Ticket, shared bool, beforeWait func()) (bool, error) {
 	for i := range t.holds {
 		h := &t.holds[i]
 		z := h.zone
 		if z.Concurrency == 0 {
 			continue
 		}
-		ok, held := z.InFlight.acquire(ctx, h.key, z.Concurrency, z.MaxWait, beforeWait)
+		var ok bool
+		var held int
+		if shared && z.Slots != nil {
+			lease, n, err := z.acquireShared(ctx, h.key, beforeWait)
+			if err != nil {
+				t.releaseSlots()
+				return false, err
+			}
+			ok, held, h.lease = lease != "", n, lease
+		} else {
+			ok, held = z.InFlight.acquire(ctx, h.key, z.Concurrency, z.MaxWait, beforeWait)
+		}
 		h.slot = ok
 		t.statuses = append(t.statuses, Status{
 			Zone: z.Name, Kind: KindConcurrency,
@@ -250,10 +271,10 @@ func (l *Limiter) takeSlots(ctx context.Context, t *Ticket, beforeWait func()) b
 			// Slots free when answers end, which cannot be foreseen; a
 			// second is a fair guess and what clients round to anyway.
 			l.refuse(ctx, t, len(t.statuses)-1, time.Second)
-			return false
+			return false, nil
 		}
 	}
-	return true
+	return true, nil
 }
 
 // waitTurn holds a leaky bucket request until its turn to leave. One

@@ -76,8 +76,10 @@ type hold struct {
 	key  Key
 	// charges are what the zone's meters hold, by meter.
 	charges [numMeters]charge
-	// slot is set while the zone's concurrency slot is held.
-	slot bool
+	// slot is set while the zone's concurrency slot is held; lease, when
+	// it is a shared one (Zone.Slots).
+	slot  bool
+	lease string
 }
 
 // charge is what an admission holds in one meter of one zone.
@@ -109,7 +111,11 @@ func (t *Ticket) Done() {
 func (t *Ticket) releaseSlots() {
 	for i := range t.holds {
 		h := &t.holds[i]
-		if h.slot {
+		switch {
+		case h.lease != "":
+			h.zone.releaseShared(h.key, h.lease)
+			h.lease, h.slot = "", false
+		case h.slot:
 			h.zone.InFlight.release(h.key)
 			h.slot = false
 		}

@@ -96,6 +96,10 @@ type Zone struct {
 	// InFlight counts requests in flight for Concurrency; nil uses a table
 	// owned by the Limiter.
 	InFlight *InFlight
+	// Slots, when set, keeps the Concurrency slots for every server that
+	// shares it (a cap across all of them) instead of InFlight. When it
+	// fails, the cap falls back to InFlight, this server's own.
+	Slots SlotStore
 }
 
 // The meters of a zone, by index: requests, then the units of usage a

@@ -164,8 +164,10 @@ func load(cfg []byte) error {
 	// The servers of the config replaced close their idle keep-alive
 	// connections. The client may not have seen one close yet, and a
 	// POST it sends there fails with EOF, not retried: the harness's
-	// client starts afresh.
+	// client starts afresh, and so does the default client, which the
+	// admin API is asked with (its server restarts with a new config).
 	harness.Client.CloseIdleConnections()
+	http.DefaultClient.CloseIdleConnections()
 	return nil
 }
 
@@ -252,8 +254,10 @@ func Binary(t testing.TB) string {
 
 // Process runs caddyfile in a separate Caddy process (see Binary) until
 // the test ends. The Caddyfile's global options must include `admin off`
-// or an admin address of its own. It returns once site answers.
-func Process(t testing.TB, caddyfile, site string) {
+// or an admin address of its own. It returns once site answers, with a
+// function that kills the process at once (as a crash would) and waits
+// for it to be gone.
+func Process(t testing.TB, caddyfile, site string) (kill func()) {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "Caddyfile")
@@ -290,10 +294,14 @@ func Process(t testing.TB, caddyfile, site string) {
 		}
 		if resp, err := http.Get(site); err == nil {
 			resp.Body.Close()
-			return
+			return func() {
+				_ = cmd.Process.Kill()
+				<-done
+			}
 		}
 	}
 	t.Fatalf("caddy did not answer on %s:\n%s", site, logs())
+	return nil
 }
 
 // AdminURL is the base URL of the in-process Caddy's admin API, where
