@@ -27,7 +27,7 @@ import (
 // to max_tries; once a byte has gone to the client nothing is retried.
 // Keys that answered 429 sit out until the provider's reset, keys whose
 // rate-limit headers say they are spent are passed over until then, and
-// keys the provider refuses (401, 403) leave the pool until the next
+// keys the provider refuses (401) leave the pool until the next
 // reload. When every key sits out, a request waits up to max_wait, else
 // gets 429 with the earliest reset.
 //
@@ -86,11 +86,16 @@ func (h *Provider) Provision(ctx caddy.Context) error {
 		publish = h.health.Publish
 	}
 	sel, _ := provider.ParseSelect(string(h.Select))
-	pool, err := provider.NewPool(secrets, sel, publish)
-	if err != nil && h.Auth != provider.None {
+	var (
+		pool *provider.Pool
+		err  error
+	)
+	if len(secrets) == 0 && h.Auth == provider.None {
+		pool = provider.NewKeylessPool(publish)
+	} else if pool, err = provider.NewPool(secrets, sel, publish); err != nil {
 		return err
 	}
-	if h.health != nil && pool != nil {
+	if h.health != nil {
 		h.health.Follow(pool)
 	}
 	statuses, connect, _ := h.Retry()

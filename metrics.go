@@ -49,7 +49,7 @@ var (
 	}, []string{"model", "zone"})
 	providerAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "llmgate", Subsystem: "provider", Name: "attempts_total",
-		Help: "llm_provider attempts upstream by key (its fingerprint) and result: ok, limited (429), server_error (5xx), refused (401, 403), client_error, failed (no answer).",
+		Help: "llm_provider attempts upstream by key (its fingerprint) and result: ok, limited (429), server_error (5xx), refused (401), client_error, failed (no answer).",
 	}, []string{"key", "result"})
 	cacheEntries = prometheus.NewDesc("llmgate_cache_entries", "Entries held by llm_cache memory stores.", nil, nil)
 	cacheBytes   = prometheus.NewDesc("llmgate_cache_bytes", "Bytes held by llm_cache memory stores, as counted against max_size.", nil, nil)

@@ -53,7 +53,8 @@ type Report struct {
 // charged by its text. An upstream error, an answer
 // without output or a Free answer gives the reservation back. A body over
 // MaxBody, or one that cannot be read, is refused when a zone that meters
-// usage applies to it.
+// usage applies to it; so is a body that is not JSON (an empty one aside)
+// when a cost zone applies: it names no model to price.
 func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, style HeaderStyle, next Next) error {
 	style = styleFor(r, style)
 	var (
@@ -73,6 +74,12 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		case zone == "":
 		case err != nil && !errors.Is(err, llmreq.ErrNotJSON):
 			refusal = unreadable(err, zone, l.opts.MaxBody)
+		case costZone != "" && err != nil && (f == nil || f.TextBytes > 0):
+			// A body that is not JSON names no model the zone can read,
+			// though an upstream that stops after the first JSON value
+			// finds one: priced by a catch-all "*", a dear model would
+			// cost the cheap price.
+			refusal = unreadable(err, costZone, l.opts.MaxBody)
 		case costZone != "":
 			if price, priced = l.opts.Prices.Lookup(f.Model); !priced {
 				refusal = unpriced(f.Model, costZone)

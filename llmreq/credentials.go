@@ -157,6 +157,30 @@ func BearerToken(v string) (token string, ok bool) {
 	return trimSpace(v[i:]), true
 }
 
+// WithoutKeyParams returns rawQuery without the parameters Credential
+// reads as a key (named key in any case or percent-encoding), the others
+// kept as they were sent.
+func WithoutKeyParams(rawQuery string) string {
+	var b strings.Builder
+	dropped := false
+	for q := rawQuery; q != ""; {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		if name, _, _ := strings.Cut(pair, "="); isKeyName(name) {
+			dropped = true
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(pair)
+	}
+	if !dropped {
+		return rawQuery
+	}
+	return b.String()
+}
+
 // isKeyName reports whether a query parameter's name, as sent, is "key"
 // in any case or percent-encoding: an upstream that decodes names or
 // ignores their case reads it as the key.

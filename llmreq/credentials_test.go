@@ -154,3 +154,24 @@ func TestBearerToken(t *testing.T) {
 		}
 	}
 }
+
+// TestWithoutKeyParams: every parameter Credential reads as a key goes,
+// whatever its spelling; the others stay as they were sent.
+func TestWithoutKeyParams(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"a=1&b=%2F", "a=1&b=%2F"},
+		{"key=k", ""},
+		{"KEY=k&a=1&Key=k2&%6Bey=k3&k%65y&keep=key", "a=1&keep=key"},
+		{"a=1;key=k", "a=1;key=k"}, // one parameter to Credential, and to Go's server: not a key
+		{"keys=1&monkey=2", "keys=1&monkey=2"},
+	} {
+		if got := WithoutKeyParams(tc.in); got != tc.want {
+			t.Errorf("WithoutKeyParams(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		r := credentialRequest("/?" + WithoutKeyParams(tc.in))
+		if c, err := Credential(r); c != "" || err != nil {
+			t.Errorf("after WithoutKeyParams(%q), Credential reads %q, %v", tc.in, c, err)
+		}
+	}
+}

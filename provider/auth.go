@@ -42,16 +42,14 @@ func ParseAuth(s string) (Auth, error) {
 
 // Strip removes every credential r carries: the headers of
 // llmreq.CredentialHeaders, in any spelling and however many, and the key
-// query parameter. A request is never sent with a caller's credential
+// query parameter in every spelling the limiter reads as a key (any case,
+// percent-encoded). A request is never sent with a caller's credential
 // beside the provider's.
 func Strip(r *http.Request) {
 	for _, name := range llmreq.CredentialHeaders {
 		r.Header.Del(name)
 	}
-	if q := r.URL.Query(); q.Has("key") {
-		q.Del("key")
-		r.URL.RawQuery = q.Encode()
-	}
+	r.URL.RawQuery = llmreq.WithoutKeyParams(r.URL.RawQuery)
 }
 
 // set sets secret on r, stripped before, in style a.

@@ -32,7 +32,7 @@ type Result string
 const (
 	Answered    Result = "ok"           // an answer below 400
 	Limited     Result = "limited"      // 429
-	Refused     Result = "refused"      // 401, 403: the key is revoked
+	Refused     Result = "refused"      // 401: the key is revoked
 	ServerError Result = "server_error" // 5xx
 	ClientError Result = "client_error" // another 4xx
 	Failed      Result = "failed"       // no answer: the connection failed
@@ -43,7 +43,7 @@ func resultOf(status int) Result {
 	switch {
 	case status == http.StatusTooManyRequests:
 		return Limited
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+	case status == http.StatusUnauthorized:
 		return Refused
 	case status >= 500:
 		return ServerError
@@ -88,8 +88,8 @@ type Handler struct {
 	Estimate func(r *http.Request) int64
 	// OnAttempt, when set, is told the outcome of every attempt.
 	OnAttempt func(k *Key, res Result)
-	// OnRevoked, when set, is told of a key the provider refused (401,
-	// 403), once: it stays out of the pool.
+	// OnRevoked, when set, is told of a key the provider refused (401),
+	// once: it stays out of the pool.
 	OnRevoked func(k *Key, status int)
 	// Report, when set, is told how each request went.
 	Report func(r *http.Request, rep Report)
@@ -104,8 +104,10 @@ type Handler struct {
 // byte has gone to the client, nothing is retried. When every key sits
 // out (429s, or limits the provider reported spent), the request waits
 // up to MaxWait for the first to come back, else is answered 429 in its
-// API's shape with the wait in Retry-After and retry-after-ms. The
-// error is next's.
+// API's shape with the wait in Retry-After and retry-after-ms. A 401 (the
+// provider refusing its key) never reaches the client: it is retried
+// when RetryOn has it, else answered 502 provider_key_refused. The error
+// is next's.
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 	tries := orDefault(h.MaxTries, DefaultMaxTries)
 	body, err := llmreq.Read(r, orDefault(h.MaxBody, DefaultMaxBody))
@@ -164,7 +166,11 @@ func (h *Handler) attempt(w http.ResponseWriter, r *http.Request, next Next, k *
 			h.OnRevoked(k, aw.status)
 		}
 		h.attempted(k, res)
-		return aw.held, err
+		retry = aw.held && !last && slices.Contains(aw.retryOn, aw.status)
+		if aw.held && !retry && r.Context().Err() == nil {
+			keyRefused.Write(w, r)
+		}
+		return retry, err
 	case err != nil:
 		h.attempted(k, Failed)
 		return h.RetryFailed && !last && r.Context().Err() == nil, err
@@ -227,9 +233,16 @@ func writeNoKey(w http.ResponseWriter, r *http.Request, back time.Time) {
 	}).Write(w, r)
 }
 
+// keyRefused answers a request whose provider key was refused (401) on
+// its last attempt, in place of the provider's answer.
+var keyRefused = &llmreq.APIError{
+	Status: http.StatusBadGateway, Type: "server_error", Code: "provider_key_refused",
+	Message: "llmgate: the provider refused its key, which leaves the pool; retry",
+}
+
 // attemptWriter is the writer of one attempt: its answer goes to the
 // client unless it is retryable and the attempt is not the last, in
-// which case it is dropped. Headers are the attempt's own until the
+// which case it is dropped, or a 401, which the handler answers itself. Headers are the attempt's own until the
 // answer passes, so a dropped answer leaves none behind.
 type attemptWriter struct {
 	w       http.ResponseWriter
@@ -259,7 +272,9 @@ func (a *attemptWriter) WriteHeader(code int) {
 		return
 	}
 	a.status = code
-	if !a.last && slices.Contains(a.retryOn, code) {
+	// A 401 is about the provider's key, not the caller's, and its body
+	// may repeat the key: it never reaches the client.
+	if code == http.StatusUnauthorized || !a.last && slices.Contains(a.retryOn, code) {
 		a.held = true
 		return
 	}

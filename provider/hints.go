@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,16 +43,18 @@ func readHints(h http.Header, now time.Time) hints {
 // retry-after in seconds or as an HTTP date.
 func retryAfter(h http.Header, now time.Time) time.Duration {
 	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && ms < maxCooldownMS {
-			return time.Duration(ms * float64(time.Millisecond))
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && !math.IsInf(ms, 1) {
+			return time.Duration(min(ms, maxCooldownMS) * float64(time.Millisecond))
 		}
 	}
 	v := h.Get("Retry-After")
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
-		return min(time.Duration(s)*time.Second, maxCooldown)
+	// A count of seconds beyond int64, or beyond int64 nanoseconds, is
+	// capped before it is multiplied: it must not wrap to a short wait.
+	if s, err := strconv.ParseInt(v, 10, 64); (err == nil || errors.Is(err, strconv.ErrRange)) && s >= 0 {
+		return time.Duration(min(s, int64(maxCooldown/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return min(max(t.Sub(now), 0), maxCooldown)

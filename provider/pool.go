@@ -50,7 +50,7 @@ type Key struct {
 	mu sync.Mutex
 	// until is when a key that answered 429 comes back.
 	until time.Time
-	// revoked is set for a key the provider refused (401, 403): it stays
+	// revoked is set for a key the provider refused (401): it stays
 	// out until the pool is built again.
 	revoked bool
 	// requests and tokens are what the key had left, by its last answer,
@@ -125,6 +125,15 @@ func NewPool(secrets []string, sel Select, onCooldown func(id string, until time
 	return p, nil
 }
 
+// NewKeylessPool returns a pool of one entry that stands for no key, for
+// an upstream that takes none (Auth None): what its answers say, a 429's
+// wait, still holds requests back. The entry's ID is "none".
+func NewKeylessPool(onCooldown func(id string, until time.Time)) *Pool {
+	k := &Key{ID: "none"}
+	k.requests.left, k.tokens.left = -1, -1
+	return &Pool{keys: []*Key{k}, sel: LeastBusy, onCooldown: onCooldown}
+}
+
 // Keys returns the pool's keys, in the order given.
 func (p *Pool) Keys() []*Key { return p.keys }
 
@@ -174,7 +183,10 @@ func (p *Pool) learn(k *Key, status int, h http.Header, now time.Time) (revoked 
 	case status == http.StatusTooManyRequests:
 		k.until = now.Add(hs.cooldown())
 		cooled = k.until
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+	// Only 401 says the key itself is bad. A 403 refuses what the
+	// request asked for (a model, a path the key may not use): a caller
+	// could ask for it once a key and empty the pool for everybody.
+	case status == http.StatusUnauthorized:
 		revoked = !k.revoked
 		k.revoked = true
 	case status < http.StatusBadRequest:
@@ -195,8 +207,11 @@ func (p *Pool) learn(k *Key, status int, h http.Header, now time.Time) (revoked 
 }
 
 // Cooldown takes the key of id out of the pool until then, as another
-// instance learnt: a later time than the key's own is kept.
+// instance learnt: a later time than the key's own is kept. Like a wait
+// learnt here, it ends within a day: a corrupt or skewed time from
+// elsewhere cannot take a key out for good.
 func (p *Pool) Cooldown(id string, until time.Time) {
+	until = minTime(until, time.Now().Add(maxCooldown))
 	for _, k := range p.keys {
 		if k.ID == id {
 			k.mu.Lock()
@@ -206,4 +221,12 @@ func (p *Pool) Cooldown(id string, until time.Time) {
 			k.mu.Unlock()
 		}
 	}
+}
+
+// minTime is the earlier of a and b.
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

@@ -115,6 +115,10 @@ func TestLearnTakesKeysOut(t *testing.T) {
 	if k, _, _ := p.pick(now.Add(time.Second), 100, 0); k != b {
 		t.Error("a small request is refused a key with room for it")
 	}
+	// A 403 refuses the request, not the key: a stays.
+	if p.learn(a, 403, http.Header{}, now) {
+		t.Error("a 403 revoked a key")
+	}
 	// A refused key never comes back.
 	if !p.learn(a, 401, http.Header{}, now) || p.learn(a, 401, http.Header{}, now) {
 		t.Error("learn reports a revocation once")
@@ -143,5 +147,16 @@ func BenchmarkPick(b *testing.B) {
 		if k, _, _ := p.pick(now, 1000, 0); k == nil {
 			b.Fatal("none")
 		}
+	}
+}
+
+// TestCooldownFromElsewhereEndsWithinADay: a cooldown another instance
+// tells, however far off, ends within a day, as one learnt here does.
+func TestCooldownFromElsewhereEndsWithinADay(t *testing.T) {
+	p, _ := NewPool([]string{"a"}, LeastBusy, nil)
+	p.Cooldown(Fingerprint("a"), time.UnixMilli(1<<52))
+	now := time.Now()
+	if k, _, back := p.pick(now, 0, 0); k != nil || back.Sub(now) > maxCooldown {
+		t.Errorf("picked %v, back in %s; want none, back within %s", k, back.Sub(now), maxCooldown)
 	}
 }
