@@ -288,3 +288,20 @@ func TestCostThroughProviderRetry(t *testing.T) {
 		t.Error("no attempt met the broken key: the test proves nothing")
 	}
 }
+
+// TestCostUncappedOutputReserved: a request that sets no cap on its
+// output reserves the model's max_output (default 4096 tokens) for it, so
+// 32 such requests at once against a budget that fits one answer get one
+// answer, not 32.
+func TestCostUncappedOutputReserved(t *testing.T) {
+	site, up := limitSite(t, costZone(t, "key static\ncost 0.25/d\nalgorithm fixed_window"))
+	statuses := statusesOf(32, func(i int) int {
+		body := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"uncapped %d"}]}`, i)
+		resp, _, _ := send(t, site+"/v1/chat/completions", body, "x-fake-usage", "10,500", "x-fake-delay", "200ms")
+		return resp.StatusCode
+	})
+	// Each answer: 10 × 100 + 500 × 400 µ$ = $0.201; the budget fits one.
+	if statuses[200] != 1 || up.Calls() != 1 {
+		t.Errorf("statuses %v, %d upstream calls: want one answer against a budget of $0.25", statuses, up.Calls())
+	}
+}

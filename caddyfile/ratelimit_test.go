@@ -98,7 +98,7 @@ func TestAdaptRateLimitErrors(t *testing.T) {
 		{"non-numeric price", "llm_ratelimit {\n prices {\n m input 1 output cheap\n }\n}", `prices: m: output: invalid price "cheap"`, "at Caddyfile:4"},
 		{"unknown price kind", "llm_ratelimit {\n prices {\n m input 1 output 2 images 3\n }\n}", `prices: m: unknown kind "images"`, "at Caddyfile:4"},
 		{"price without output", "llm_ratelimit {\n prices {\n m input 1\n }\n}", `prices: m: missing output price`, "at Caddyfile:4"},
-		{"price kind without value", "llm_ratelimit {\n prices {\n m input 1 output\n }\n}", `prices: m: output: missing price`, "at Caddyfile:4"},
+		{"price kind without value", "llm_ratelimit {\n prices {\n m input 1 output\n }\n}", `prices: m: output: missing value`, "at Caddyfile:4"},
 		{"model priced twice", "llm_ratelimit {\n prices {\n m input 1 output 2\n m input 1 output 2\n }\n}", `prices: m: already specified`, "at Caddyfile:5"},
 		{"empty prices", "llm_ratelimit {\n prices {\n }\n}", `prices: no model priced`, "at Caddyfile:4"},
 		{"zero cost", zone("cost 0/d"), `cost: invalid cost rate "0/d": the amount must be positive`, "at Caddyfile:4"},

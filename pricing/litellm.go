@@ -13,6 +13,7 @@ type litellmEntry struct {
 	Output     *json.Number `json:"output_cost_per_token"`
 	CacheRead  *json.Number `json:"cache_read_input_token_cost"`
 	CacheWrite *json.Number `json:"cache_creation_input_token_cost"`
+	MaxOutput  *json.Number `json:"max_output_tokens"`
 }
 
 // ReadLiteLLM reads prices in the shape of LiteLLM's
@@ -20,7 +21,7 @@ type litellmEntry struct {
 // input_cost_per_token, output_cost_per_token and, optionally,
 // cache_read_input_token_cost (the price of OpenAI's cached input and of
 // Anthropic's cache reads) and cache_creation_input_token_cost (Anthropic's
-// cache writes), in USD a token. Entries without an input price (images,
+// cache writes), in USD a token, and max_output_tokens. Entries without an input price (images,
 // audio priced otherwise) and LiteLLM's "sample_spec" are left out; a
 // malformed price is an error naming its model.
 func ReadLiteLLM(r io.Reader) (map[string]Price, error) {
@@ -56,6 +57,13 @@ func ReadLiteLLM(r io.Reader) (map[string]Price, error) {
 			*f.to = v
 		}
 		p.CacheRead = p.CachedInput
+		if e.MaxOutput != nil {
+			// A count LiteLLM does not know (or gives as text) leaves the
+			// default.
+			if n, err := e.MaxOutput.Int64(); err == nil && n > 0 {
+				p.MaxOutput = n
+			}
+		}
 		prices[model] = p
 	}
 	return prices, nil

@@ -66,7 +66,16 @@ type Price struct {
 	// CacheRead is the price of prompt tokens Anthropic read from its
 	// prompt cache. Default: CachedInput.
 	CacheRead PerMillion `json:"cache_read,omitempty"`
+	// MaxOutput is the most tokens the model generates for a request that
+	// sets no cap (max_tokens and the like): what such a request reserves
+	// for its output. Default: DefaultMaxOutput.
+	MaxOutput int64 `json:"max_output,omitempty"`
 }
+
+// DefaultMaxOutput is the default of Price.MaxOutput: a long answer. A
+// request without a cap must not reserve nothing for its output, or any
+// number of them at once would fit in a budget that holds one.
+const DefaultMaxOutput = 4096
 
 // Complete fills the kinds p leaves unset (zero) with their defaults: a
 // cached token costs what a prompt token does unless a price says less.
@@ -79,6 +88,9 @@ func (p Price) Complete() Price {
 	}
 	if p.CacheRead == 0 {
 		p.CacheRead = p.CachedInput
+	}
+	if p.MaxOutput <= 0 {
+		p.MaxOutput = DefaultMaxOutput
 	}
 	return p
 }
@@ -102,9 +114,12 @@ func (p Price) Cost(u usage.Usage) Micros {
 }
 
 // Estimate is what a request estimated to spend input prompt tokens and
-// at most output generated ones may cost: every prompt token at the full
-// input price.
+// at most output generated ones (0: no cap, MaxOutput) may cost: every
+// prompt token at the full input price.
 func (p Price) Estimate(input, output int64) Micros {
+	if output <= 0 {
+		output = p.MaxOutput
+	}
 	var total pico
 	total.add(input, p.Input)
 	total.add(output, p.Output)
