@@ -10,7 +10,8 @@ import (
 )
 
 // RateLimitRedis keeps llm_ratelimit state in Redis, shared by every Caddy
-// instance that uses the same server: two instances with `requests 10/s`
+// instance that uses the same server (or cluster, see
+// RateLimitRedisCluster and RateLimitRedisSentinel): two instances with `requests 10/s`
 // admit 10 a second together. Token and leaky buckets are decided in one
 // atomic step on the server (on its clock); fixed windows use Redis
 // counters. Keys are hashed and prefixed (llmgate:rl:…). Concurrency caps
@@ -37,7 +38,7 @@ func (m *RateLimitRedis) Cleanup() error { return m.cleanup() }
 // their keys are salted by zone name.
 func (m *RateLimitRedis) RateLimitStores(string) (limiter.BucketStore, ulule.Store, error) {
 	opts := redisstore.Options{KeyPrefix: m.client.Prefix}
-	return redisstore.New(m.client.Redis, opts), redisstore.NewWindowStore(m.client.Redis, opts), nil
+	return redisstore.New(m.client.Universal, opts), redisstore.NewWindowStore(m.client.Universal, opts), nil
 }
 
 // Interface guards

@@ -10,7 +10,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -24,8 +23,17 @@ import (
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 )
 
-// Binary is the redis-server the package runs (Debian's redis-server package).
-const Binary = "/usr/bin/redis-server"
+// lookPath finds a program of Debian's redis-server package (redis-server,
+// redis-cli) on the PATH. It fails the test when the program is missing:
+// a test that needs Redis must not pass quietly without it.
+func lookPath(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("testredis: %s not found (install the Debian package redis-server): %v", name, err)
+	}
+	return path
+}
 
 // HangGuard is far above any timeout of the gateway's Redis clients: a
 // command that takes longer during an outage is hanging, not slow.
@@ -42,14 +50,21 @@ type Config struct {
 	// (so URL is rediss:// and clients must skip verification or trust
 	// CertFile).
 	TLS bool
+	// Args are more redis-server options, such as "--replicaof", host,
+	// port.
+	Args []string
+	// sentinelConf, when set, is the file of a sentinel's configuration:
+	// the server runs as a sentinel (see StartSentinel).
+	sentinelConf string
 }
 
 // Server is one running redis-server, stopped when the test ends.
 type Server struct {
-	t    testing.TB
-	cfg  Config
-	dir  string
-	port int
+	t      testing.TB
+	cfg    Config
+	binary string
+	dir    string
+	port   int
 	// certFile and keyFile are the server's certificate, with TLS.
 	certFile, keyFile string
 	mu                sync.Mutex
@@ -64,10 +79,7 @@ func Start(t testing.TB) *Server { return StartWith(t, Config{}) }
 // quietly without it.
 func StartWith(t testing.TB, cfg Config) *Server {
 	t.Helper()
-	if _, err := os.Stat(Binary); err != nil {
-		t.Fatalf("testredis: %s not found (install the Debian package redis-server): %v", Binary, err)
-	}
-	s := &Server{t: t, cfg: cfg, dir: t.TempDir(), port: harness.FreePort(t)}
+	s := &Server{t: t, cfg: cfg, binary: lookPath(t, "redis-server"), dir: t.TempDir(), port: harness.FreePort(t)}
 	if cfg.TLS {
 		s.certFile, s.keyFile = writeCert(t, s.dir)
 	}
@@ -143,7 +155,11 @@ func (s *Server) signal(sig syscall.Signal) {
 func (s *Server) start() {
 	s.t.Helper()
 	port := strconv.Itoa(s.port)
-	args := []string{
+	var args []string
+	if s.cfg.sentinelConf != "" {
+		args = []string{s.cfg.sentinelConf, "--sentinel"}
+	}
+	args = append(args,
 		"--port", port,
 		"--bind", "127.0.0.1",
 		"--unixsocket", s.Socket(),
@@ -153,20 +169,21 @@ func (s *Server) start() {
 		"--appendonly", "no",
 		"--daemonize", "no",
 		"--logfile", "",
-	}
+	)
 	if s.cfg.Password != "" {
 		args = append(args, "--requirepass", s.cfg.Password)
 	}
 	if s.cfg.TLS {
-		args[1] = "0" // no plain TCP port
+		args[1] = "0" // no plain TCP port (TLS is never asked of a sentinel)
 		args = append(args, "--tls-port", port, "--tls-cert-file", s.certFile, "--tls-key-file", s.keyFile,
 			"--tls-ca-cert-file", s.certFile, "--tls-auth-clients", "no")
 	}
-	cmd := exec.Command(Binary, args...)
+	args = append(args, s.cfg.Args...)
+	cmd := exec.Command(s.binary, args...)
 	out := new(bytes.Buffer)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("testredis: start %s: %v", Binary, err)
+		s.t.Fatalf("testredis: start %s: %v", s.binary, err)
 	}
 	s.mu.Lock()
 	s.cmd = cmd

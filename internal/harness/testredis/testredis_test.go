@@ -1,9 +1,15 @@
 package testredis
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
 )
 
 func TestServer(t *testing.T) {
@@ -56,4 +62,56 @@ func assertPing(t *testing.T, s *Server, want string) {
 	if !strings.HasPrefix(reply, want) {
 		t.Fatalf("PING answered %q, want %q", reply, want)
 	}
+}
+
+// TestCluster: a cluster made by redis-cli serves keys of every slot, and
+// a replica takes over the slots of a primary that dies.
+func TestCluster(t *testing.T) {
+	c := StartCluster(t, 3, 1)
+	rdb := c.Client()
+	ctx := context.Background()
+	for i := range 30 {
+		if err := rdb.Set(ctx, fmt.Sprint("k", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	primaries := 0
+	_ = rdb.ForEachMaster(ctx, func(context.Context, *redis.Client) error { primaries++; return nil })
+	if primaries != 3 {
+		t.Fatalf("%d primaries, want 3", primaries)
+	}
+	c.WaitReplicasSynced()
+	dead := c.PrimaryOf("k1")
+	dead.Stop()
+	c.WaitHealed()
+	if next := c.PrimaryOf("k1"); next == dead {
+		t.Fatal("the dead primary still serves k1")
+	}
+	// go-redis learns of the promotion when it reloads its map of the slots.
+	harness.Eventually(t, "k1 on the promoted replica", func() bool {
+		rdb.ReloadState(ctx)
+		return rdb.Get(ctx, "k1").Val() == "1"
+	})
+}
+
+// TestSentinel: the sentinels promote the replica when the primary dies,
+// and a failover client follows them.
+func TestSentinel(t *testing.T) {
+	st := StartSentinel(t)
+	if !strings.Contains(st.URL(), "master_name="+MasterName) {
+		t.Fatalf("URL %q", st.URL())
+	}
+	opts, err := redis.ParseFailoverURL(st.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewFailoverClient(opts)
+	defer rdb.Close()
+	ctx := context.Background()
+	if err := rdb.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	st.Primary.Stop()
+	st.WaitPromoted()
+	harness.Eventually(t, "writes on the promoted replica", func() bool { return rdb.Set(ctx, "k2", "v", 0).Err() == nil })
 }
