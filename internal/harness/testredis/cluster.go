@@ -5,12 +5,14 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 )
 
 // NodeTimeout is how long a cluster node or a sentinel's primary may be
@@ -72,15 +74,44 @@ func (c *Cluster) URL() string {
 	return "redis://" + c.Nodes[0].Addr() + "?" + strings.Join(addrs, "&")
 }
 
-// Client opens a go-redis client of the cluster, closed when the test ends.
-func (c *Cluster) Client() *redis.ClusterClient {
-	addrs := make([]string, len(c.Nodes))
-	for i, s := range c.Nodes {
-		addrs[i] = s.Addr()
+// Client opens a client of the cluster with the gateway's defaults (its
+// timeouts among them) and opts, closed when the test ends.
+func (c *Cluster) Client(opts redisclient.Options) *redisclient.Client {
+	c.t.Helper()
+	rc, err := redisclient.Open(redisclient.Cluster, c.URL(), opts)
+	if err != nil {
+		c.t.Fatal(err)
 	}
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
-	c.t.Cleanup(func() { _ = rdb.Close() })
-	return rdb
+	c.t.Cleanup(func() { _ = rc.Close() })
+	return rc
+}
+
+// Keys returns the keys that match pattern on rdb: on each primary of a
+// cluster, where KEYS sees one server's keys only.
+func Keys(t testing.TB, rdb redis.UniversalClient, pattern string) []string {
+	t.Helper()
+	ctx := context.Background()
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		keys, err := rdb.Keys(ctx, pattern).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+	var mu sync.Mutex
+	var keys []string
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		k, err := node.Keys(ctx, pattern).Result()
+		mu.Lock()
+		keys = append(keys, k...)
+		mu.Unlock()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }
 
 // PrimaryOf returns the running node that serves key's hash slot as
