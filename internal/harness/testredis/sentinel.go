@@ -83,6 +83,17 @@ func (st *Sentinel) WaitPromoted() {
 	})
 }
 
+// CurrentPrimary returns the server that runs as the primary now: the
+// first primary, or after a failover the replica.
+func (st *Sentinel) CurrentPrimary() *Server {
+	for _, s := range []*Server{st.Primary, st.Replica} {
+		if s.running() && strings.HasPrefix(s.do("ROLE"), "[master") {
+			return s
+		}
+	}
+	return nil
+}
+
 // count is how many of what (REPLICAS, SENTINELS) sentinel s knows of.
 func (st *Sentinel) count(s *Server, what string) int {
 	rdb := s.client()
