@@ -1,7 +1,9 @@
 package llmgate_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -72,9 +74,43 @@ func TestRedisClusterSharedByTwoInstances(t *testing.T) {
 
 	assertCacheShared(t, site1, site2, up)
 	assertKeysHashed(t, cluster.Client(redisclient.Options{}).Universal, "sk-cluster-", "sk-cache")
+
+	// The admin API of one instance sees and purges the entries on every
+	// primary: the other instance misses after.
+	var stats struct {
+		Stores []struct {
+			Backend string `json:"backend"`
+			Entries int64  `json:"entries"`
+		} `json:"stores"`
+	}
+	if status, body := adminCall(t, http.MethodGet, "/llm/cache/stats"); status != 200 || json.Unmarshal([]byte(body), &stats) != nil ||
+		len(stats.Stores) != 1 || stats.Stores[0].Backend != "redis_cluster" || stats.Stores[0].Entries != credentials+2 {
+		// An embedding a credential, the chat answer and the stream.
+		t.Fatalf("stats: %d %s, want %d entries in one redis_cluster store", status, body, credentials+2)
+	}
+	if status, body := adminCall(t, http.MethodDelete, "/llm/cache?model=gpt-4o-mini"); status != http.StatusNoContent {
+		t.Fatalf("purge: %d %s", status, body)
+	}
+	lb := strings.TrimPrefix(site1, "http://")
+	if resp, _ := post(t, site2+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-cache", "Host", lb); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss" {
+		t.Errorf("instance 2 after a purge on instance 1: %q, want a miss", resp.Header.Get("Cache-Status"))
+	}
 	if nodes := keysByPrimary(t, cluster); len(nodes) < 2 {
 		t.Errorf("keys on %d primaries: the test did not spread over the cluster", len(nodes))
 	}
+}
+
+// adminCall sends a request to the admin API of the in-process Caddy.
+func adminCall(t *testing.T, method, path string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, testcaddy.AdminURL()+path, nil)
+	resp, err := harness.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 // keysByPrimary counts llmgate's keys on each primary that holds some.
@@ -101,16 +137,21 @@ func TestRedisFailover(t *testing.T) {
 		// healed waits for the promotion.
 		healed func()
 	}
+	cluster := func(t *testing.T) setup {
+		c := testredis.StartCluster(t, 3, 1)
+		c.WaitReplicasSynced()
+		return setup{"redis_cluster", c.URL(), c.Client(redisclient.Options{}), c.PrimaryOf, c.WaitHealed}
+	}
 	tests := []struct {
 		name  string
 		start func(t *testing.T) setup
+		// fail takes the primary away: a crash, or a freeze that only
+		// timeouts detect.
+		fail func(*testredis.Server)
 	}{
-		{"cluster", func(t *testing.T) setup {
-			c := testredis.StartCluster(t, 3, 1)
-			c.WaitReplicasSynced()
-			return setup{"redis_cluster", c.URL(), c.Client(redisclient.Options{}), c.PrimaryOf, c.WaitHealed}
-		}},
-		{"sentinel", func(t *testing.T) setup {
+		{"cluster, primary killed", cluster, (*testredis.Server).Stop},
+		{"cluster, primary frozen", cluster, (*testredis.Server).Freeze},
+		{"sentinel, primary killed", func(t *testing.T) setup {
 			st := testredis.StartSentinel(t)
 			rdb, err := redisclient.Open(redisclient.Sentinel, st.URL(), redisclient.Options{})
 			if err != nil {
@@ -118,7 +159,7 @@ func TestRedisFailover(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = rdb.Close() })
 			return setup{"redis_sentinel", st.URL(), rdb, func(string) *testredis.Server { return st.CurrentPrimary() }, st.WaitPromoted}
-		}},
+		}, (*testredis.Server).Stop},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,11 +210,14 @@ func TestRedisFailover(t *testing.T) {
 			if _, cs := send("sk-cache", "before"); cs != "llmgate; fwd=miss" {
 				t.Fatalf("cache before the failover: %q", cs)
 			}
-			dead.Stop()
+			tt.fail(dead)
 			// Until the promotion the victim's bucket has no server: each
 			// request is refused (closed), within the bound.
 			for i := range 3 {
-				if status, _ := send(victim, fmt.Sprint("down ", i)); status != http.StatusServiceUnavailable {
+				start := time.Now()
+				status, _ := send(victim, fmt.Sprint("down ", i))
+				t.Logf("request %d with the primary down: %d in %s", i, status, time.Since(start))
+				if status != http.StatusServiceUnavailable {
 					t.Errorf("request %d with the primary down: %d, want 503", i, status)
 				}
 			}

@@ -29,9 +29,9 @@ func (s *Server) do(args ...any) string {
 	return fmt.Sprint(v)
 }
 
-// running reports whether the server's process runs (it may be frozen).
+// running reports whether the server runs and is not frozen.
 func (s *Server) running() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.cmd != nil
+	return s.cmd != nil && !s.frozen
 }

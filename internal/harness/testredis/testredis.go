@@ -69,6 +69,7 @@ type Server struct {
 	certFile, keyFile string
 	mu                sync.Mutex
 	cmd               *exec.Cmd
+	frozen            bool
 }
 
 // Start runs a plain redis-server for the test, with no password.
@@ -121,7 +122,7 @@ func (s *Server) Stop() {
 	// SIGKILL ends a frozen server too, and is a crash: nothing is saved.
 	_ = s.cmd.Process.Kill()
 	_ = s.cmd.Wait()
-	s.cmd = nil
+	s.cmd, s.frozen = nil, false
 }
 
 // Restart stops the server and starts an empty one on the same port and
@@ -134,12 +135,13 @@ func (s *Server) Restart() {
 
 // Freeze suspends the server (SIGSTOP): it keeps its connections open but
 // answers nothing, the outage that only timeouts can detect.
-func (s *Server) Freeze() { s.signal(syscall.SIGSTOP) }
+func (s *Server) Freeze() { s.signal(syscall.SIGSTOP, true) }
 
 // Thaw resumes a frozen server.
-func (s *Server) Thaw() { s.signal(syscall.SIGCONT) }
+func (s *Server) Thaw() { s.signal(syscall.SIGCONT, false) }
 
-func (s *Server) signal(sig syscall.Signal) {
+// signal sends sig to the server, which is frozen after it or not.
+func (s *Server) signal(sig syscall.Signal, frozen bool) {
 	s.t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -149,6 +151,7 @@ func (s *Server) signal(sig syscall.Signal) {
 	if err := s.cmd.Process.Signal(sig); err != nil {
 		s.t.Fatalf("testredis: signal %v: %v", sig, err)
 	}
+	s.frozen = frozen
 }
 
 // start runs redis-server and waits until it answers PING.
