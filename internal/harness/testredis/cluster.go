@@ -42,6 +42,9 @@ func StartCluster(t testing.TB, primaries, replicas int) *Cluster {
 		s := StartWith(t, Config{Args: []string{
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", "nodes.conf", // in the server's own dir
+			// A free port of its own for the cluster bus, which would
+			// otherwise be the client port + 10000, maybe taken.
+			"--cluster-port", strconv.Itoa(harness.FreePort(t)),
 			"--cluster-node-timeout", strconv.FormatInt(NodeTimeout.Milliseconds(), 10),
 			// A replica whose primary is gone takes over at once.
 			"--cluster-replica-validity-factor", "0",
