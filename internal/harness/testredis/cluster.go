@@ -25,8 +25,8 @@ const NodeTimeout = time.Second
 // when the test ends.
 type Cluster struct {
 	t testing.TB
-	// Nodes are the servers: the primaries first, then their replicas,
-	// in the order the cluster was made (a failover swaps their roles).
+	// Nodes are the servers, primaries and replicas as redis-cli chose
+	// (a failover changes the roles: see PrimaryOf).
 	Nodes []*Server
 }
 
@@ -46,7 +46,8 @@ func StartCluster(t testing.TB, primaries, replicas int) *Cluster {
 			// otherwise be the client port + 10000, maybe taken.
 			"--cluster-port", strconv.Itoa(harness.FreePort(t)),
 			"--cluster-node-timeout", strconv.FormatInt(NodeTimeout.Milliseconds(), 10),
-			// A replica whose primary is gone takes over at once.
+			// A replica may take over however long it has been cut off
+			// from its primary: a loaded machine delays their pings.
 			"--cluster-replica-validity-factor", "0",
 		}})
 		c.Nodes = append(c.Nodes, s)
