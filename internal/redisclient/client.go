@@ -88,8 +88,8 @@ func New(rawURL string, opts Options) (*Client, error) { return Open(Single, raw
 // Such a retry may follow a timeout, so a script may then run twice: a
 // bucket is charged twice, which errs toward refusing, never toward
 // admitting more. A command that fails for want of its node has the client
-// reload its map of the slots, so that it finds a promoted replica at once
-// (see reloadHook).
+// reload its map of the slots, so that the next commands find a promoted
+// replica (see reloadHook).
 func Open(mode Mode, rawURL string, opts Options) (*Client, error) {
 	cfg, err := parse(mode, rawURL, opts)
 	if err != nil {
