@@ -9,7 +9,8 @@ import (
 )
 
 // CacheRedis keeps llm_cache entries in Redis, shared by every Caddy
-// instance that uses the same server. Entries expire with their TTL; the
+// instance that uses the same server (or cluster, see CacheRedisCluster and
+// CacheRedisSentinel). Entries expire with their TTL; the
 // memory bound is Redis' own (maxmemory and its eviction policy). Keys are
 // hashes (llmgate:cache:…): nothing in Redis reveals a credential. When
 // Redis is unreachable, requests pass through to the upstream.
@@ -32,8 +33,8 @@ func (m *CacheRedis) Provision(ctx caddy.Context) error {
 	if err := m.provision(ctx); err != nil {
 		return err
 	}
-	m.store = redisstore.New(m.client.Redis, redisstore.Options{KeyPrefix: m.client.Prefix})
-	liveCaches.add(m.store, cacheInfo{Backend: "redis", Server: m.client.String(), store: m.store})
+	m.store = redisstore.New(m.client.Universal, redisstore.Options{KeyPrefix: m.client.Prefix})
+	liveCaches.add(m.store, cacheInfo{Backend: m.mode.String(), Server: m.client.String(), store: m.store})
 	return nil
 }
 

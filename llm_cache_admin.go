@@ -11,7 +11,8 @@ import (
 
 // cacheInfo describes one store for the admin API.
 type cacheInfo struct {
-	// Backend is the storage module: memory or redis.
+	// Backend is the storage module: memory, redis, redis_cluster or
+	// redis_sentinel.
 	Backend string `json:"backend"`
 	// MaxSize is a memory store's bound in bytes.
 	MaxSize int64 `json:"max_size,omitempty"`

@@ -21,7 +21,7 @@ func TestStorageNamespaces(t *testing.T) {
 	}{
 		{llmgate.Cache{}, llmcaddyfile.CacheStorageNamespace, []caddy.Module{llmgate.CacheMemory{}, llmgate.CacheRedis{}}},
 		{llmgate.RateLimit{}, llmcaddyfile.RateLimitStorageNamespace, []caddy.Module{llmgate.RateLimitMemory{}, llmgate.RateLimitRedis{}}},
-		{llmgate.Provider{}, llmcaddyfile.ProviderStorageNamespace, []caddy.Module{llmgate.ProviderRedis{}}},
+		{llmgate.Provider{}, llmcaddyfile.ProviderStorageNamespace, []caddy.Module{llmgate.ProviderRedis{}, llmgate.ProviderRedisCluster{}, llmgate.ProviderRedisSentinel{}}},
 	} {
 		f, _ := reflect.TypeOf(tc.handler).FieldByName("StorageRaw")
 		if tag := f.Tag.Get("caddy"); !strings.Contains(tag, "namespace="+tc.namespace+" ") {

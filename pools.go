@@ -25,7 +25,8 @@ var (
 	// memoryPool holds the memory state: cache stores, rate-limit zones,
 	// concurrency tables.
 	memoryPool = caddy.NewUsagePool()
-	// redisPool holds one Redis client (and connection pool) per server.
+	// redisPool holds one Redis client (and connection pool) per server,
+	// cluster or Sentinel setup.
 	redisPool = caddy.NewUsagePool()
 )
 
@@ -88,11 +89,11 @@ type pooledInFlight struct{ *limiter.InFlight }
 
 func (pooledInFlight) Destruct() error { return nil }
 
-// redisClient returns the client of the server at url, and its key.
-func redisClient(url string) (*redisclient.Client, string, error) {
-	key := "redis." + url
+// redisClient returns the client of Redis at url in mode, and its key.
+func redisClient(mode redisclient.Mode, url string) (*redisclient.Client, string, error) {
+	key := mode.String() + "." + url
 	v, _, err := redisPool.LoadOrNew(key, func() (caddy.Destructor, error) {
-		c, err := redisclient.New(url, redisclient.Options{})
+		c, err := redisclient.Open(mode, url, redisclient.Options{})
 		return pooledRedis{c}, err
 	})
 	if err != nil {

@@ -41,7 +41,7 @@ func (m *ProviderRedis) Cleanup() error { return m.cleanup() }
 
 // ShareHealth implements ProviderStorage.
 func (m *ProviderRedis) ShareHealth(onError func(error)) *redisshare.Health {
-	return redisshare.New(m.client.Redis, m.client.Prefix, redisclient.DefaultCommandTimeout, onError)
+	return redisshare.New(m.client.Universal, m.client.Prefix, redisclient.DefaultCommandTimeout, onError)
 }
 
 // Interface guards

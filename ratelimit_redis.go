@@ -10,7 +10,8 @@ import (
 )
 
 // RateLimitRedis keeps llm_ratelimit state in Redis, shared by every Caddy
-// instance that uses the same server: two instances with `requests 10/s`
+// instance that uses the same server (or cluster, see
+// RateLimitRedisCluster and RateLimitRedisSentinel): two instances with `requests 10/s`
 // admit 10 a second together. Token and leaky buckets are decided in one
 // atomic step on the server (on its clock); fixed windows use Redis
 // counters. Keys are hashed and prefixed (llmgate:rl:…). Concurrency caps
@@ -49,7 +50,7 @@ func (m *RateLimitRedis) SlotStore() limiter.SlotStore {
 	if m.slots == nil {
 		m.slotsKey = "slots." + m.poolKey
 		v, _, _ := redisPool.LoadOrNew(m.slotsKey, func() (caddy.Destructor, error) {
-			return pooledSlots{redisstore.NewSlots(m.client.Redis, redisstore.Options{KeyPrefix: m.client.Prefix}, 0)}, nil
+			return pooledSlots{redisstore.NewSlots(m.client.Universal, redisstore.Options{KeyPrefix: m.client.Prefix}, 0)}, nil
 		})
 		m.slots = v.(pooledSlots).Slots
 	}
@@ -64,7 +65,7 @@ func (p pooledSlots) Destruct() error { return p.Close() }
 // their keys are salted by zone name.
 func (m *RateLimitRedis) RateLimitStores(string) (limiter.BucketStore, ulule.Store, error) {
 	opts := redisstore.Options{KeyPrefix: m.client.Prefix}
-	return redisstore.New(m.client.Redis, opts), redisstore.NewWindowStore(m.client.Redis, opts), nil
+	return redisstore.New(m.client.Universal, opts), redisstore.NewWindowStore(m.client.Universal, opts), nil
 }
 
 // Interface guards

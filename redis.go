@@ -14,18 +14,26 @@ import (
 )
 
 // RedisStorage is the configuration the Redis storage modules of
-// llm_ratelimit and llm_cache share: where the server is.
+// llm_ratelimit and llm_cache share: where Redis is, and in which mode
+// (one server, a cluster, a primary behind Sentinel); the module's name
+// sets the mode.
 type RedisStorage struct {
-	// URL of the server: redis://[user:password@]host[:port][/db],
-	// rediss:// for TLS, or unix:///path/to/socket?db=N. Query options
-	// tune the client: pool_size, dial_timeout, read_timeout,
-	// write_timeout, pool_timeout, command_timeout (default 500ms: the
-	// longest a request waits on Redis, its llm_ratelimit and llm_cache
-	// together), key_prefix (default "llmgate:").
+	// URL of Redis. One server (redis): redis://[user:password@]host
+	// [:port][/db], rediss:// for TLS, or unix:///path/to/socket?db=N.
+	// A cluster (redis_cluster): redis://[user:password@]host:port
+	// ?addr=host2:port2&addr=… naming some of its nodes. Sentinel
+	// (redis_sentinel): redis://[user:password@]sentinel:port/db
+	// ?master_name=name&addr=sentinel2:port&password=… (the user info is
+	// the sentinels', the password parameter the primary's). Query
+	// options tune the client: pool_size (per node), dial_timeout,
+	// read_timeout, write_timeout, pool_timeout, command_timeout (default
+	// 500ms: the longest a request waits on Redis, its llm_ratelimit and
+	// llm_cache together), key_prefix (default "llmgate:").
 	// Placeholders such as {env.REDIS_URL} are expanded at load, which
 	// keeps a password out of the config.
 	URL string `json:"url,omitempty"`
 
+	mode    redisclient.Mode
 	client  *redisclient.Client
 	poolKey string
 }
@@ -40,14 +48,14 @@ func (*RedisStorage) redisBacked() {}
 func (s *RedisStorage) provision(ctx caddy.Context) error {
 	url := caddy.NewReplacer().ReplaceAll(s.URL, "")
 	if url == "" {
-		return fmt.Errorf("redis storage: missing url")
+		return fmt.Errorf("%s storage: missing url", s.mode)
 	}
 	routeRedisLogs(ctx)
 	var err error
-	if s.client, s.poolKey, err = redisClient(url); err != nil {
+	if s.client, s.poolKey, err = redisClient(s.mode, url); err != nil {
 		// The client's errors mask the password; the pool key is not
 		// part of them.
-		return fmt.Errorf("redis storage: %v", err)
+		return fmt.Errorf("%s storage: %v", s.mode, err)
 	}
 	return nil
 }
@@ -55,8 +63,9 @@ func (s *RedisStorage) provision(ctx caddy.Context) error {
 // cleanup releases this config's hold on the client.
 func (s *RedisStorage) cleanup() error { return release(redisPool, s.poolKey) }
 
-// UnmarshalCaddyfile reads `storage redis <url>`
-// (llmcaddyfile.ParseRedisStorage), for both handlers' Redis storage.
+// UnmarshalCaddyfile reads `storage redis <url>` and its cluster and
+// Sentinel twins (llmcaddyfile.ParseRedisStorage), for both handlers'
+// Redis storage.
 func (s *RedisStorage) UnmarshalCaddyfile(d *caddyfile.Dispenser) (err error) {
 	s.URL, err = llmcaddyfile.ParseRedisStorage(d)
 	return err

@@ -60,9 +60,16 @@ func TestRedisSharedByTwoInstances(t *testing.T) {
 		t.Fatalf("statuses across two instances: %s", got)
 	}
 
-	// An answer stored through one instance is a hit on the other. The
-	// instances answer to one name, as behind a load balancer: the host
-	// the client asked for is part of the cache key.
+	assertCacheShared(t, site1, site2, up)
+	assertKeysHashed(t, testredis.Client(t, rs).Universal, "sk-shared", "sk-cache")
+}
+
+// assertCacheShared: an answer stored through one instance is a hit on
+// the other, JSON and stream alike. The instances answer to one name, as
+// behind a load balancer: the host the client asked for is part of the
+// cache key.
+func assertCacheShared(t *testing.T, site1, site2 string, up *fakeai.Server) {
+	t.Helper()
 	lb := strings.TrimPrefix(site1, "http://")
 	resp, _ := post(t, site1+"/v1/chat/completions", chatBody, "Authorization", "Bearer sk-cache")
 	if got := resp.Header.Get("Cache-Status"); got != "llmgate; fwd=miss" {
@@ -88,15 +95,17 @@ func TestRedisSharedByTwoInstances(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
 		t.Fatalf("replayed stream Content-Type %q", ct)
 	}
+}
 
-	// Nothing in Redis names a credential: every key is llmgate's and
-	// hashed, and no key or value holds a caller's key.
-	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr()})
-	defer rdb.Close()
+// assertKeysHashed: nothing in Redis (every primary of a cluster) names a
+// credential: every key is llmgate's and hashed, and no key or value
+// holds one of secrets.
+func assertKeysHashed(t *testing.T, rdb redis.UniversalClient, secrets ...string) {
+	t.Helper()
 	ctx := context.Background()
-	keys, err := rdb.Keys(ctx, "*").Result()
-	if err != nil || len(keys) == 0 {
-		t.Fatalf("redis keys: %v %v", keys, err)
+	keys := testredis.Keys(t, rdb, "*")
+	if len(keys) == 0 {
+		t.Fatal("no key in Redis")
 	}
 	for _, k := range keys {
 		if !strings.HasPrefix(k, "llmgate:rl:") && !strings.HasPrefix(k, "llmgate:cache:") {
@@ -114,7 +123,7 @@ func TestRedisSharedByTwoInstances(t *testing.T) {
 		default:
 			t.Errorf("redis key %q of unexpected type %s", k, typ)
 		}
-		for _, secret := range []string{"sk-shared", "sk-cache"} {
+		for _, secret := range secrets {
 			if strings.Contains(k, secret) || strings.Contains(value, secret) {
 				t.Errorf("redis key %q (or its value) holds the credential %q", k, secret)
 			}

@@ -25,6 +25,8 @@
 //	  prices_file                  ratelimit.go           limiter/config.go (PriceTable), pricing/litellm.go
 //	  storage memory               storage.go             ratelimit_memory.go, limiter/memstore.go
 //	  storage redis <url>          storage.go             ratelimit_redis.go, limiter/redisstore
+//	  storage redis_cluster <url>  storage.go             redis_modes.go, limiter/redisstore
+//	  storage redis_sentinel <url> storage.go             redis_modes.go, limiter/redisstore
 //	  on_storage_error             ratelimit.go           limiter/serve.go (Serve)
 //	  headers                      limiter/headers.go     limiter/headers.go
 //	  stream_usage                 ratelimit.go           limiter/serve.go (Serve, writeEvents)
@@ -38,6 +40,8 @@
 //	  paths                        cache.go               cache/cache.go (Serve)
 //	  storage memory               storage.go             cache_memory.go, cache/memory.go
 //	  storage redis <url>          storage.go             cache_redis.go, cache/redisstore
+//	  storage redis_cluster <url>  storage.go             redis_modes.go, cache/redisstore
+//	  storage redis_sentinel <url> storage.go             redis_modes.go, cache/redisstore
 //	  coalesce                     cache.go               cache/coalesce.go, cache/flight.go
 //	llm_provider
 //	  auth <style> <key…>          provider.go            provider/auth.go, provider/pool.go, llm_provider.go
@@ -55,5 +59,6 @@
 //
 // The Redis URL's query options (pool_size, command_timeout, key_prefix
 // and the others) are read by internal/redisclient/url.go, for both
-// handlers' redis storage, in redis.go.
+// handlers' redis storage and its cluster and Sentinel modes
+// (internal/redisclient/mode.go), in redis.go.
 package caddyfile

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/llmgate/caddy-llmgate/cache"
 	"github.com/redis/go-redis/v9"
@@ -15,11 +16,24 @@ const scanBatch = 500
 
 // Purge removes every entry.
 func (s *Store) Purge(ctx context.Context) error {
-	err := s.scan(ctx, func(keys []string) error { return s.rdb.Unlink(ctx, keys...).Err() })
-	if err != nil {
+	if err := s.scan(ctx, func(keys []string) error { return s.unlink(ctx, keys) }); err != nil {
 		return fmt.Errorf("redis cache store: purge: %w", err)
 	}
 	return nil
+}
+
+// unlink removes keys, one UNLINK a key in one pipeline: the keys of a
+// batch lie in many hash slots, and a cluster refuses a command whose keys
+// span slots, while its client sends each command of a pipeline to the
+// node of its slot.
+func (s *Store) unlink(ctx context.Context, keys []string) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.Unlink(ctx, k)
+		}
+		return nil
+	})
+	return err
 }
 
 // PurgeModel removes the entries of one model. It reads only the start of
@@ -42,10 +56,7 @@ func (s *Store) PurgeModel(ctx context.Context, model string) error {
 				doomed = append(doomed, keys[i])
 			}
 		}
-		if len(doomed) == 0 {
-			return nil
-		}
-		return s.rdb.Unlink(ctx, doomed...).Err()
+		return s.unlink(ctx, doomed)
 	})
 	if err != nil {
 		return fmt.Errorf("redis cache store: purge model: %w", err)
@@ -82,12 +93,32 @@ func (s *Store) Stats(ctx context.Context) (cache.Stats, error) {
 	return st, nil
 }
 
-// scan calls fn with every batch of the store's keys.
+// scan calls fn with every batch of the store's keys. A cluster's keys
+// are spread over its primaries, and SCAN walks one server: each primary
+// is walked in turn.
 func (s *Store) scan(ctx context.Context, fn func(keys []string) error) error {
+	cc, ok := s.rdb.(*redis.ClusterClient)
+	if !ok {
+		return s.scanServer(ctx, s.rdb, fn)
+	}
+	// ForEachMaster walks the primaries at once; fn must not run
+	// concurrently with itself.
+	var mu sync.Mutex
+	return cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		return s.scanServer(ctx, node, func(keys []string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return fn(keys)
+		})
+	})
+}
+
+// scanServer calls fn with every batch of the store's keys on one server.
+func (s *Store) scanServer(ctx context.Context, rdb redis.Cmdable, fn func(keys []string) error) error {
 	pattern := globEscaper.Replace(s.prefix) + "*"
 	var cursor uint64
 	for {
-		keys, next, err := s.rdb.Scan(ctx, cursor, pattern, scanBatch).Result()
+		keys, next, err := rdb.Scan(ctx, cursor, pattern, scanBatch).Result()
 		if err != nil {
 			return err
 		}

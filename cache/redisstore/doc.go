@@ -5,6 +5,8 @@
 // default) and the hex of its cache key, which is already a hash: no
 // credential reaches Redis. Its value is a compact binary encoding of the
 // cache.Entry and it expires with the entry. Purge, PurgeModel and Stats
-// serve an admin API: they walk the prefix with SCAN, so they cost time in
-// proportion to the entries held and never block the server.
+// serve an admin API: they walk the prefix with SCAN (on each primary of a
+// Redis Cluster) and drop entries one key a command, so they cost time in
+// proportion to the entries held, never block the server, and never send
+// a command whose keys span hash slots.
 package redisstore

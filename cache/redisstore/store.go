@@ -18,17 +18,18 @@ type Options struct {
 	KeyPrefix string
 }
 
-// Store is a cache.Store in one Redis server. Every Get and Set is one
-// command; a Redis failure is returned at once, so the cache can pass the
+// Store is a cache.Store in Redis. Every Get and Set is one command on one
+// key; a Redis failure is returned at once, so the cache can pass the
 // request on. It is safe for concurrent use.
 type Store struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	prefix string
 }
 
-// New returns a Store over rdb. The store does not own rdb; closing it is
-// the caller's part.
-func New(rdb *redis.Client, opts Options) *Store {
+// New returns a Store over rdb: a *redis.Client (one server, or a primary
+// found through Sentinel) or a *redis.ClusterClient. The store does not
+// own rdb; closing it is the caller's part.
+func New(rdb redis.UniversalClient, opts Options) *Store {
 	if opts.KeyPrefix == "" {
 		opts.KeyPrefix = redisclient.DefaultKeyPrefix
 	}

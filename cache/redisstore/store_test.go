@@ -2,7 +2,9 @@ package redisstore
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/llmgate/caddy-llmgate/cache/storetest"
 	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
+	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 )
 
 // TestConformance: a store shared through Redis keeps entries as the one
@@ -20,6 +23,18 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store {
 		s, _ := newStore(t)
 		return s
+	})
+}
+
+// TestConformanceOnACluster: over a Redis Cluster the store keeps entries
+// as over one server: Get and Set touch one key each, and purges and
+// stats walk every primary. The tests share one cluster, each under a
+// prefix of its own.
+func TestConformanceOnACluster(t *testing.T) {
+	c := testredis.StartCluster(t, 3, 0).Client(redisclient.Options{})
+	var n atomic.Int64
+	storetest.Run(t, func(t *testing.T) storetest.Store {
+		return New(c.Universal, Options{KeyPrefix: fmt.Sprintf("t%d:", n.Add(1))})
 	})
 }
 

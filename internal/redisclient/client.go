@@ -54,9 +54,13 @@ type Options struct {
 	TLSConfig *tls.Config
 }
 
-// Client is a pool of connections to one Redis server.
+// Client is a pool of connections to Redis: one server, a cluster or a
+// primary found through Sentinel.
 type Client struct {
-	// Redis is the go-redis client, for the stores.
+	// Universal is the go-redis client in every mode, for the stores.
+	Universal redis.UniversalClient
+	// Redis is the same client in modes Single and Sentinel, which
+	// go-redis serves with one type; nil in mode Cluster.
 	Redis *redis.Client
 	// Prefix starts every key the stores write.
 	Prefix string
@@ -72,14 +76,40 @@ type Client struct {
 //
 // It connects lazily: a server that is down is an error of the first
 // command, not of New, so a gateway starts while Redis is away.
-func New(rawURL string, opts Options) (*Client, error) {
-	cfg, err := parse(rawURL, opts)
+func New(rawURL string, opts Options) (*Client, error) { return Open(Single, rawURL, opts) }
+
+// Open returns a client of Redis in mode, at rawURL of the mode's form
+// (see Mode), with the query options and defaults New applies. It
+// connects lazily, as New.
+//
+// The command budget bounds a command of a cluster with its redirections
+// and retries: go-redis follows MOVED to a slot's new primary, and tries a
+// command again after an error of the connection, within the same budget.
+// Such a retry may follow a timeout, so a script may then run twice: a
+// bucket is charged twice, which errs toward refusing, never toward
+// admitting more. A command that fails for want of its node has the client
+// reload its map of the slots, so that the next commands find a promoted
+// replica (see reloadHook).
+func Open(mode Mode, rawURL string, opts Options) (*Client, error) {
+	cfg, err := parse(mode, rawURL, opts)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{Redis: redis.NewClient(cfg.redis), Prefix: cfg.prefix, url: cfg.redacted}
+	c := &Client{Prefix: cfg.prefix, url: cfg.redacted}
+	switch mode {
+	case Cluster:
+		cc := redis.NewClusterClient(cfg.cluster)
+		cc.AddHook(reloadHook{cc})
+		c.Universal = cc
+	case Sentinel:
+		c.Redis = redis.NewFailoverClient(cfg.failover)
+		c.Universal = c.Redis
+	default:
+		c.Redis = redis.NewClient(cfg.redis)
+		c.Universal = c.Redis
+	}
 	if cfg.budget > 0 {
-		c.Redis.AddHook(timeoutHook(cfg.budget))
+		c.Universal.AddHook(timeoutHook(cfg.budget))
 	}
 	return c, nil
 }
@@ -89,18 +119,18 @@ func (c *Client) String() string { return c.url }
 
 // Ping checks that the server answers.
 func (c *Client) Ping(ctx context.Context) error {
-	if err := c.Redis.Ping(ctx).Err(); err != nil {
+	if err := c.Universal.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis %s: %w", c.url, err)
 	}
 	return nil
 }
 
 // Close closes the connections.
-func (c *Client) Close() error { return c.Redis.Close() }
+func (c *Client) Close() error { return c.Universal.Close() }
 
-// applyDefaults fills the go-redis options: explicit options first, then
-// what the URL set, then the defaults.
-func applyDefaults(ro *redis.Options, opts Options) {
+// applyDefaults fills the go-redis options k points at: explicit options
+// first, then what the URL set, then the defaults.
+func applyDefaults(k knobs, opts Options) {
 	pick := func(dst *time.Duration, explicit, def time.Duration) {
 		switch {
 		case explicit != 0:
@@ -109,33 +139,35 @@ func applyDefaults(ro *redis.Options, opts Options) {
 			*dst = def
 		}
 	}
-	pick(&ro.DialTimeout, opts.DialTimeout, DefaultDialTimeout)
-	pick(&ro.ReadTimeout, opts.ReadTimeout, DefaultReadTimeout)
-	pick(&ro.WriteTimeout, opts.WriteTimeout, DefaultWriteTimeout)
-	pick(&ro.PoolTimeout, opts.PoolTimeout, DefaultPoolTimeout)
+	pick(k.dialTimeout, opts.DialTimeout, DefaultDialTimeout)
+	pick(k.readTimeout, opts.ReadTimeout, DefaultReadTimeout)
+	pick(k.writeTimeout, opts.WriteTimeout, DefaultWriteTimeout)
+	pick(k.poolTimeout, opts.PoolTimeout, DefaultPoolTimeout)
 	switch {
 	case opts.PoolSize > 0:
-		ro.PoolSize = opts.PoolSize
-	case ro.PoolSize == 0:
-		ro.PoolSize = DefaultPoolSize
+		*k.poolSize = opts.PoolSize
+	case *k.poolSize == 0:
+		*k.poolSize = DefaultPoolSize
 	}
 	// No retries: a retry doubles the wait on a frozen server, and a
 	// script retried after a timeout may run twice (charging a bucket
 	// twice). Connections the server closed are found by go-redis's health
 	// check when taken from the pool, so a restart costs no failed request.
-	if ro.MaxRetries == 0 {
-		ro.MaxRetries = -1
+	if *k.maxRetries == 0 {
+		*k.maxRetries = -1
 	}
 	// One dial attempt a command: go-redis would otherwise try five times,
 	// 100 ms apart, before a request learns that the server is down.
-	ro.DialerRetries = 1
+	*k.dialerRetries = 1
 	// Deadlines of the caller's context bound the socket, not only the
 	// timeouts above.
-	ro.ContextTimeoutEnabled = true
+	*k.contextTimeout = true
 	// Spare each new connection the round trips of CLIENT SETINFO and of
 	// the maintenance-notification handshake of managed clusters.
-	ro.DisableIdentity = true
-	ro.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	*k.disableIdentity = true
+	if k.maint != nil {
+		*k.maint = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	}
 }
 
 // Key is the Redis key of a hashed llmgate key: prefix then the hash in

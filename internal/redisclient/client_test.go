@@ -124,3 +124,46 @@ func TestBudgetSharedByClients(t *testing.T) {
 		t.Fatalf("another request: %v, want its own timeout", err)
 	}
 }
+
+// TestFailover: through a cluster whose primary dies, and through Sentinel
+// whose primary dies, commands fail within the budget while nothing serves
+// their keys, and succeed again once a replica is promoted, with the same
+// client.
+func TestFailover(t *testing.T) {
+	tests := []struct {
+		name string
+		open func(t *testing.T) (mode redisclient.Mode, url string, kill func(key string), healed func())
+	}{
+		{"cluster", func(t *testing.T) (redisclient.Mode, string, func(string), func()) {
+			c := testredis.StartCluster(t, 3, 1)
+			c.WaitReplicasSynced()
+			return redisclient.Cluster, c.URL(), func(key string) { c.PrimaryOf(key).Stop() }, c.WaitHealed
+		}},
+		{"sentinel", func(t *testing.T) (redisclient.Mode, string, func(string), func()) {
+			st := testredis.StartSentinel(t)
+			return redisclient.Sentinel, st.URL(), func(string) { st.Primary.Stop() }, st.WaitPromoted
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mode, url, kill, healed := tt.open(t)
+			c, err := redisclient.Open(mode, url, redisclient.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			ctx := context.Background()
+			if err := c.Universal.Set(ctx, "k", "v", 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			kill("k")
+			for _, err := range testredis.FailFast(t, func() error { return c.Universal.Set(ctx, "k", "w", 0).Err() }) {
+				t.Logf("primary down: %v", err)
+			}
+			healed()
+			harness.Eventually(t, "writes to the promoted replica", func() bool {
+				return c.Universal.Set(ctx, "k", "w", 0).Err() == nil
+			})
+		})
+	}
+}

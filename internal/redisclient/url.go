@@ -17,24 +17,32 @@ const (
 	paramCommandTimeout = "command_timeout"
 )
 
-// config is a parsed URL with the options applied.
+// paramPassword is the query parameter of a Sentinel URL that holds the
+// primary's password.
+const paramPassword = "password"
+
+// config is a parsed URL with the options applied: one of redis, cluster
+// and failover is set, as the mode says.
 type config struct {
 	redis    *redis.Options
+	cluster  *redis.ClusterOptions
+	failover *redis.FailoverOptions
 	prefix   string
 	budget   time.Duration
 	redacted string
 }
 
-// parse reads rawURL and applies opts. Its errors never quote the password.
-func parse(rawURL string, opts Options) (config, error) {
+// parse reads rawURL, a URL of the mode's form, and applies opts. Its
+// errors never quote a password.
+func parse(mode Mode, rawURL string, opts Options) (config, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return config{}, fmt.Errorf("redis URL: %s", describeParseError(rawURL, err))
 	}
-	cfg := config{prefix: DefaultKeyPrefix, budget: DefaultCommandTimeout, redacted: u.Redacted()}
+	cfg := config{prefix: DefaultKeyPrefix, budget: DefaultCommandTimeout, redacted: redact(u)}
 	fail := func(format string, args ...any) (config, error) {
 		msg := "redis URL " + cfg.redacted + ": " + fmt.Sprintf(format, args...)
-		if pw, ok := u.User.Password(); ok && pw != "" {
+		for _, pw := range passwords(u) {
 			msg = strings.ReplaceAll(msg, pw, "xxxxx")
 		}
 		return config{}, errors.New(msg)
@@ -51,7 +59,28 @@ func parse(rawURL string, opts Options) (config, error) {
 	q.Del(paramKeyPrefix)
 	q.Del(paramCommandTimeout)
 	u.RawQuery = q.Encode()
-	if cfg.redis, err = redis.ParseURL(u.String()); err != nil {
+	var k knobs
+	switch mode {
+	case Cluster:
+		cfg.cluster, err = redis.ParseClusterURL(u.String())
+		if err == nil {
+			k = clusterKnobs(cfg.cluster)
+		}
+	case Sentinel:
+		cfg.failover, err = redis.ParseFailoverURL(u.String())
+		if err == nil && cfg.failover.MasterName == "" {
+			err = errors.New("missing master_name")
+		}
+		if err == nil {
+			k = failoverKnobs(cfg.failover)
+		}
+	default:
+		cfg.redis, err = redis.ParseURL(u.String())
+		if err == nil {
+			k = singleKnobs(cfg.redis)
+		}
+	}
+	if err != nil {
 		return fail("%v", err)
 	}
 	if opts.KeyPrefix != "" {
@@ -61,20 +90,45 @@ func parse(rawURL string, opts Options) (config, error) {
 		cfg.budget = opts.CommandTimeout
 	}
 	if opts.TLSConfig != nil {
-		if cfg.redis.TLSConfig == nil {
+		if *k.tls == nil {
 			return fail("TLS options given for a URL without TLS (use rediss://)")
 		}
 		tc := opts.TLSConfig.Clone()
 		if tc.ServerName == "" {
-			tc.ServerName = cfg.redis.TLSConfig.ServerName
+			tc.ServerName = (*k.tls).ServerName
 		}
-		cfg.redis.TLSConfig = tc
+		*k.tls = tc
 	}
 	if opts.PoolSize < 0 {
 		return fail("pool size %d: must not be negative", opts.PoolSize)
 	}
-	applyDefaults(cfg.redis, opts)
+	applyDefaults(k, opts)
 	return cfg, nil
+}
+
+// redact returns u as text with its passwords masked: the user's, and the
+// primary's in the query of a Sentinel URL.
+func redact(u *url.URL) string {
+	q := u.Query()
+	if !q.Has(paramPassword) {
+		return u.Redacted()
+	}
+	q.Set(paramPassword, "xxxxx")
+	v := *u
+	v.RawQuery = q.Encode()
+	return v.Redacted()
+}
+
+// passwords are the passwords u holds, for masking in messages.
+func passwords(u *url.URL) []string {
+	var pws []string
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		pws = append(pws, pw)
+	}
+	if pw := u.Query().Get(paramPassword); pw != "" {
+		pws = append(pws, pw)
+	}
+	return pws
 }
 
 // describeParseError explains why url.Parse refused raw without quoting

@@ -39,7 +39,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := parse(tt.url, tt.opts)
+			cfg, err := parse(Single, tt.url, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,22 +63,27 @@ func TestParseErrorsHideThePassword(t *testing.T) {
 	tests := []struct {
 		name string
 		url  string
+		mode Mode
 		opts Options
 		want string // part of the message
 	}{
-		{"bad escape in the password", "redis://:" + secret + "%zz@h:6379/0", Options{}, "%-escape"},
-		{"bad port", "redis://:" + secret + "@h:port/0", Options{}, "port"},
-		{"bad database", "redis://:" + secret + "@h/db", Options{}, "database"},
-		{"unknown parameter", "redis://:" + secret + "@h/0?bogus=1", Options{}, "bogus"},
-		{"bad command timeout", "redis://:" + secret + "@h/0?command_timeout=soon", Options{}, "command_timeout"},
-		{"bad scheme", "http://user:" + secret + "@h/0", Options{}, "scheme"},
-		{"password in a parameter value", "redis://:" + secret + "@h/0?read_timeout=" + secret, Options{}, "read_timeout"},
-		{"control character", "redis://:" + secret + "@h/0\x7f\n", Options{}, "control"},
-		{"negative pool size", "redis://:" + secret + "@h/0", Options{PoolSize: -1}, "pool"},
+		{"bad escape in the password", "redis://:" + secret + "%zz@h:6379/0", Single, Options{}, "%-escape"},
+		{"bad port", "redis://:" + secret + "@h:port/0", Single, Options{}, "port"},
+		{"bad database", "redis://:" + secret + "@h/db", Single, Options{}, "database"},
+		{"unknown parameter", "redis://:" + secret + "@h/0?bogus=1", Single, Options{}, "bogus"},
+		{"bad command timeout", "redis://:" + secret + "@h/0?command_timeout=soon", Single, Options{}, "command_timeout"},
+		{"bad scheme", "http://user:" + secret + "@h/0", Single, Options{}, "scheme"},
+		{"password in a parameter value", "redis://:" + secret + "@h/0?read_timeout=" + secret, Single, Options{}, "read_timeout"},
+		{"control character", "redis://:" + secret + "@h/0\x7f\n", Single, Options{}, "control"},
+		{"negative pool size", "redis://:" + secret + "@h/0", Single, Options{PoolSize: -1}, "pool"},
+		{"cluster, unix socket", "unix://:" + secret + "@/run/redis.sock", Cluster, Options{}, "scheme"},
+		{"cluster, unknown parameter", "redis://:" + secret + "@h:7000?addr=h2:7000&bogus=1", Cluster, Options{}, "bogus"},
+		{"sentinel, no master name", "redis://:" + secret + "@h:26379/0?password=" + secret, Sentinel, Options{}, "master_name"},
+		{"sentinel, primary's password in the query", "redis://h:26379/0?master_name=m&password=" + secret + "&bogus=1", Sentinel, Options{}, "bogus"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(tt.url, tt.opts)
+			_, err := Open(tt.mode, tt.url, tt.opts)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -89,5 +94,37 @@ func TestParseErrorsHideThePassword(t *testing.T) {
 				t.Fatalf("error %q does not mention %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestParseModes: the cluster and Sentinel forms name every node and
+// sentinel, and take the gateway's defaults and options as one server does.
+func TestParseModes(t *testing.T) {
+	cfg, err := parse(Cluster, "redis://:pw@10.0.0.1:7000?addr=10.0.0.2:7000&addr=10.0.0.3:7000&key_prefix=c:&read_timeout=50ms", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := cfg.cluster
+	if got := strings.Join(co.Addrs, " "); got != "10.0.0.1:7000 10.0.0.2:7000 10.0.0.3:7000" || co.Password != "pw" {
+		t.Errorf("cluster nodes %q, password %q", got, co.Password)
+	}
+	if cfg.prefix != "c:" || co.ReadTimeout != 50*time.Millisecond || co.DialTimeout != DefaultDialTimeout ||
+		co.PoolSize != DefaultPoolSize || co.DialerRetries != 1 || !co.ContextTimeoutEnabled || cfg.budget != DefaultCommandTimeout {
+		t.Errorf("cluster options: prefix %q, %+v", cfg.prefix, co)
+	}
+
+	cfg, err = parse(Sentinel, "redis://10.0.0.1:26379/2?master_name=mymaster&addr=10.0.0.2:26379&password=primary-secret&command_timeout=1s", Options{PoolSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo := cfg.failover
+	if got := strings.Join(fo.SentinelAddrs, " "); got != "10.0.0.1:26379 10.0.0.2:26379" || fo.MasterName != "mymaster" || fo.DB != 2 {
+		t.Errorf("sentinels %q, master %q, db %d", got, fo.MasterName, fo.DB)
+	}
+	if fo.PoolSize != 3 || fo.MaxRetries != -1 || cfg.budget != time.Second || fo.Password != "primary-secret" {
+		t.Errorf("sentinel options: budget %s, %+v", cfg.budget, fo)
+	}
+	if strings.Contains(cfg.redacted, "primary-secret") {
+		t.Errorf("redacted URL %q quotes the primary's password", cfg.redacted)
 	}
 }

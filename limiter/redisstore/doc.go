@@ -7,7 +7,8 @@
 // ("llmgate:rl:" by default): no credential or address reaches Redis. A
 // bucket's key expires when its bucket has drained, so idle keys cost no
 // memory. Decisions read the Redis server's clock, so gateway instances
-// need not agree on the time. They are exact to the nanosecond for
+// need not agree on the time. Every script touches one key, so it runs on
+// a Redis Cluster too, on the node of the key's hash slot. They are exact to the nanosecond for
 // backlogs up to 104 days (the integers a Lua double holds). Redis 5 or
 // later is needed (scripts that read the clock and then write).
 package redisstore

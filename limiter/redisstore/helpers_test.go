@@ -1,7 +1,6 @@
 package redisstore
 
 import (
-	"context"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -16,18 +15,21 @@ import (
 func newFrozenStore(t testing.TB) (*Store, *harness.Clock, *redisclient.Client) {
 	t.Helper()
 	c := testredis.Client(t, testredis.Start(t))
-	clock := new(harness.Clock)
-	s := New(c.Redis, Options{})
-	s.now = func() int64 { return clock.Now().UnixMicro() }
+	s, clock := frozenStore(c, "")
 	return s, clock, c
 }
 
-// keysHeld counts the bucket keys in Redis.
-func keysHeld(t testing.TB, rdb *redis.Client) int {
+// frozenStore returns a store over c, its keys under prefix, whose clock
+// moves only when told.
+func frozenStore(c *redisclient.Client, prefix string) (*Store, *harness.Clock) {
+	clock := new(harness.Clock)
+	s := New(c.Universal, Options{KeyPrefix: prefix})
+	s.now = func() int64 { return clock.Now().UnixMicro() }
+	return s, clock
+}
+
+// keysHeld counts the bucket keys in Redis under prefix.
+func keysHeld(t testing.TB, rdb redis.UniversalClient, prefix string) int {
 	t.Helper()
-	keys, err := rdb.Keys(context.Background(), "llmgate:rl:*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(keys)
+	return len(testredis.Keys(t, rdb, prefix+"rl:*"))
 }

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,7 +21,21 @@ import (
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store {
 		s, clock, c := newFrozenStore(t)
-		return storetest.Store{BucketStore: s, Advance: clock.Advance, Keys: func() int { return keysHeld(t, c.Redis) }}
+		return storetest.Store{BucketStore: s, Advance: clock.Advance, Keys: func() int { return keysHeld(t, c.Universal, "llmgate:") }}
+	})
+}
+
+// TestConformanceOnACluster: over a Redis Cluster, its buckets spread over
+// every node, the store decides as over one server: each script touches
+// one key, so one hash slot. The tests share one cluster, each under a
+// prefix of its own.
+func TestConformanceOnACluster(t *testing.T) {
+	c := testredis.StartCluster(t, 3, 0).Client(redisclient.Options{})
+	var n atomic.Int64
+	storetest.Run(t, func(t *testing.T) storetest.Store {
+		prefix := fmt.Sprintf("t%d:", n.Add(1))
+		s, clock := frozenStore(c, prefix)
+		return storetest.Store{BucketStore: s, Advance: clock.Advance, Keys: func() int { return keysHeld(t, c.Universal, prefix) }}
 	})
 }
 

@@ -9,31 +9,54 @@ import (
 
 	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
+	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 	"github.com/llmgate/caddy-llmgate/limiter/storetest"
 )
 
+// TestWindowStoresShareCounts: two clients' window stores count one window,
+// on one server and on a cluster (where ulule's scripts, one key each,
+// run on the key's node).
 func TestWindowStoresShareCounts(t *testing.T) {
-	srv := testredis.Start(t)
-	c := testredis.Client(t, srv)
-	stores := []ulule.Store{NewWindowStore(c.Redis, Options{}), NewWindowStore(testredis.Client(t, srv).Redis, Options{})}
-	ctx, key := context.Background(), storetest.Key("k").String()
-	rate := ulule.Rate{Period: time.Hour, Limit: 3}
-	reached := []bool{false, false, false, true, true}
-	for i, want := range reached {
-		res, err := stores[i%2].Increment(ctx, key, 1, rate)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Reached != want {
-			t.Fatalf("request %d: reached %v, want %v", i+1, res.Reached, want)
-		}
+	tests := []struct {
+		name    string
+		clients func(t *testing.T) (a, b *redisclient.Client)
+	}{
+		{"one server", func(t *testing.T) (a, b *redisclient.Client) {
+			srv := testredis.Start(t)
+			return testredis.Client(t, srv), testredis.Client(t, srv)
+		}},
+		{"cluster", func(t *testing.T) (a, b *redisclient.Client) {
+			c := testredis.StartCluster(t, 3, 0)
+			return c.Client(redisclient.Options{}), c.Client(redisclient.Options{})
+		}},
 	}
-	ttl, err := c.Redis.PTTL(ctx, "llmgate:rl:win:"+key).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ttl <= 0 || ttl > time.Hour {
-		t.Fatalf("window key lives %s, want up to an hour", ttl)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := tt.clients(t)
+			stores := []ulule.Store{NewWindowStore(a.Universal, Options{}), NewWindowStore(b.Universal, Options{})}
+			ctx := context.Background()
+			rate := ulule.Rate{Period: time.Hour, Limit: 3}
+			reached := []bool{false, false, false, true, true}
+			for _, name := range []string{"k", "l", "m"} { // in three slots
+				key := storetest.Key(name).String()
+				for i, want := range reached {
+					res, err := stores[i%2].Increment(ctx, key, 1, rate)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if res.Reached != want {
+						t.Fatalf("request %d: reached %v, want %v", i+1, res.Reached, want)
+					}
+				}
+				ttl, err := a.Universal.PTTL(ctx, "llmgate:rl:win:"+key).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ttl <= 0 || ttl > time.Hour {
+					t.Fatalf("window key lives %s, want up to an hour", ttl)
+				}
+			}
+		})
 	}
 }
 

@@ -23,6 +23,18 @@ import (
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 )
 
+// lookPath finds a program of Debian's redis-server package (redis-server,
+// redis-cli) on the PATH. It fails the test when the program is missing:
+// a test that needs Redis must not pass quietly without it.
+func lookPath(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("testredis: %s not found (install the Debian package redis-server): %v", name, err)
+	}
+	return path
+}
+
 // HangGuard is far above any timeout of the gateway's Redis clients: a
 // command that takes longer during an outage is hanging, not slow.
 const HangGuard = 3 * time.Second
@@ -38,20 +50,26 @@ type Config struct {
 	// (so URL is rediss:// and clients must skip verification or trust
 	// CertFile).
 	TLS bool
+	// Args are more redis-server options, such as "--replicaof", host,
+	// port.
+	Args []string
+	// sentinelConf, when set, is the file of a sentinel's configuration:
+	// the server runs as a sentinel (see StartSentinel).
+	sentinelConf string
 }
 
 // Server is one running redis-server, stopped when the test ends.
 type Server struct {
-	t   testing.TB
-	cfg Config
-	// bin is the redis-server executable found on the PATH.
-	bin  string
-	dir  string
-	port int
+	t      testing.TB
+	cfg    Config
+	binary string
+	dir    string
+	port   int
 	// certFile and keyFile are the server's certificate, with TLS.
 	certFile, keyFile string
 	mu                sync.Mutex
 	cmd               *exec.Cmd
+	frozen            bool
 }
 
 // Start runs a plain redis-server for the test, with no password.
@@ -62,28 +80,13 @@ func Start(t testing.TB) *Server { return StartWith(t, Config{}) }
 // quietly without it.
 func StartWith(t testing.TB, cfg Config) *Server {
 	t.Helper()
-	bin, err := binary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Server{t: t, cfg: cfg, bin: bin, dir: t.TempDir(), port: harness.FreePort(t)}
+	s := &Server{t: t, cfg: cfg, binary: lookPath(t, "redis-server"), dir: t.TempDir(), port: harness.FreePort(t)}
 	if cfg.TLS {
 		s.certFile, s.keyFile = writeCert(t, s.dir)
 	}
 	t.Cleanup(s.Stop)
 	s.start()
 	return s
-}
-
-// binary is the redis-server on the PATH, the one the package runs, or an
-// error that says how to install it.
-func binary() (string, error) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		return "", fmt.Errorf("testredis: redis-server is not on the PATH; the tests start their own Redis servers and need the binary "+
-			"(Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis): %w", err)
-	}
-	return bin, nil
 }
 
 // Addr is the server's host:port on the loopback interface.
@@ -119,7 +122,7 @@ func (s *Server) Stop() {
 	// SIGKILL ends a frozen server too, and is a crash: nothing is saved.
 	_ = s.cmd.Process.Kill()
 	_ = s.cmd.Wait()
-	s.cmd = nil
+	s.cmd, s.frozen = nil, false
 }
 
 // Restart stops the server and starts an empty one on the same port and
@@ -132,12 +135,13 @@ func (s *Server) Restart() {
 
 // Freeze suspends the server (SIGSTOP): it keeps its connections open but
 // answers nothing, the outage that only timeouts can detect.
-func (s *Server) Freeze() { s.signal(syscall.SIGSTOP) }
+func (s *Server) Freeze() { s.signal(syscall.SIGSTOP, true) }
 
 // Thaw resumes a frozen server.
-func (s *Server) Thaw() { s.signal(syscall.SIGCONT) }
+func (s *Server) Thaw() { s.signal(syscall.SIGCONT, false) }
 
-func (s *Server) signal(sig syscall.Signal) {
+// signal sends sig to the server, which is frozen after it or not.
+func (s *Server) signal(sig syscall.Signal, frozen bool) {
 	s.t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -147,13 +151,18 @@ func (s *Server) signal(sig syscall.Signal) {
 	if err := s.cmd.Process.Signal(sig); err != nil {
 		s.t.Fatalf("testredis: signal %v: %v", sig, err)
 	}
+	s.frozen = frozen
 }
 
 // start runs redis-server and waits until it answers PING.
 func (s *Server) start() {
 	s.t.Helper()
 	port := strconv.Itoa(s.port)
-	args := []string{
+	var args []string
+	if s.cfg.sentinelConf != "" {
+		args = []string{s.cfg.sentinelConf, "--sentinel"}
+	}
+	args = append(args,
 		"--port", port,
 		"--bind", "127.0.0.1",
 		"--unixsocket", s.Socket(),
@@ -163,20 +172,21 @@ func (s *Server) start() {
 		"--appendonly", "no",
 		"--daemonize", "no",
 		"--logfile", "",
-	}
+	)
 	if s.cfg.Password != "" {
 		args = append(args, "--requirepass", s.cfg.Password)
 	}
 	if s.cfg.TLS {
-		args[1] = "0" // no plain TCP port
+		args[1] = "0" // no plain TCP port (TLS is never asked of a sentinel)
 		args = append(args, "--tls-port", port, "--tls-cert-file", s.certFile, "--tls-key-file", s.keyFile,
 			"--tls-ca-cert-file", s.certFile, "--tls-auth-clients", "no")
 	}
-	cmd := exec.Command(s.bin, args...)
+	args = append(args, s.cfg.Args...)
+	cmd := exec.Command(s.binary, args...)
 	out := new(bytes.Buffer)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("testredis: start %s: %v", s.bin, err)
+		s.t.Fatalf("testredis: start %s: %v", s.binary, err)
 	}
 	s.mu.Lock()
 	s.cmd = cmd

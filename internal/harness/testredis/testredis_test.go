@@ -1,11 +1,17 @@
 package testredis
 
 import (
-	"os"
-	"path/filepath"
+	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/llmgate/caddy-llmgate/internal/harness"
+	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 )
 
 func TestServer(t *testing.T) {
@@ -60,27 +66,53 @@ func assertPing(t *testing.T, s *Server, want string) {
 	}
 }
 
-func TestBinaryOnPath(t *testing.T) {
-	found, err := binary()
+// TestCluster: a cluster made by redis-cli serves keys of every slot, and
+// a replica takes over the slots of a primary that dies.
+func TestCluster(t *testing.T) {
+	c := StartCluster(t, 3, 1)
+	rdb := c.Client(redisclient.Options{}).Universal
+	ctx := context.Background()
+	for i := range 30 {
+		if err := rdb.Set(ctx, fmt.Sprint("k", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if keys := Keys(t, rdb, "k*"); len(keys) != 30 {
+		t.Fatalf("%d keys on the primaries, want 30", len(keys))
+	}
+	var primaries atomic.Int64 // ForEachMaster calls at once
+	_ = rdb.(*redis.ClusterClient).ForEachMaster(ctx, func(context.Context, *redis.Client) error { primaries.Add(1); return nil })
+	if primaries.Load() != 3 {
+		t.Fatalf("%d primaries, want 3", primaries.Load())
+	}
+	c.WaitReplicasSynced()
+	dead := c.PrimaryOf("k1")
+	dead.Stop()
+	c.WaitHealed()
+	if next := c.PrimaryOf("k1"); next == dead {
+		t.Fatal("the dead primary still serves k1")
+	}
+	harness.Eventually(t, "k1 on the promoted replica", func() bool { return rdb.Get(ctx, "k1").Val() == "1" })
+}
+
+// TestSentinel: the sentinels promote the replica when the primary dies,
+// and a failover client follows them.
+func TestSentinel(t *testing.T) {
+	st := StartSentinel(t)
+	if !strings.Contains(st.URL(), "master_name="+MasterName) {
+		t.Fatalf("URL %q", st.URL())
+	}
+	opts, err := redis.ParseFailoverURL(st.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Another directory first on the PATH: its redis-server is the one run.
-	dir := t.TempDir()
-	link := filepath.Join(dir, "redis-server")
-	if err := os.Symlink(found, link); err != nil {
+	rdb := redis.NewFailoverClient(opts)
+	defer rdb.Close()
+	ctx := context.Background()
+	if err := rdb.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("PATH", dir+string(filepath.ListSeparator)+os.Getenv("PATH"))
-	if got, err := binary(); err != nil || got != link {
-		t.Fatalf("binary() = %q, %v; want %q", got, err, link)
-	}
-	assertPing(t, Start(t), "+PONG")
-
-	// None on the PATH: an error that names the binary and how to get it.
-	t.Setenv("PATH", t.TempDir())
-	_, err = binary()
-	if err == nil || !strings.Contains(err.Error(), "redis-server is not on the PATH") || !strings.Contains(err.Error(), "apt-get install redis-server") {
-		t.Fatalf("binary() with no redis-server on the PATH: %v", err)
-	}
+	st.Primary.Stop()
+	st.WaitPromoted()
+	harness.Eventually(t, "writes on the promoted replica", func() bool { return rdb.Set(ctx, "k2", "v", 0).Err() == nil })
 }
