@@ -78,6 +78,14 @@ func TestCostModelSpelling(t *testing.T) {
 			}
 		})
 	}
+	// "model" in another case: the fake upstream (encoding/json) reads
+	// "Model", a case-sensitive one "model". No price fits both: refused.
+	for _, body := range []string{`{"model":"gpt-4o-mini","Model":"gpt-4o",` + rest, `{"MODEL":"gpt-4o",` + rest} {
+		resp, b := post(t, site+"/v1/chat/completions", body)
+		if resp.StatusCode != 400 || !strings.Contains(b, `"code":"ambiguous_model"`) {
+			t.Errorf("%s: %d %s, want 400 ambiguous_model", body, resp.StatusCode, b)
+		}
+	}
 }
 
 // TestCostStreamUsageCannotBeHidden: a stream priced by a cost zone is

@@ -22,6 +22,11 @@ type Member struct {
 	Value []byte
 	// TooLong reports that the value was longer than the bound.
 	TooLong bool
+	// Folded reports that the top-level object also has a member whose
+	// name is this one's in another ASCII case ("Model" for "model"):
+	// parsers that match names regardless of case, as encoding/json does,
+	// may read that one instead.
+	Folded bool
 }
 
 // state is what the scanner expects next.
@@ -441,6 +446,32 @@ func (s *Scanner) endName() {
 			return
 		}
 	}
+	for i := range s.members {
+		if equalFoldASCII(s.members[i].Name, s.name) {
+			s.members[i].Folded = true
+		}
+	}
+}
+
+// equalFoldASCII reports whether name and b are equal under ASCII case
+// folding.
+func equalFoldASCII(name string, b []byte) bool {
+	if len(name) != len(b) {
+		return false
+	}
+	for i := range len(b) {
+		if lower(name[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // plainRun reads a run of string bytes that stand for themselves.

@@ -94,6 +94,18 @@ func unreadable(err error, zone string, limit int64) *llmreq.APIError {
 	return &llmreq.APIError{Status: status, Type: "invalid_request_error", Code: code, Message: msg}
 }
 
+// ambiguousModel is the answer to a request a cost zone applies to whose
+// body names "model" in another case: upstreams that read names
+// regardless of case could serve a model other than the one priced.
+func ambiguousModel(zone string) *llmreq.APIError {
+	return &llmreq.APIError{
+		Status:  http.StatusBadRequest,
+		Type:    "invalid_request_error",
+		Code:    "ambiguous_model",
+		Message: `llmgate: zone ` + zone + `: the body names its model in another case ("Model"), which upstreams read differently; send "model" alone`,
+	}
+}
+
 // maxQuoted bounds the bytes of a caller's model an answer repeats.
 const maxQuoted = 128
 

@@ -54,7 +54,8 @@ type Report struct {
 // without output or a Free answer gives the reservation back. A body over
 // MaxBody, or one that cannot be read, is refused when a zone that meters
 // usage applies to it; so is a body that is not JSON (an empty one aside)
-// when a cost zone applies: it names no model to price.
+// or that names "model" in another case ("Model") when a cost zone
+// applies: it names no model to price that every upstream reads alike.
 func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, style HeaderStyle, next Next) error {
 	style = styleFor(r, style)
 	var (
@@ -80,6 +81,8 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 			// finds one: priced by a catch-all "*", a dear model would
 			// cost the cheap price.
 			refusal = unreadable(err, costZone, l.opts.MaxBody)
+		case costZone != "" && f.ModelAmbiguous:
+			refusal = ambiguousModel(costZone)
 		case costZone != "":
 			if price, priced = l.opts.Prices.Lookup(f.Model); !priced {
 				refusal = unpriced(f.Model, costZone)

@@ -19,6 +19,12 @@ type Fields struct {
 	// came.
 	Model string
 
+	// ModelAmbiguous reports a body with a top-level member whose name is
+	// "model" in another case ("Model"): parsers that match names
+	// regardless of case (encoding/json) may read another model than
+	// those that do not, so Model is empty.
+	ModelAmbiguous bool
+
 	// Stream reports whether the top-level "stream" member is true.
 	Stream bool
 
@@ -79,6 +85,9 @@ func Scan(body []byte) (*Fields, error) {
 	}
 	var t topFields
 	for _, m := range s.Members() {
+		if m.Folded && m.Name == "model" {
+			t.modelFolded = true
+		}
 		switch {
 		case !m.Found:
 		case m.TooLong:
@@ -102,6 +111,7 @@ func Scan(body []byte) (*Fields, error) {
 // values, the last of a name winning.
 type topFields struct {
 	model                                []byte // canonical string without quotes, nil when none
+	modelFolded                          bool   // a member named "model" in another case
 	stream, streamOptions, streamUsage   bool
 	maxTokens, maxCompletion, maxOutputs int64
 }
@@ -126,7 +136,24 @@ func (t *topFields) set(name []byte, v []byte) {
 		t.maxCompletion = tokenCount(v)
 	case "max_output_tokens":
 		t.maxOutputs = tokenCount(v)
+	default:
+		t.modelFolded = t.modelFolded || isModelFolded(name)
 	}
+}
+
+// isModelFolded reports whether name is "model" in another ASCII case, as
+// jsonscan's Member.Folded does.
+func isModelFolded(name []byte) bool {
+	const model = "model"
+	if len(name) != len(model) {
+		return false
+	}
+	for i := range len(model) {
+		if name[i]|0x20 != model[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // includesUsage reports whether v, the canonical value of stream_options,
@@ -170,11 +197,15 @@ func (f *Fields) setImages(images Images, imageData int64) {
 // fields returns the Fields read, with text bytes of text.
 func (t *topFields) fields(text int64) Fields {
 	model := t.model
+	if t.modelFolded {
+		model = nil
+	}
 	if bytes.IndexByte(model, '\\') >= 0 {
 		model = appendDecoded(nil, model, false)
 	}
 	return Fields{
 		Model:           string(model),
+		ModelAmbiguous:  t.modelFolded,
 		Stream:          t.stream,
 		StreamOptions:   t.streamOptions,
 		StreamUsage:     t.streamUsage,

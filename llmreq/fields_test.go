@@ -120,3 +120,36 @@ func TestStreamOptions(t *testing.T) {
 		checkScan(t, []byte(body))
 	}
 }
+
+// TestModelInAnotherCase: a member named "model" in another case makes
+// the model ambiguous, in Scan and Parse alike: encoding/json reads it,
+// case-sensitive parsers do not.
+func TestModelInAnotherCase(t *testing.T) {
+	for _, body := range []string{
+		`{"model":"gpt-4o-mini","Model":"gpt-4o"}`,
+		`{"MODEL":"gpt-4o","model":"gpt-4o-mini"}`,
+		`{"mOdEl":"gpt-4o"}`,
+		`{"Mod\u0065l":"gpt-4o","model":"gpt-4o-mini"}`,
+	} {
+		for name, read := range map[string]func([]byte) (*Fields, error){
+			"Scan": Scan,
+			"Parse": func(b []byte) (*Fields, error) {
+				q, err := Parse(b)
+				if err != nil {
+					return nil, err
+				}
+				return &q.Fields, nil
+			},
+		} {
+			f, err := read([]byte(body))
+			if err != nil || !f.ModelAmbiguous || f.Model != "" {
+				t.Errorf("%s(%s) = model %q, ambiguous %v, %v; want ambiguous, no model", name, body, f.Model, f.ModelAmbiguous, err)
+			}
+		}
+	}
+	for _, body := range []string{`{"model":"gpt-4o-mini","models":"x","mode":"y"}`, `{"model":"a","nested":{"Model":"b"}}`} {
+		if f, _ := Scan([]byte(body)); f.ModelAmbiguous || f.Model == "" {
+			t.Errorf("Scan(%s): ambiguous %v, model %q", body, f.ModelAmbiguous, f.Model)
+		}
+	}
+}
