@@ -88,8 +88,9 @@ type Handler struct {
 	Estimate func(r *http.Request) int64
 	// OnAttempt, when set, is told the outcome of every attempt.
 	OnAttempt func(k *Key, res Result)
-	// OnRevoked, when set, is told of a key the provider refused (401),
-	// once: it stays out of the pool.
+	// OnRevoked, when set, is told of a key the provider refused (401)
+	// where another key served the same request, once: it stays out of
+	// the pool.
 	OnRevoked func(k *Key, status int)
 	// Report, when set, is told how each request went.
 	Report func(r *http.Request, rep Report)
@@ -105,9 +106,12 @@ type Handler struct {
 // out (429s, or limits the provider reported spent), the request waits
 // up to MaxWait for the first to come back, else is answered 429 in its
 // API's shape with the wait in Retry-After and retry-after-ms. A 401 (the
-// provider refusing its key) never reaches the client: it is retried
-// when RetryOn has it, else answered 502 provider_key_refused. The error
-// is next's.
+// provider refusing its key) never reaches the client, whose body may
+// repeat the key: the request goes again with another key, and the
+// refused key leaves the pool once another one serves the request (a
+// refusal every key gets is the request's, a restricted key's missing
+// scope, and revokes none); with no attempt left the client gets 502
+// provider_key_refused. The error is next's.
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 	tries := orDefault(h.MaxTries, DefaultMaxTries)
 	body, err := llmreq.Read(r, orDefault(h.MaxBody, DefaultMaxBody))
@@ -126,6 +130,10 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, next Next) error
 		}
 	}()
 	var tried uint64
+	// refused are the keys the provider answered 401 for this request:
+	// revoked once another key is served, kept when none is (the refusal
+	// is then the request's).
+	var refused []*Key
 	for {
 		k, i, back := h.Pool.pick(time.Now(), estimate, tried)
 		if k == nil {
@@ -144,7 +152,17 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, next Next) error
 		rep.Key = k
 		rep.Tries++
 		last := rep.Tries >= tries
-		retry, err := h.attempt(w, r, next, k, last)
+		status, retry, err := h.attempt(w, r, next, k, last)
+		switch {
+		case status == http.StatusUnauthorized:
+			refused = append(refused, k)
+		case status != 0 && status < http.StatusBadRequest:
+			for _, bad := range refused {
+				if h.Pool.revoke(bad) && h.OnRevoked != nil {
+					h.OnRevoked(bad, http.StatusUnauthorized)
+				}
+			}
+		}
 		if !retry || r.Context().Err() != nil {
 			return err
 		}
@@ -153,7 +171,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, next Next) error
 
 // attempt sends r with k. retry reports that its answer was kept from the
 // client and the request should go again.
-func (h *Handler) attempt(w http.ResponseWriter, r *http.Request, next Next, k *Key, last bool) (retry bool, err error) {
+func (h *Handler) attempt(w http.ResponseWriter, r *http.Request, next Next, k *Key, last bool) (status int, retry bool, err error) {
 	h.Auth.set(r, k.secret)
 	aw := &attemptWriter{w: w, header: w.Header().Clone(), last: last, retryOn: h.retryOn()}
 	k.inflight.Add(1)
@@ -161,21 +179,19 @@ func (h *Handler) attempt(w http.ResponseWriter, r *http.Request, next Next, k *
 	k.inflight.Add(-1)
 	switch {
 	case aw.status != 0:
-		res := resultOf(aw.status)
-		if h.Pool.learn(k, aw.status, aw.header, time.Now()) && h.OnRevoked != nil {
-			h.OnRevoked(k, aw.status)
-		}
-		h.attempted(k, res)
-		retry = aw.held && !last && slices.Contains(aw.retryOn, aw.status)
+		h.Pool.learn(k, aw.status, aw.header, time.Now())
+		h.attempted(k, resultOf(aw.status))
+		// A 401 is the key's or the request's: another key tells.
+		retry = aw.held && !last && (aw.status == http.StatusUnauthorized || slices.Contains(aw.retryOn, aw.status))
 		if aw.held && !retry && r.Context().Err() == nil {
 			keyRefused.Write(w, r)
 		}
-		return retry, err
+		return aw.status, retry, err
 	case err != nil:
 		h.attempted(k, Failed)
-		return h.RetryFailed && !last && r.Context().Err() == nil, err
+		return 0, h.RetryFailed && !last && r.Context().Err() == nil, err
 	}
-	return false, err
+	return 0, false, err
 }
 
 func (h *Handler) attempted(k *Key, res Result) {
@@ -237,7 +253,7 @@ func writeNoKey(w http.ResponseWriter, r *http.Request, back time.Time) {
 // its last attempt, in place of the provider's answer.
 var keyRefused = &llmreq.APIError{
 	Status: http.StatusBadGateway, Type: "server_error", Code: "provider_key_refused",
-	Message: "llmgate: the provider refused its key, which leaves the pool; retry",
+	Message: "llmgate: the provider refused the gateway's keys for this request",
 }
 
 // attemptWriter is the writer of one attempt: its answer goes to the

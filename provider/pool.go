@@ -174,22 +174,25 @@ func (p *Pool) pick(now time.Time, estimate int64, tried uint64) (k *Key, i int,
 }
 
 // learn records what an answer of status with header h, to a request sent
-// with k at now, says of k. It reports whether k was revoked by it.
-func (p *Pool) learn(k *Key, status int, h http.Header, now time.Time) (revoked bool) {
+// with k at now, says of k:
+//   - a 429 takes k out until the provider's reset, unless the answer
+//     says k has requests and tokens left: the request was too large for
+//     it (OpenAI's "Request too large"), not k spent, and what it has left
+//     keeps larger requests away (see usable);
+//   - an answer below 400 (or that 429) records what k has left.
+//
+// A 401 says nothing here: it may be the request's (a restricted key's
+// missing scope), and revoke decides on it.
+func (p *Pool) learn(k *Key, status int, h http.Header, now time.Time) {
 	hs := readHints(h, now)
+	roomy := hs.tokens.left > 0 && hs.requests.left != 0
 	k.mu.Lock()
 	var cooled time.Time
-	switch {
-	case status == http.StatusTooManyRequests:
+	if status == http.StatusTooManyRequests && !roomy {
 		k.until = now.Add(hs.cooldown())
 		cooled = k.until
-	// Only 401 says the key itself is bad. A 403 refuses what the
-	// request asked for (a model, a path the key may not use): a caller
-	// could ask for it once a key and empty the pool for everybody.
-	case status == http.StatusUnauthorized:
-		revoked = !k.revoked
-		k.revoked = true
-	case status < http.StatusBadRequest:
+	}
+	if status < http.StatusBadRequest || status == http.StatusTooManyRequests && roomy {
 		for _, u := range []struct {
 			to *remaining
 			l  limit
@@ -203,7 +206,17 @@ func (p *Pool) learn(k *Key, status int, h http.Header, now time.Time) (revoked 
 	if !cooled.IsZero() && p.onCooldown != nil {
 		p.onCooldown(k.ID, cooled)
 	}
-	return revoked
+}
+
+// revoke takes k out of the pool until it is built again: the provider
+// refused it (401) where another key of the pool served the same request.
+// It reports whether k was in the pool until now.
+func (p *Pool) revoke(k *Key) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	was := !k.revoked
+	k.revoked = true
+	return was
 }
 
 // Cooldown takes the key of id out of the pool until then, as another

@@ -115,13 +115,15 @@ func TestLearnTakesKeysOut(t *testing.T) {
 	if k, _, _ := p.pick(now.Add(time.Second), 100, 0); k != b {
 		t.Error("a small request is refused a key with room for it")
 	}
-	// A 403 refuses the request, not the key: a stays.
-	if p.learn(a, 403, http.Header{}, now) {
-		t.Error("a 403 revoked a key")
+	// Neither a 403 nor a 401 takes a key out by itself.
+	p.learn(a, 403, http.Header{}, now)
+	p.learn(a, 401, http.Header{}, now)
+	if k, _, _ := p.pick(now.Add(time.Hour), 0, 1<<1); k != a {
+		t.Error("a 401 or 403 alone took a key out")
 	}
-	// A refused key never comes back.
-	if !p.learn(a, 401, http.Header{}, now) || p.learn(a, 401, http.Header{}, now) {
-		t.Error("learn reports a revocation once")
+	// A revoked key never comes back.
+	if !p.revoke(a) || p.revoke(a) {
+		t.Error("revoke reports a revocation once")
 	}
 	if k, _, back := p.pick(now.Add(time.Hour), 0, 1<<1); k != b || !back.IsZero() {
 		t.Errorf("after a's 401: picked %v, back %v; want b", k, back)
