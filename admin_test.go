@@ -122,6 +122,17 @@ func TestRateLimitAdminUsage(t *testing.T) {
 	if status, body := get("zone=" + zone + "&key=nobody"); status != 200 || !strings.Contains(body, `"remaining":1.00`) {
 		t.Errorf("a key never seen: %d %s, want the whole budget", status, body)
 	}
+	// The key in a POST, kept out of the admin API's log of URIs.
+	resp, err := http.Post(testcaddy.AdminURL()+"/llm/ratelimit/usage", "application/json",
+		strings.NewReader(`{"zone":"`+zone+`","key":"analytics"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	posted, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(posted), `"remaining":0.958`) {
+		t.Errorf("usage by POST: %d %s", resp.StatusCode, posted)
+	}
 	if status, _ := get("zone=no_such_zone&key=analytics"); status != http.StatusNotFound {
 		t.Errorf("unknown zone: %d, want 404", status)
 	}

@@ -3,6 +3,7 @@ package llmgate
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,13 +16,15 @@ import (
 // RateLimitAdmin is the admin API of llm_ratelimit, on Caddy's admin
 // endpoint:
 //
-//	GET /llm/ratelimit/usage?zone=<name>&key=<value>
+//	GET  /llm/ratelimit/usage?zone=<name>&key=<value>
+//	POST /llm/ratelimit/usage  {"zone":"<name>","key":"<value>"}
 //
 // answers what the key has left in each rate of the zone and when each is
 // whole again, with nothing charged. The key is the value the zone's key
 // gives a request ({http.llm.team}'s team, the placeholder's value, or
-// "static"), hashed as the stores hash it. It reads the zone of every
-// loaded config that has one by that name.
+// "static"), hashed as the stores hash it; a key that is a secret (an
+// API key) goes in a POST, since Caddy logs the admin API's request URIs.
+// It reads the zone of every loaded config that has one by that name.
 type RateLimitAdmin struct{}
 
 // CaddyModule returns the Caddy module information.
@@ -52,13 +55,24 @@ type meterLeft struct {
 }
 
 func (RateLimitAdmin) usage(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodGet {
+	var zone, key string
+	switch r.Method {
+	case http.MethodGet:
+		q := r.URL.Query()
+		zone, key = q.Get("zone"), q.Get("key")
+	case http.MethodPost:
+		// The key in the body, where no log line shows it: Caddy logs the
+		// admin API's request URIs.
+		var in struct{ Zone, Key string }
+		if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil {
+			return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("want {\"zone\":…,\"key\":…}: %v", err)}
+		}
+		zone, key = in.Zone, in.Key
+	default:
 		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
 	}
-	q := r.URL.Query()
-	zone, key := q.Get("zone"), q.Get("key")
 	if zone == "" || key == "" {
-		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("want ?zone=<name>&key=<value>")}
+		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("want ?zone=<name>&key=<value>, or a POST of {\"zone\":…,\"key\":…}")}
 	}
 	for _, l := range liveLimiters.list() {
 		sts, ok, err := l.Peek(r.Context(), zone, key)
