@@ -12,7 +12,6 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	llmcaddyfile "github.com/llmgate/caddy-llmgate/caddyfile"
-	"github.com/llmgate/caddy-llmgate/llmreq"
 	"github.com/llmgate/caddy-llmgate/provider"
 	"github.com/llmgate/caddy-llmgate/provider/redisshare"
 	"github.com/llmgate/caddy-llmgate/usage"
@@ -112,6 +111,7 @@ func (h *Provider) Provision(ctx caddy.Context) error {
 			log.Warn("provider key refused: it leaves the pool until the next reload", zap.String("key", k.ID), zap.Int("status", status))
 		},
 		Report: publishProvider,
+		Again:  ownVars,
 	}
 	return nil
 }
@@ -135,35 +135,31 @@ func (h *Provider) Cleanup() error {
 // ServeHTTP sends the request on with one provider key, retrying on the
 // next before the client has seen a byte.
 func (h *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	r = withBodyMemo(r)
-	return h.handler.Serve(w, r, ownVars{next})
+	return h.handler.Serve(w, r, next)
 }
 
-// ownVars runs each attempt with a copy of the request's vars, copied
-// back when it is over. reverse_proxy's transport may still read an
-// attempt's vars after it (a dial it started and no longer needs, which
-// reads the dial info), while the next attempt writes its own.
-type ownVars struct{ next caddyhttp.Handler }
-
-func (o ownVars) ServeHTTP(w http.ResponseWriter, r *http.Request) error {
+// ownVars returns r with a copy of its vars, for an attempt after the
+// first: reverse_proxy's transport may still read an earlier attempt's
+// vars (a dial it started and no longer needs reads the dial info) while
+// this attempt writes its own.
+func ownVars(r *http.Request) *http.Request {
 	vars, _ := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
 	if vars == nil {
-		return o.next.ServeHTTP(w, r)
+		return r
 	}
-	own := maps.Clone(vars)
-	err := o.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, own)))
-	maps.Copy(vars, own)
-	return err
+	return r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, maps.Clone(vars)))
 }
 
-// estimateTokens is the tokens r may spend, read through the request's
-// body memo, so that a key that reported fewer left is passed over.
+// estimateTokens is the tokens r may spend, so that a key that reported
+// fewer left is passed over: from what a handler before read of the body
+// (llm_ratelimit, llm_cache, the llm_model matcher), else its announced
+// length at about four bytes a token. The body is not read for this
+// alone.
 func estimateTokens(r *http.Request) int64 {
-	f, err := llmreq.InspectFields(r, provider.DefaultMaxBody)
-	if err != nil {
-		return 0
+	if f := state(r).body.Known(); f != nil {
+		return usage.Estimate(f)
 	}
-	return usage.Estimate(f)
+	return max(r.ContentLength, 0) / 4
 }
 
 // orBearer is a, or bearer when unset.

@@ -94,6 +94,11 @@ type Handler struct {
 	OnRevoked func(k *Key, status int)
 	// Report, when set, is told how each request went.
 	Report func(r *http.Request, rep Report)
+	// Again, when set, returns the request an attempt after the first
+	// sends: one with state of its own where a transport still finishing
+	// an earlier attempt may read that attempt's (a reverse proxy's dial
+	// reading its request's context).
+	Again func(r *http.Request) *http.Request
 }
 
 // Serve sends r through next with one key of the pool, after removing
@@ -148,6 +153,9 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, next Next) error
 		tried |= 1 << i
 		if rep.Tries > 0 {
 			llmreq.Resend(r, body)
+			if h.Again != nil {
+				r = h.Again(r)
+			}
 		}
 		rep.Key = k
 		rep.Tries++
