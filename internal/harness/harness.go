@@ -53,7 +53,35 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 
 // Client is the HTTP client of requests tests send: its timeout ends a
 // request that hangs with a failure rather than a stuck test.
-var Client = &http.Client{Timeout: 30 * time.Second}
+var Client = &http.Client{Timeout: 30 * time.Second, Transport: connections}
+
+// connections are Client's connections: a transport NewConnections
+// replaces.
+var connections = newSwappable()
+
+// swappable is a RoundTripper whose transport can be replaced while
+// requests run.
+type swappable struct{ cur atomic.Pointer[http.Transport] }
+
+func newSwappable() *swappable {
+	s := &swappable{}
+	s.cur.Store(http.DefaultTransport.(*http.Transport).Clone())
+	return s
+}
+
+func (s *swappable) RoundTrip(r *http.Request) (*http.Response, error) {
+	return s.cur.Load().RoundTrip(r)
+}
+
+// NewConnections makes Client's later requests go on new connections
+// only: after a config reload, a keep-alive connection the replaced
+// server accepted may still be open, or be handed back to the pool just
+// after a CloseIdleConnections, and a request sent on it is answered by
+// the old config, or fails with EOF. Requests in flight finish on theirs.
+func NewConnections() {
+	old := connections.cur.Swap(http.DefaultTransport.(*http.Transport).Clone())
+	old.CloseIdleConnections()
+}
 
 // NewRequest returns a request of body to url, as an API client sends
 // one: with Content-Type application/json, then the header pairs

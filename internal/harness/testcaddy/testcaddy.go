@@ -161,12 +161,12 @@ func load(cfg []byte) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("admin /load: %s: %s", resp.Status, body)
 	}
-	// The servers of the config replaced close their idle keep-alive
-	// connections. The client may not have seen one close yet, and a
-	// POST it sends there fails with EOF, not retried: the harness's
-	// client starts afresh, and so does the default client, which the
-	// admin API is asked with (its server restarts with a new config).
-	harness.Client.CloseIdleConnections()
+	// The servers of the config replaced close their keep-alive
+	// connections, but not all at once: a request sent on one may fail
+	// with EOF, or be answered by the old config. The harness's client
+	// starts afresh, and so does the default client, which the admin API
+	// is asked with (its server restarts with a new config).
+	harness.NewConnections()
 	http.DefaultClient.CloseIdleConnections()
 	return nil
 }
