@@ -73,6 +73,10 @@ func (s *swappable) RoundTrip(r *http.Request) (*http.Response, error) {
 	return s.cur.Load().RoundTrip(r)
 }
 
+// CloseIdleConnections closes the idle connections of the transport in
+// use, for http.Client.CloseIdleConnections.
+func (s *swappable) CloseIdleConnections() { s.cur.Load().CloseIdleConnections() }
+
 // NewConnections makes Client's later requests go on new connections
 // only: after a config reload, a keep-alive connection the replaced
 // server accepted may still be open, or be handed back to the pool just
