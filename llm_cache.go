@@ -64,7 +64,7 @@ func (h *Cache) Provision(ctx caddy.Context) error {
 	}
 	h.Store = mod.(CacheStorage).CacheStore()
 	_, h.redis = mod.(redisBacked)
-	h.OnError = storeFailures(ctx.Logger())
+	h.OnError = storeFailures(ctx.Logger(), "cache store")
 	h.Report = h.report
 	if h.placeholderScope() {
 		h.Partition = h.partition

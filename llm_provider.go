@@ -81,7 +81,7 @@ func (h *Provider) Provision(ctx caddy.Context) error {
 		if err != nil {
 			return fmt.Errorf("loading llm_provider storage: %v", err)
 		}
-		h.health = mod.(ProviderStorage).ShareHealth(storeFailures(log))
+		h.health = mod.(ProviderStorage).ShareHealth(storeFailures(log, "provider key health store"))
 		publish = h.health.Publish
 	}
 	sel, _ := provider.ParseSelect(string(h.Select))

@@ -152,7 +152,7 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 	warnUnpriced(ctx.Logger(), zones, prices)
 	h.limiter, err = limiter.New(zones, limiter.Options{
 		FailClosed:  failClosed,
-		OnError:     storeFailures(ctx.Logger(), zap.Bool("fail_closed", failClosed)),
+		OnError:     storeFailures(ctx.Logger(), "rate limit store", zap.Bool("fail_closed", failClosed)),
 		Free:        func(r *http.Request) bool { return state(r).cache.Served() },
 		StreamUsage: h.StreamUsage == nil || *h.StreamUsage,
 		Prices:      prices,

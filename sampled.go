@@ -19,11 +19,13 @@ func sampled(l *zap.Logger) *zap.Logger {
 
 // storeFailures returns the OnError of a library's options: every
 // handler logs its store's failures to its module's logger, sampled, one
-// message per kind of failure (what failed), with the error and fields.
-func storeFailures(l *zap.Logger, fields ...zap.Field) func(error) {
+// message per kind of failure, with the error and fields. The message
+// says that store failed ("rate limit store failed"), or for the cache's
+// what it was doing ("cache lookup failed").
+func storeFailures(l *zap.Logger, store string, fields ...zap.Field) func(error) {
 	l = sampled(l)
 	return func(err error) {
-		msg := "rate limit store failed"
+		msg := store + " failed"
 		var se *cache.StoreError
 		if errors.As(err, &se) {
 			msg, err = "cache "+se.Op+" failed", se.Err
