@@ -100,7 +100,7 @@ func (h *Provider) Provision(ctx caddy.Context) error {
 	statuses, connect, _ := h.Retry()
 	h.handler = &provider.Handler{
 		Pool:        pool,
-		Auth:        orBearer(h.Auth),
+		Auth:        h.Style(),
 		RetryOn:     statuses,
 		RetryFailed: connect,
 		MaxTries:    h.MaxTries,
@@ -160,14 +160,6 @@ func estimateTokens(r *http.Request) int64 {
 		return usage.Estimate(f)
 	}
 	return max(r.ContentLength, 0) / 4
-}
-
-// orBearer is a, or bearer when unset.
-func orBearer(a provider.Auth) provider.Auth {
-	if a == "" {
-		return provider.Bearer
-	}
-	return a
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens; the syntax

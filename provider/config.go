@@ -67,7 +67,7 @@ func (c *Config) Validate() error {
 	}
 	switch {
 	case len(c.Keys) == 0 && c.Auth != None:
-		return fmt.Errorf("no key (auth %s needs at least one)", orBearer(c.Auth))
+		return fmt.Errorf("no key (auth %s needs at least one)", c.Style())
 	case len(c.Keys) > MaxKeys:
 		return fmt.Errorf("%d keys, at most %d", len(c.Keys), MaxKeys)
 	case c.MaxTries < 0:
@@ -78,10 +78,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// orBearer is a, or Bearer when unset.
-func orBearer(a Auth) Auth {
-	if a == "" {
+// Style is the credential style Auth names: Bearer when unset.
+func (c *Config) Style() Auth {
+	if c.Auth == "" {
 		return Bearer
 	}
-	return a
+	return c.Auth
 }

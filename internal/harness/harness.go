@@ -61,7 +61,9 @@ var connections = newSwappable()
 
 // swappable is a RoundTripper whose transport can be replaced while
 // requests run.
-type swappable struct{ cur atomic.Pointer[http.Transport] }
+type swappable struct {
+	cur atomic.Pointer[http.Transport]
+}
 
 func newSwappable() *swappable {
 	s := &swappable{}
