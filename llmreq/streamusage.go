@@ -23,8 +23,10 @@ const streamUsage = `"stream_options":{"include_usage":true}`
 // AskStreamUsage returns body, a JSON object whose Fields are f, asking
 // for the stream's usage. A body without stream_options gets the member
 // as its first. One with stream_options (which does not ask for the
-// usage) is sent in its canonical form, with every stream_options
-// replaced by the one member: other stream options go, and nothing a
+// usage) is sent in its canonical form with one stream_options first:
+// the members of the last one given (the one upstream parsers read), when
+// it is an object, less include_usage, then "include_usage":true last, so
+// that other stream options (include_obfuscation) stay and nothing a
 // caller writes keeps the usage out. Anything that is not a JSON object
 // is returned as it is.
 func AskStreamUsage(body []byte, f *Fields) []byte {
@@ -46,17 +48,33 @@ func AskStreamUsage(body []byte, f *Fields) []byte {
 
 // replaceStreamOptions returns the canonical form of body with its
 // stream_options members, however spelt (the canonical form decodes
-// names), replaced by streamUsage.
+// names), replaced by one that asks for the usage and keeps the other
+// options of the last.
 func replaceStreamOptions(body []byte) []byte {
 	q, err := Parse(body)
 	if err != nil || len(q.Canonical) == 0 || q.Canonical[0] != '{' {
 		return body
 	}
-	out := make([]byte, 0, len(q.Canonical)+len(streamUsage)+1)
-	out = append(out, '{')
-	out = append(out, streamUsage...)
+	var last []byte // the last stream_options' canonical value
 	for _, m := range q.tops {
-		// Canonical names are decoded: an escape spells no other name.
+		if !m.esc && string(q.name(m)) == "stream_options" {
+			last = q.value(m)
+		}
+	}
+	out := make([]byte, 0, len(q.Canonical)+len(streamUsage)+1)
+	out = append(out, `{"stream_options":{`...)
+	if len(last) > 0 && last[0] == '{' {
+		if opts, err := Parse(last); err == nil {
+			for _, m := range opts.tops {
+				// Canonical names are decoded: an escape spells no other name.
+				if m.esc || string(opts.name(m)) != "include_usage" {
+					out = append(append(out, opts.Canonical[m.start:m.end]...), ',')
+				}
+			}
+		}
+	}
+	out = append(out, `"include_usage":true}`...)
+	for _, m := range q.tops {
 		if !m.esc && string(q.name(m)) == "stream_options" {
 			continue
 		}

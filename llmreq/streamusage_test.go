@@ -19,7 +19,9 @@ func TestAskStreamUsage(t *testing.T) {
 		// stream_options that does not ask for the usage, however spelt,
 		// is replaced: the body goes in its canonical form.
 		{`{"stream": true, "stream_options": {"include_usage": false, "include_obfuscation": false}}`,
-			`{"stream_options":{"include_usage":true},"stream":true}`},
+			`{"stream_options":{"include_obfuscation":false,"include_usage":true},"stream":true}`},
+		{`{"stream":true,"stream_options":{"include_obfuscation":false},"stream_options":{"include_usage":false,"include_usage":false,"x":1}}`,
+			`{"stream_options":{"x":1,"include_usage":true},"stream":true}`},
 		{`{"stream":true,"stream_options":null,"model":"m"}`, `{"stream_options":{"include_usage":true},"model":"m","stream":true}`},
 		{`{"stream_options":{},"stream":true,"stream_options":{"include_usage":false}}`, `{"stream_options":{"include_usage":true},"stream":true}`},
 	} {
