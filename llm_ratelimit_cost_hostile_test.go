@@ -113,14 +113,7 @@ func TestCostStreamUsageCannotBeHidden(t *testing.T) {
 // others got a free copy, as a cache hit is.
 func TestCostCoalescedCallChargedOnce(t *testing.T) {
 	site, up := proxySite(t, limitDirective(fmt.Sprintf("%s\n\tzone %s {\n\t\tkey static\n\t\tcost 100/d\n\t\talgorithm fixed_window\n\t}", hostilePrices, relName(t, "coalesce")))+"\n\tllm_cache")
-	probe := func(i int) pricing.Micros {
-		_, rem, b := spend(t, site, "/v1/chat/completions", "gpt-4o-mini", fmt.Sprint("probe ", i), false, "x-fake-usage", "0,0")
-		if rem < 0 {
-			t.Fatalf("probe: %s", b)
-		}
-		return rem
-	}
-	before := probe(1)
+	before := costLeft(t, site, 1)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -131,7 +124,7 @@ func TestCostCoalescedCallChargedOnce(t *testing.T) {
 	}
 	wg.Wait()
 	calls := up.Calls() - 1 // the first probe
-	after := probe(2)
+	after := costLeft(t, site, 2)
 	if charged := before - after; charged != pricing.Micros(calls)*210_000 || calls < 1 {
 		t.Errorf("%d upstream calls for 8 identical requests charged %d µ$, want 210000 each", calls, charged)
 	}
@@ -236,14 +229,7 @@ func TestCostClientLeavingMidStreamPays(t *testing.T) {
 		b, _ := os.ReadFile(logFile)
 		return strings.Count(string(b), "\n")
 	}
-	probe := func(i int) pricing.Micros {
-		_, rem, b := spend(t, site, "/v1/chat/completions", "gpt-4o-mini", fmt.Sprint("probe ", i), false, "x-fake-usage", "0,0")
-		if rem < 0 {
-			t.Fatalf("probe: %s", b)
-		}
-		return rem
-	}
-	before := probe(1)
+	before := costLeft(t, site, 1)
 	body := `{"model":"gpt-4o-mini","stream":true,"max_tokens":4000,"messages":[{"role":"user","content":"a long story"}]}`
 	req, _ := harness.NewPost(t.Context(), site+"/v1/chat/completions", body, siteKey(site,
 		[]string{"x-fake-no-usage", "1", "x-fake-chunks", "50", "x-fake-size", "8000", "x-fake-delay", "100ms"})...)
@@ -256,7 +242,7 @@ func TestCostClientLeavingMidStreamPays(t *testing.T) {
 	}
 	resp.Body.Close() // leave after the first bytes
 	harness.Eventually(t, "the abandoned stream to end", func() bool { return lines() == 2 })
-	if charged := before - probe(2); charged <= 0 {
+	if charged := before - costLeft(t, site, 2); charged <= 0 {
 		t.Errorf("a client that left a stream after its first bytes was charged %d µ$, want what it was sent", charged)
 	}
 }

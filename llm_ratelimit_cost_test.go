@@ -54,6 +54,18 @@ func spend(t *testing.T, site, path, model, prompt string, stream bool, header .
 	return resp, remaining, b
 }
 
+// costLeft sends a request whose answer costs nothing (no usage) and
+// returns what its cost zone had left after its reservation; probe makes
+// its prompt its own, so that no cache answers it.
+func costLeft(t *testing.T, site string, probe int) pricing.Micros {
+	t.Helper()
+	_, rem, body := spend(t, site, "/v1/chat/completions", "gpt-4o-mini", fmt.Sprint("probe ", probe), false, "x-fake-usage", "0,0")
+	if rem < 0 {
+		t.Fatalf("probe: %s", body)
+	}
+	return rem
+}
+
 // TestCostZoneAdmitsWhatFits: a cost zone admits a request while its
 // estimate fits, settles each to its answer's usage priced by the model,
 // and then refuses with "type":"cost"; the upstream sees only the admitted
@@ -179,11 +191,7 @@ func TestCostFreeAnswers(t *testing.T) {
 	probe := 0
 	remaining := func() pricing.Micros {
 		probe++
-		_, rem, body := spend(t, site, chat, "gpt-4o-mini", fmt.Sprint("probe ", probe), false, "x-fake-usage", "0,0")
-		if rem < 0 {
-			t.Fatalf("probe: %s", body)
-		}
-		return rem
+		return costLeft(t, site, probe)
 	}
 	charged := func(prompt string, stream bool, header ...string) (pricing.Micros, *http.Response) {
 		before := remaining()
