@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -58,7 +57,7 @@ func (s *Store) pipelined(ctx context.Context, script *redis.Script, n int, call
 	})
 	var missing []int
 	for i, cmd := range cmds {
-		if errors.Is(cmd.Err(), redis.ErrNoScript) || redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
 			missing = append(missing, i)
 		}
 	}
