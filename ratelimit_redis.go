@@ -21,6 +21,9 @@ type RateLimitRedis struct {
 
 	slots    *redisstore.Slots
 	slotsKey string
+	// buckets is the bucket store of every zone, one value so that the
+	// limiter charges a request's zones in one round trip.
+	buckets *redisstore.Store
 }
 
 // CaddyModule returns the Caddy module information.
@@ -61,11 +64,14 @@ type pooledSlots struct{ *redisstore.Slots }
 
 func (p pooledSlots) Destruct() error { return p.Close() }
 
-// RateLimitStores implements RateLimitStorage. Zones share the server;
-// their keys are salted by zone name.
+// RateLimitStores implements RateLimitStorage. Zones share the server,
+// and one bucket store; their keys are salted by zone name.
 func (m *RateLimitRedis) RateLimitStores(string) (limiter.BucketStore, ulule.Store, error) {
 	opts := redisstore.Options{KeyPrefix: m.client.Prefix}
-	return redisstore.New(m.client.Universal, opts), redisstore.NewWindowStore(m.client.Universal, opts), nil
+	if m.buckets == nil {
+		m.buckets = redisstore.New(m.client.Universal, opts)
+	}
+	return m.buckets, redisstore.NewWindowStore(m.client.Universal, opts), nil
 }
 
 // Interface guards

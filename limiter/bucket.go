@@ -11,24 +11,36 @@ import (
 // long until it would be admitted. reset is the end of a fixed window in
 // Unix seconds, for a later correction to know its window.
 func (z *zone) take(ctx context.Context, m *meter, key Key, n int64) (ok bool, st Status, d time.Duration, reset int64, err error) {
-	key = key.salted(m.tweak)
 	if z.Algorithm == FixedWindow {
-		return z.takeWindow(ctx, m, key, n)
+		return z.takeWindow(ctx, m, key.salted(m.tweak), n)
 	}
-	cost := m.cost(n)
-	limit := m.limit(cost)
-	dec, err := z.Buckets.Take(ctx, key, cost, limit)
+	tk := m.charge(key, n)
+	tk.Decision, err = z.Buckets.Take(ctx, tk.Key, tk.Cost, tk.Limit)
 	if err != nil {
 		return false, st, 0, 0, fmt.Errorf("limiter: zone %q: bucket store: %w", z.Name, err)
 	}
+	ok, st, d = z.decided(ctx, m, tk)
+	return ok, st, d, 0, nil
+}
+
+// charge is the Take of n units of bucket meter m for key.
+func (m *meter) charge(key Key, n int64) BatchTake {
+	cost := m.cost(n)
+	return BatchTake{Key: key.salted(m.tweak), Cost: cost, Limit: m.limit(cost)}
+}
+
+// decided reads the outcome of the charge tk of the zone's meter m, its key
+// salted for m, as take returns it.
+func (z *zone) decided(ctx context.Context, m *meter, tk BatchTake) (ok bool, st Status, d time.Duration) {
+	dec := tk.Decision
 	st = Status{Zone: z.Name, Kind: m.kind, Limit: m.rate.Count, Window: m.rate.Per}
 	if !dec.Allowed {
 		st.Reset = dec.Wait
-		return false, st, z.promise(ctx, key, dec.Backlog-limit, cost), 0, nil
+		return false, st, z.promise(ctx, tk.Key, dec.Backlog-tk.Limit, tk.Cost)
 	}
 	st.Reset = dec.Backlog
-	st.Remaining = int64((limit - dec.Backlog) / m.interval)
-	return true, st, dec.Wait, 0, nil
+	st.Remaining = int64((tk.Limit - dec.Backlog) / m.interval)
+	return true, st, dec.Wait
 }
 
 // adjust corrects a charge of the zone's meter m to key by delta units:
@@ -39,14 +51,19 @@ func (z *zone) adjust(ctx context.Context, m *meter, key Key, delta, reset int64
 	if z.Algorithm == FixedWindow {
 		return z.adjustWindow(ctx, m, key, delta, reset)
 	}
+	if err := z.Buckets.Adjust(ctx, key, m.shift(delta)); err != nil {
+		return fmt.Errorf("limiter: zone %q: bucket store: %w", z.Name, err)
+	}
+	return nil
+}
+
+// shift is the time delta units move a bucket's TAT by.
+func (m *meter) shift(delta int64) time.Duration {
 	d := m.cost(max(delta, -delta))
 	if delta < 0 {
 		d = -d
 	}
-	if err := z.Buckets.Adjust(ctx, key, d); err != nil {
-		return fmt.Errorf("limiter: zone %q: bucket store: %w", z.Name, err)
-	}
-	return nil
+	return d
 }
 
 // maxTurns bounds the turns promised ahead of a refusal: room for a few

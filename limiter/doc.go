@@ -20,6 +20,8 @@
 // Keys are hashed with SHA-256 before any store sees them. Token and leaky
 // buckets keep a single timestamp per key (GCRA) in a BucketStore; fixed
 // windows keep a counter per key in a github.com/ulule/limiter/v3 store.
+// The zones whose buckets are one BatchStore are charged together: on
+// Redis, a request's charges in all of them take one round trip.
 // Stores are standalone objects, so a server can keep them across
 // configuration reloads and hand them to each new Limiter.
 //

@@ -100,6 +100,9 @@ func New(zones []Zone, opts Options) (*Limiter, error) {
 			}
 			z.Windows = windows
 		}
+		if z.Algorithm != FixedWindow {
+			z.batch, _ = z.Buckets.(BatchStore)
+		}
 		if z.InFlight == nil && z.Concurrency > 0 {
 			if inflight == nil {
 				inflight = NewInFlight()
@@ -204,9 +207,16 @@ func (l *Limiter) admit(ctx context.Context, keys []string, estimate Spend, rate
 
 // chargeRates charges the request to every rate of every zone, tightest
 // zone first, until one refuses: one request to request rates, the
-// reservation of estimate to usage rates. It returns the longest leaky
-// bucket wait and the index of that limit's status.
+// reservation of estimate to usage rates. Rates whose zones share a
+// BatchStore are charged together first, in one go, then decided in the
+// same order; what they took past a refusal is given back with the rest.
+// It returns the longest leaky bucket wait and the index of that limit's
+// status.
 func (l *Limiter) chargeRates(ctx context.Context, t *Ticket, estimate Spend) (wait time.Duration, waiter int, err error) {
+	batch, takes, err := t.takeBatches(ctx, estimate)
+	if err != nil {
+		return 0, 0, errors.Join(err, t.giveBack(ctx))
+	}
 	for i := range t.holds {
 		h := &t.holds[i]
 		for k := range h.zone.meters {
@@ -214,15 +224,17 @@ func (l *Limiter) chargeRates(ctx context.Context, t *Ticket, estimate Spend) (w
 			if !m.on() {
 				continue
 			}
-			n := int64(1)
-			if k != requestMeter {
-				n = m.reserve(estimate.of(k))
-			}
-			ok, st, d, reset, err := h.zone.take(ctx, m, h.key, n)
-			if err != nil {
+			n := m.units(k, estimate)
+			c := &h.charges[k]
+			var ok bool
+			var st Status
+			var d time.Duration
+			var reset int64
+			if j := batchOf(batch, i, k); j >= 0 {
+				ok, st, d = h.zone.decided(ctx, m, takes[j])
+			} else if ok, st, d, reset, err = h.zone.take(ctx, m, h.key, n); err != nil {
 				return 0, 0, errors.Join(err, t.giveBack(ctx))
 			}
-			c := &h.charges[k]
 			c.status = len(t.statuses)
 			t.statuses = append(t.statuses, st)
 			if !ok {

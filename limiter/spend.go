@@ -50,6 +50,15 @@ func (m *meter) reserve(estimate int64) int64 {
 	return min(max(estimate, 1), m.rate.Count)
 }
 
+// units is what a request charges meter m, the k-th of its zone, at
+// admission: itself, or the reservation of estimate.
+func (m *meter) units(k int, estimate Spend) int64 {
+	if k == requestMeter {
+		return 1
+	}
+	return m.reserve(estimate.of(k))
+}
+
 // Settle corrects what the request reserved in every zone that meters
 // usage (tokens, prompt or generated tokens, cost) to used, what its answer
 // really spent. Spending more than the reservation leaves debt: the bucket

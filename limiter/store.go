@@ -58,3 +58,34 @@ type Decision struct {
 	// made when refused.
 	Backlog time.Duration
 }
+
+// BatchStore is a BucketStore that can run many Takes, or many Adjusts,
+// in one go: a Redis store sends them in one round trip. The limiter
+// charges together the rates of a request's zones that share one
+// BatchStore (the same value in their Zone.Buckets), and gives them back
+// together. Each Take or Adjust of a batch is still one atomic step on its
+// own key, as when made alone; the batch as a whole is not atomic.
+type BatchStore interface {
+	BucketStore
+	// TakeMany runs Take for each of takes, setting its Decision. On an
+	// error, the takes whose Decision is Allowed were charged, and only
+	// they.
+	TakeMany(ctx context.Context, takes []BatchTake) error
+	// AdjustMany runs Adjust for each of adjusts; the error is the first
+	// of those that failed.
+	AdjustMany(ctx context.Context, adjusts []BatchAdjust) error
+}
+
+// BatchTake is one Take of BatchStore.TakeMany.
+type BatchTake struct {
+	Key         Key
+	Cost, Limit time.Duration
+	// Decision is the Take's outcome, set by TakeMany.
+	Decision Decision
+}
+
+// BatchAdjust is one Adjust of BatchStore.AdjustMany.
+type BatchAdjust struct {
+	Key   Key
+	Delta time.Duration
+}

@@ -87,7 +87,8 @@ type charge struct {
 	// n is the units held: the request, or the tokens reserved; 0 when
 	// nothing is held.
 	n int64
-	// status is the index of the meter's Status in statuses.
+	// status is the index of the meter's Status in statuses; -1 for a
+	// charge taken in a batch and not yet decided.
 	status int
 	// reset is the end of the fixed window charged, in Unix seconds.
 	reset int64
@@ -137,7 +138,7 @@ func (t *Ticket) giveBack(ctx context.Context) error {
 	// The charges go back even when the request's own context has ended:
 	// that is exactly when a waiting request leaves.
 	ctx = context.WithoutCancel(ctx)
-	var first error
+	first := t.giveBackBatches(ctx)
 	for i := range t.holds {
 		h := &t.holds[i]
 		for m := range h.charges {
@@ -148,11 +149,18 @@ func (t *Ticket) giveBack(ctx context.Context) error {
 			if err := h.zone.adjust(ctx, &h.zone.meters[m], h.key, -c.n, c.reset); err != nil && first == nil {
 				first = err
 			}
-			if st := &t.statuses[c.status]; st.Remaining < st.Limit {
-				st.Remaining = min(st.Remaining+c.n, st.Limit)
-			}
-			c.n = 0
+			t.returned(c)
 		}
 	}
 	return first
+}
+
+// returned notes that charge c has been given back.
+func (t *Ticket) returned(c *charge) {
+	if c.status >= 0 {
+		if st := &t.statuses[c.status]; st.Remaining < st.Limit {
+			st.Remaining = min(st.Remaining+c.n, st.Limit)
+		}
+	}
+	c.n = 0
 }

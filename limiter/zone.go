@@ -124,6 +124,9 @@ type zone struct {
 	meters [numMeters]meter
 	// waiting counts the requests waiting in the zone's leaky bucket.
 	waiting *atomic.Int64
+	// batch is Buckets when it is a BatchStore and the zone's rates are
+	// buckets: their charges can join those of other zones in it.
+	batch BatchStore
 }
 
 // meter is one rate of a zone in the terms of its store: units (requests,

@@ -59,3 +59,25 @@ func BenchmarkAdjust(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAdmitThreeZones is one admission through three zones (per key,
+// per model, cost) sharing one Store: the charges of a request as the
+// gateway makes them, with the latency percentiles a request sees.
+func BenchmarkAdmitThreeZones(b *testing.B) {
+	l := threeZones(b, New(testredis.Client(b, testredis.Start(b)).Redis, Options{}), [3]int64{1 << 40, 1 << 40, 1 << 40})
+	ctx, keys := context.Background(), []string{"Bearer sk-bench", "gpt-bench", "Bearer sk-bench"}
+	lat := make([]time.Duration, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now()
+		tk, err := l.AdmitSpend(ctx, keys, limiter.Spend{Cost: 1})
+		if err != nil || !tk.Allowed {
+			b.Fatalf("admission: %v, %+v", err, tk)
+		}
+		tk.Done()
+		lat[i] = time.Since(start)
+	}
+	b.StopTimer()
+	harness.ReportPercentiles(b, lat)
+}

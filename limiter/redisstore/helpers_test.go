@@ -2,12 +2,14 @@ package redisstore
 
 import (
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
+	"github.com/llmgate/caddy-llmgate/limiter"
 )
 
 // newFrozenStore returns a store on a fresh server whose clock moves only
@@ -32,4 +34,21 @@ func frozenStore(c *redisclient.Client, prefix string) (*Store, *harness.Clock) 
 func keysHeld(t testing.TB, rdb redis.UniversalClient, prefix string) int {
 	t.Helper()
 	return len(testredis.Keys(t, rdb, prefix+"rl:*"))
+}
+
+// threeZones returns a limiter of three zones whose buckets s keeps, as
+// the gateway's are: a request rate per key, one per model, and a cost
+// rate per key; limits[i] is the count per hour of the i-th.
+func threeZones(t testing.TB, s *Store, limits [3]int64) *limiter.Limiter {
+	t.Helper()
+	l, err := limiter.New([]limiter.Zone{
+		{Name: "per_key", Requests: limiter.Rate{Count: limits[0], Per: time.Hour}, Buckets: s},
+		{Name: "per_model", Requests: limiter.Rate{Count: limits[1], Per: time.Hour}, Buckets: s},
+		{Name: "cost", Cost: limiter.Rate{Count: limits[2], Per: time.Hour}, Buckets: s},
+	}, limiter.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	return l
 }

@@ -19,10 +19,12 @@ type Options struct {
 
 // Store is a limiter.BucketStore in Redis. Every Take, Adjust and Promise is one
 // script run, one round trip, atomic on the server: stores of several
-// gateway instances sharing one Redis enforce one limit. It is safe for
-// concurrent use.
+// gateway instances sharing one Redis enforce one limit. TakeMany and
+// AdjustMany send many in one round trip, so the zones of a limiter that
+// share one Store charge a request together. It is safe for concurrent
+// use.
 type Store struct {
-	rdb    redis.Scripter
+	rdb    redis.UniversalClient
 	prefix string
 	// now replaces the Redis clock in tests; it returns microseconds.
 	now func() int64
@@ -31,7 +33,7 @@ type Store struct {
 // New returns a Store over rdb: a *redis.Client, *redis.ClusterClient or
 // *redis.Ring (each bucket is one key, so any of them works). The store
 // does not own rdb; closing it is the caller's part.
-func New(rdb redis.Scripter, opts Options) *Store {
+func New(rdb redis.UniversalClient, opts Options) *Store {
 	if opts.KeyPrefix == "" {
 		opts.KeyPrefix = redisclient.DefaultKeyPrefix
 	}
@@ -40,31 +42,17 @@ func New(rdb redis.Scripter, opts Options) *Store {
 
 // Take implements limiter.BucketStore.
 func (s *Store) Take(ctx context.Context, key limiter.Key, cost, limit time.Duration) (limiter.Decision, error) {
-	args := []any{int64(cost), int64(limit)}
-	if s.now != nil {
-		args = append(args, s.now())
-	}
-	res, err := takeScript.Run(ctx, s.rdb, []string{s.redisKey(key)}, args...).Int64Slice()
+	cmd := takeScript.Run(ctx, s.rdb, []string{s.redisKey(key)}, s.args(int64(cost), int64(limit))...)
+	dec, err := decision(cmd)
 	if err != nil {
 		return limiter.Decision{}, fmt.Errorf("redis rate-limit store: take: %w", err)
 	}
-	if len(res) != 3 {
-		return limiter.Decision{}, fmt.Errorf("redis rate-limit store: take: script returned %d values, want 3", len(res))
-	}
-	return limiter.Decision{
-		Allowed: res[0] == 1,
-		Wait:    time.Duration(res[1]),
-		Backlog: time.Duration(res[2]),
-	}, nil
+	return dec, nil
 }
 
 // Adjust implements limiter.BucketStore.
 func (s *Store) Adjust(ctx context.Context, key limiter.Key, delta time.Duration) error {
-	args := []any{int64(delta)}
-	if s.now != nil {
-		args = append(args, s.now())
-	}
-	if err := adjustScript.Run(ctx, s.rdb, []string{s.redisKey(key)}, args...).Err(); err != nil {
+	if err := adjustScript.Run(ctx, s.rdb, []string{s.redisKey(key)}, s.args(int64(delta))...).Err(); err != nil {
 		return fmt.Errorf("redis rate-limit store: adjust: %w", err)
 	}
 	return nil
@@ -72,15 +60,23 @@ func (s *Store) Adjust(ctx context.Context, key limiter.Key, delta time.Duration
 
 // Promise implements limiter.BucketStore.
 func (s *Store) Promise(ctx context.Context, key limiter.Key, after, cost, horizon time.Duration) (time.Duration, error) {
-	args := []any{int64(after), int64(cost), int64(horizon)}
-	if s.now != nil {
-		args = append(args, s.now())
-	}
-	wait, err := promiseScript.Run(ctx, s.rdb, []string{s.redisKey(key)}, args...).Int64()
+	wait, err := promiseScript.Run(ctx, s.rdb, []string{s.redisKey(key)}, s.args(int64(after), int64(cost), int64(horizon))...).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("redis rate-limit store: promise: %w", err)
 	}
 	return time.Duration(wait), nil
+}
+
+// args are a script's arguments: ns, then the test clock when it is set.
+func (s *Store) args(ns ...int64) []any {
+	args := make([]any, len(ns), len(ns)+1)
+	for i, v := range ns {
+		args[i] = v
+	}
+	if s.now != nil {
+		args = append(args, s.now())
+	}
+	return args
 }
 
 // redisKey is the Redis key of a bucket: the prefix and the key in hex.

@@ -23,13 +23,18 @@ type Store struct {
 	Keys func() int
 }
 
-// Run runs the tests, each on a fresh store from open.
+// Run runs the tests, each on a fresh store from open, and those of
+// limiter.BatchStore when the store is one.
 func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Take", func(t *testing.T) { testTake(t, open) })
 	t.Run("Adjust", func(t *testing.T) { testAdjust(t, open) })
 	t.Run("AdjustSaturates", func(t *testing.T) { testAdjustSaturates(t, open) })
 	t.Run("Promise", func(t *testing.T) { testPromise(t, open) })
 	t.Run("Read", func(t *testing.T) { testRead(t, open) })
+	// Stores that batch their calls are tested on their batches too.
+	if s := open(t); isBatch(s) {
+		t.Run("Batch", func(t *testing.T) { testBatch(t, s) })
+	}
 }
 
 // testRead: a charge of nothing reads a bucket (the limiter's Peek): it
