@@ -88,8 +88,17 @@ func getLocal(t *testing.T, s cache.Store, k cache.Key) (found, local bool) {
 // TestTieredPurgeReachesEveryInstance: instance B keeps a copy of what A
 // stored; a purge on A, of one model or of all, drops B's copies within a
 // second, and only those of the model purged.
+// A cluster carries the purge too: its nodes pass on what one publishes.
 func TestTieredPurgeReachesEveryInstance(t *testing.T) {
-	c := testredis.Client(t, testredis.Start(t))
+	t.Run("server", func(t *testing.T) {
+		testPurgeReachesEveryInstance(t, testredis.Client(t, testredis.Start(t)))
+	})
+	t.Run("cluster", func(t *testing.T) {
+		testPurgeReachesEveryInstance(t, testredis.StartCluster(t, 3, 0).Client(redisclient.Options{}))
+	})
+}
+
+func testPurgeReachesEveryInstance(t *testing.T, c *redisclient.Client) {
 	ctx := context.Background()
 	for _, tt := range []struct {
 		name      string
