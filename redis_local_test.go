@@ -9,6 +9,7 @@ import (
 
 	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 )
 
@@ -110,4 +111,34 @@ func TestLocalTierNeverOutlivesRedis(t *testing.T) {
 		}
 		return got == "llmgate; fwd=miss"
 	})
+}
+
+// TestLocalTierOutlivesReload: a reload that keeps the storage and the
+// local bound keeps the copies, and their subscription to purges.
+func TestLocalTierOutlivesReload(t *testing.T) {
+	rs := testredis.Start(t)
+	up := fakeai.Start(t)
+	site := testcaddy.Site(t)
+	config := func(ttl string) string {
+		return testcaddy.Global("") + fmt.Sprintf("%s {\n\tllm_cache {\n\t\tstorage redis %s\n\t\tlocal 16MiB\n\t\tttl %s\n\t}\n\treverse_proxy %s\n}\n", site, rs.URL(), ttl, up.URL())
+	}
+	testcaddy.Load(t, config("1h"))
+	if resp, _ := post(t, site+"/v1/chat/completions", chatBody); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss" {
+		t.Fatalf("first request: Cache-Status %q", resp.Header.Get("Cache-Status"))
+	}
+	local := func() bool {
+		resp, _ := post(t, site+"/v1/chat/completions", chatBody)
+		return isLocalHit(resp.Header.Get("Cache-Status"))
+	}
+	harness.Eventually(t, "a hit from the local tier", local)
+	testcaddy.Load(t, config("2h"))
+	if !local() {
+		t.Fatal("the reload dropped the local tier's copies")
+	}
+	if status, body := adminCall(t, http.MethodDelete, "/llm/cache"); status != http.StatusNoContent {
+		t.Fatalf("DELETE /llm/cache: %d %s", status, body)
+	}
+	if resp, _ := post(t, site+"/v1/chat/completions", chatBody); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss" {
+		t.Fatalf("after a purge: Cache-Status %q", resp.Header.Get("Cache-Status"))
+	}
 }
