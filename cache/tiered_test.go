@@ -57,12 +57,18 @@ func newTier(t testing.TB, c *redisclient.Client, prefix string) *listeningTier 
 		<-done
 		mem.Close()
 	})
+	l.awaitListening(t)
+	return l
+}
+
+// awaitListening returns once the tier has subscribed (again) to purges.
+func (l *listeningTier) awaitListening(t testing.TB) {
+	t.Helper()
 	select {
 	case <-l.heard:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the tier never subscribed to purges")
 	}
-	return l
 }
 
 // TestTieredStoreConformance: a local tier in front of Redis keeps
@@ -149,7 +155,7 @@ func TestTieredCopyNeverOutlivesItsEntry(t *testing.T) {
 	if err := s.Set(context.Background(), e.Key, e); err != nil {
 		t.Fatal(err)
 	}
-	served := 0
+	copies := 0
 	harness.Eventually(t, "the entry to expire", func() bool {
 		asked := time.Now()
 		got, err := s.Get(context.Background(), e.Key)
@@ -159,13 +165,15 @@ func TestTieredCopyNeverOutlivesItsEntry(t *testing.T) {
 		if got == nil {
 			return true
 		}
-		if !got.Local || !asked.Before(e.Expires) {
-			t.Fatalf("served local=%v %s after the entry expired", got.Local, asked.Sub(e.Expires))
+		if !asked.Before(e.Expires) {
+			t.Fatalf("served (local %v) %s after the entry expired", got.Local, asked.Sub(e.Expires))
 		}
-		served++
+		if got.Local {
+			copies++
+		}
 		return false
 	})
-	if served == 0 {
+	if copies == 0 {
 		t.Fatal("the copy was never served")
 	}
 	if got, _ := s.Get(context.Background(), e.Key); got != nil {
@@ -200,7 +208,7 @@ func TestTieredDeafInstanceServesNoCopies(t *testing.T) {
 				return err
 			})
 			o.Repair(rs)
-			<-s.heard
+			s.awaitListening(t)
 			if o.Empties {
 				if err := s.Set(ctx, e.Key, e); err != nil {
 					t.Fatal(err)

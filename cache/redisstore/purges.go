@@ -117,3 +117,6 @@ func parsePurge(msg string) (cache.Invalidation, bool) {
 
 // channel is the pub/sub channel of purges.
 func (s *Store) channel() string { return s.prefix + "purge" }
+
+// Interface guard
+var _ Listener = (*cache.TieredStore)(nil)
