@@ -142,3 +142,67 @@ func TestLocalTierOutlivesReload(t *testing.T) {
 		t.Fatalf("after a purge: Cache-Status %q", resp.Header.Get("Cache-Status"))
 	}
 }
+
+// TestLocalTierRedisOutage: with Redis frozen, the local tier does not
+// outlast its entries' TTL, then stops serving copies once it cannot hear
+// purges; every request is answered within the Redis budget (the limiter
+// admits, on_storage_error open; the cache passes it through). Once Redis
+// is back, copies are served again with no reload.
+func TestLocalTierRedisOutage(t *testing.T) {
+	rs := testredis.Start(t)
+	up := fakeai.Start(t)
+	site := testcaddy.Site(t)
+	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf(`%s {
+	llm_ratelimit {
+		zone local_outage {
+			requests 1000/m
+		}
+		storage redis %s
+		on_storage_error open
+	}
+	llm_cache {
+		storage redis %s
+		local 16MiB
+		ttl 2s
+	}
+	reverse_proxy %s
+}
+`, site, rs.URL(), rs.URL(), up.URL()))
+	quick := &http.Client{Timeout: time.Second}
+	ask := func() string {
+		req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions", strings.NewReader(chatBody))
+		req.Header.Set("Authorization", "Bearer sk-local-outage")
+		resp, err := quick.Do(req)
+		if err != nil {
+			t.Fatalf("no answer within 1s: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		return resp.Header.Get("Cache-Status")
+	}
+	if got := ask(); got != "llmgate; fwd=miss" {
+		t.Fatalf("first request: %q", got)
+	}
+	expired := time.Now().Add(2 * time.Second)
+	harness.Eventually(t, "a hit from the local tier", func() bool { return isLocalHit(ask()) })
+
+	rs.Freeze()
+	harness.Eventually(t, "a miss with Redis frozen", func() bool {
+		sent := time.Now()
+		got := ask()
+		if strings.HasPrefix(got, "llmgate; hit") && !sent.Before(expired) {
+			t.Fatalf("a hit (%q) %s after the entry expired", got, sent.Sub(expired))
+		}
+		return got == "llmgate; fwd=miss"
+	})
+	for range 3 {
+		if got := ask(); got != "llmgate; fwd=miss" {
+			t.Fatalf("Redis frozen: %q, want the request passed through", got)
+		}
+	}
+
+	rs.Thaw()
+	harness.Eventually(t, "hits from the local tier again", func() bool { return isLocalHit(ask()) })
+}
