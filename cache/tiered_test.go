@@ -221,3 +221,34 @@ func TestTieredDeafInstanceServesNoCopies(t *testing.T) {
 		})
 	}
 }
+
+// TestTieredFollowsSentinelFailover: when Sentinel promotes the replica,
+// every tier subscribes again on the new primary, with no copy served
+// meanwhile, and purges go on reaching every instance.
+func TestTieredFollowsSentinelFailover(t *testing.T) {
+	st := testredis.StartSentinel(t)
+	c, err := redisclient.Open(redisclient.Sentinel, st.URL(), redisclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	a, b := newTier(t, c, "failover:"), newTier(t, c, "failover:")
+	st.Primary.Stop()
+	st.WaitPromoted()
+	a.awaitListening(t)
+	b.awaitListening(t)
+
+	ctx := context.Background()
+	e := storetest.Fill(t, a, 1, "gpt-4o")[0]
+	harness.Eventually(t, "a copy on B", func() bool {
+		_, local := getLocal(t, b, e.Key)
+		return local
+	})
+	if err := a.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	harness.Eventually(t, "B's copy to go", func() bool {
+		found, _ := getLocal(t, b, e.Key)
+		return !found
+	})
+}
