@@ -18,7 +18,11 @@ type cacheInfo struct {
 	MaxSize int64 `json:"max_size,omitempty"`
 	// Server is a Redis store's URL, its password masked.
 	Server string `json:"server,omitempty"`
+	// Local is the bound in bytes of a Redis store's local tier.
+	Local int64 `json:"local,omitempty"`
 	cache.Stats
+	// LocalStats is what the local tier of this instance holds.
+	LocalStats *cache.Stats `json:"local_stats,omitempty"`
 	// Error is why the stats could not be read.
 	Error string `json:"error,omitempty"`
 
@@ -58,6 +62,10 @@ func (CacheAdmin) stats(w http.ResponseWriter, r *http.Request) error {
 	for i := range stores {
 		st, err := stores[i].store.Stats(r.Context())
 		stores[i].Stats = st
+		if t, ok := stores[i].store.(*cache.TieredStore); ok {
+			local := t.LocalStats()
+			stores[i].LocalStats = &local
+		}
 		if err != nil {
 			stores[i].Error = err.Error()
 		}

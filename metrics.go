@@ -51,8 +51,8 @@ var (
 		Namespace: "llmgate", Subsystem: "provider", Name: "attempts_total",
 		Help: "llm_provider attempts upstream by key (its fingerprint) and result: ok, limited (429), server_error (5xx), refused (401), client_error, failed (no answer).",
 	}, []string{"key", "result"})
-	cacheEntries = prometheus.NewDesc("llmgate_cache_entries", "Entries held by llm_cache memory stores.", nil, nil)
-	cacheBytes   = prometheus.NewDesc("llmgate_cache_bytes", "Bytes held by llm_cache memory stores, as counted against max_size.", nil, nil)
+	cacheEntries = prometheus.NewDesc("llmgate_cache_entries", "Entries held by llm_cache memory stores and local tiers.", nil, nil)
+	cacheBytes   = prometheus.NewDesc("llmgate_cache_bytes", "Bytes held by llm_cache memory stores and local tiers, as counted against max_size and local.", nil, nil)
 	queueDepth   = prometheus.NewDesc("llmgate_ratelimit_queue_depth", "Requests waiting in llm_ratelimit leaky buckets, by zone.", []string{"zone"}, nil)
 )
 

@@ -1,7 +1,9 @@
 package llmgate
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/llmgate/caddy-llmgate/cache"
+	"github.com/llmgate/caddy-llmgate/cache/redisstore"
 	"github.com/llmgate/caddy-llmgate/internal/redisclient"
 	"github.com/llmgate/caddy-llmgate/limiter"
 	ulule "github.com/ulule/limiter/v3"
@@ -47,6 +50,52 @@ type pooledCache struct{ *cache.MemoryStore }
 
 func (p pooledCache) Destruct() error {
 	p.Close()
+	return nil
+}
+
+// localCacheTier returns the local tier of size in front of the cache
+// entries in Redis, whose client is the pool's redisKey, and its key. Its
+// copies and its subscription to purges outlive reloads with it.
+func localCacheTier(redisKey string, c *redisclient.Client, size int64) (*pooledTier, string, error) {
+	key := "llm_cache.local." + strconv.FormatInt(size, 10) + "." + redisKey
+	v, _, err := memoryPool.LoadOrNew(key, func() (caddy.Destructor, error) {
+		mem, err := cache.NewMemoryStore(size)
+		if err != nil {
+			return nil, fmt.Errorf("local: %v", err)
+		}
+		shared := redisstore.New(c.Universal, redisstore.Options{KeyPrefix: c.Prefix})
+		p := &pooledTier{
+			TieredStore: cache.NewTieredStore(mem, shared, shared.Publish),
+			mem:         mem,
+			done:        make(chan struct{}),
+		}
+		var ctx context.Context
+		ctx, p.stop = context.WithCancel(context.Background())
+		go func() {
+			defer close(p.done)
+			shared.Listen(ctx, p.TieredStore)
+		}()
+		return p, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return v.(*pooledTier), key, nil
+}
+
+// pooledTier is a local tier and the listener that keeps it in step with
+// the purges of every instance.
+type pooledTier struct {
+	*cache.TieredStore
+	mem  *cache.MemoryStore
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+func (p *pooledTier) Destruct() error {
+	p.stop()
+	<-p.done
+	p.mem.Close()
 	return nil
 }
 

@@ -466,6 +466,11 @@ start_caddy hit_redis "	llm_cache {
 		storage redis redis://127.0.0.1:$REDIS_PORT/1
 	}
 	$UPSTREAM"
+start_caddy hit_local "	llm_cache {
+		storage redis redis://127.0.0.1:$REDIS_PORT/1
+		local 64MiB
+	}
+	$UPSTREAM"
 post "${URL_OF[rl_redis]}" "$WORK/rlr"
 expect_header "$WORK/rlr" '^X-Ratelimit-Limit-Requests: 100000000' "llm_ratelimit with redis"
 # A never-refusing bucket drains at once and its key expires, so look for the
@@ -477,13 +482,21 @@ for n in hit_memory hit_redis; do
 	post "${URL_OF[$n]}" "$WORK/$n-2"
 	expect_header "$WORK/$n-2" '^Cache-Status: llmgate; hit' "llm_cache $n warm-up"
 done
+# The local tier keeps copies once it hears the purge channel.
+post "${URL_OF[hit_local]}" "$WORK/hit_local-1"
+for i in $(seq 50); do
+	post "${URL_OF[hit_local]}" "$WORK/hit_local-2"
+	grep -qi '^Cache-Status: llmgate; hit; .*detail=local' "$WORK/hit_local-2.hdr" && break
+	((i < 50)) || die "llm_cache with local 64MiB served no hit from its local tier: $(grep -i '^Cache-Status' "$WORK/hit_local-2.hdr")"
+	sleep 0.1
+done
 [[ $(redis-cli -p "$REDIS_PORT" -n 1 dbsize) -gt 0 ]] || die "llm_cache with storage redis wrote nothing to Redis"
 rounds redis_limiter fixed rl_memory rl_redis
-rounds redis_hit fixed hit_memory hit_redis
+rounds redis_hit fixed hit_memory hit_redis hit_local
 record_rss redis_limiter rl_memory rl_redis
-record_rss redis_hit hit_memory hit_redis
+record_rss redis_hit hit_memory hit_redis hit_local
 record_rss redis redis
-stop_all rl_memory rl_redis hit_memory hit_redis redis
+stop_all rl_memory rl_redis hit_memory hit_redis hit_local redis
 stop_pid "$FAKE_PID"
 
 # ---- 6. access log ----------------------------------------------------------

@@ -326,7 +326,7 @@ func replay(w http.ResponseWriter, r *http.Request, e *Entry, now time.Time) {
 	length := len(b)
 	b = strconv.AppendInt(b, int64(now.Sub(e.Stored)/time.Second), 10)
 	age := len(b)
-	b = appendHitStatus(b, int64(e.Expires.Sub(now)/time.Second))
+	b = appendHitStatus(b, int64(e.Expires.Sub(now)/time.Second), e.Local)
 	status := len(b)
 	b = appendRequestID(b)
 	varying := string(b)

@@ -31,4 +31,9 @@
 // (it ended with no answer, or the answer outgrew max_response before the
 // follower got it) asks the upstream itself. Requests with Cache-Control:
 // no-cache never follow.
+//
+// Entries live in a Store: a MemoryStore in the process, a shared store
+// (cache/redisstore) for several instances, or a TieredStore, which keeps
+// copies of a shared store's entries in a MemoryStore in front of it and
+// drops them on the purges every instance publishes.
 package cache

@@ -29,10 +29,15 @@ const (
 	fwdStale   = "stale"   // the entry was older than the request's max-age
 )
 
-// appendHitStatus appends the Cache-Status of a hit with ttl seconds left.
-func appendHitStatus(b []byte, ttl int64) []byte {
+// appendHitStatus appends the Cache-Status of a hit with ttl seconds left;
+// a hit on a TieredStore's copy in memory adds "; detail=local".
+func appendHitStatus(b []byte, ttl int64, local bool) []byte {
 	b = append(b, statusPrefix+"hit; ttl="...)
-	return strconv.AppendInt(b, ttl, 10)
+	b = strconv.AppendInt(b, ttl, 10)
+	if local {
+		b = append(b, "; detail=local"...)
+	}
+	return b
 }
 
 func bypassStatus(detail string) string {

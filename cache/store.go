@@ -22,6 +22,9 @@ type Entry struct {
 	Model string
 	// Stored is when the answer was stored; Expires is when it stops being served.
 	Stored, Expires time.Time
+	// Local is set on the copy a TieredStore keeps in the instance's
+	// memory: a hit on it says so in its Cache-Status (detail=local).
+	Local bool
 }
 
 // Store holds entries. Implementations must be safe for concurrent use.

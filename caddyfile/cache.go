@@ -18,6 +18,7 @@ import (
 //	    ttl           <duration>              # default 1h
 //	    ttl_model     <model|glob> <duration> # repeatable
 //	    max_size      <size>                  # memory storage bound, default 256MiB
+//	    local         <size>                  # Redis storage: copies in this instance's memory, bound like max_size
 //	    max_body      <size>                  # larger requests bypass, default 1MiB
 //	    max_response  <size>                  # larger answers are not stored, default 8MiB
 //	    scope         key|shared|<placeholder>
@@ -32,8 +33,10 @@ func ParseCache(d *caddyfile.Dispenser) (cache.Config, json.RawMessage, error) {
 		storage  json.RawMessage
 		backend  string
 		maxSize  units.Size
+		local    units.Size
 		seen     = options{}
 		sizeLine int
+		locLine  int
 	)
 	d.Next() // directive name
 	if d.NextArg() {
@@ -74,6 +77,12 @@ func ParseCache(d *caddyfile.Dispenser) (cache.Config, json.RawMessage, error) {
 			if err == nil && maxSize == 0 {
 				err = d.Errf("max_size: must be positive")
 			}
+		case "local":
+			locLine = d.Line()
+			local, err = size(d, name)
+			if err == nil && local == 0 {
+				err = d.Errf("local: must be positive")
+			}
 		case "max_body":
 			cfg.MaxBody, err = size(d, name)
 		case "max_response":
@@ -105,6 +114,17 @@ func ParseCache(d *caddyfile.Dispenser) (cache.Config, json.RawMessage, error) {
 		default:
 			return cfg, nil, fmt.Errorf("max_size: applies to the memory storage; %s storage is bounded by its own settings, at %s:%d", backend, d.File(), sizeLine)
 		}
+	}
+	if local != 0 {
+		if backend == "" || backend == "memory" {
+			return cfg, nil, fmt.Errorf("local: a tier in front of Redis storage; the memory storage is local already, at %s:%d", d.File(), locLine)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(storage, &m); err != nil {
+			return cfg, nil, err
+		}
+		m["local"] = local
+		storage = caddyconfig.JSON(m, nil)
 	}
 	return cfg, storage, nil
 }

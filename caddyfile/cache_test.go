@@ -44,6 +44,16 @@ func TestAdaptCache(t *testing.T) {
 			in:   "llm_cache {\n storage memory\n scope shared\n}",
 			want: `{"handler":"llm_cache","scope":"shared","storage":{"backend":"memory"}}`,
 		},
+		{
+			name: "local tier before redis",
+			in:   "llm_cache {\n storage redis redis://127.0.0.1:6379/0\n local 64MiB\n}",
+			want: `{"handler":"llm_cache","storage":{"backend":"redis","local":67108864,"url":"redis://127.0.0.1:6379/0"}}`,
+		},
+		{
+			name: "local tier named before a cluster",
+			in:   "llm_cache {\n local 1GiB\n storage redis_cluster redis://10.0.0.1:7000?addr=10.0.0.2:7000\n}",
+			want: `{"handler":"llm_cache","storage":{"backend":"redis_cluster","local":1073741824,"url":"redis://10.0.0.1:7000?addr=10.0.0.2:7000"}}`,
+		},
 	})
 }
 
@@ -63,6 +73,10 @@ func TestAdaptCacheErrors(t *testing.T) {
 		{"bad coalesce", "llm_cache {\n coalesce maybe\n}", `coalesce: want on or off, got "maybe"`, "at Caddyfile:3"},
 		{"coalesce arity", "llm_cache {\n coalesce\n}", "coalesce: missing value", "at Caddyfile:3"},
 		{"repeated coalesce", "llm_cache {\n coalesce on\n coalesce off\n}", "coalesce: already specified", "at Caddyfile:4"},
+		{"local without redis", "llm_cache {\n local 64MiB\n}", "local: a tier in front of Redis storage", "at Caddyfile:3"},
+		{"local on memory", "llm_cache {\n storage memory\n\n local 64MiB\n}", "local: a tier in front of Redis storage", "at Caddyfile:5"},
+		{"zero local", "llm_cache {\n storage redis redis://127.0.0.1:6379\n local 0\n}", "local: must be positive", "at Caddyfile:4"},
+		{"repeated local", "llm_cache {\n local 1MiB\n local 2MiB\n}", "local: already specified", "at Caddyfile:4"},
 		{"directive args", "llm_cache now", "wrong argument count", "at Caddyfile:2"},
 	})
 }

@@ -33,6 +33,7 @@
 //	llm_cache
 //	  ttl, ttl_model               cache.go               cache/cache.go (ttlFor)
 //	  max_size                     cache.go               cache_memory.go, cache/memory.go
+//	  local                        cache.go               cache_redis.go, pools.go, cache/tiered.go, cache/redisstore/purges.go
 //	  max_body                     cache.go               cache/cache.go (Serve), llmreq/read.go
 //	  max_response                 cache.go               cache/capture.go
 //	  scope                        cache.go               cache/cache.go (partition), llm_cache.go (a placeholder scope)

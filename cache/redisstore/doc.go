@@ -9,4 +9,8 @@
 // Redis Cluster) and drop entries one key a command, so they cost time in
 // proportion to the entries held, never block the server, and never send
 // a command whose keys span hash slots.
+//
+// Publish and Listen carry purges from instance to instance on a pub/sub
+// channel under the prefix, for the local tiers (cache.TieredStore) in
+// front of the store.
 package redisstore

@@ -98,7 +98,7 @@ var (
 		{"reverse_proxy (bare)", "bare", "s_bare"}, {"llm_cache miss", "cache-miss", "s_cache"},
 		{"llm_cache hit", "cache-hit", "s_cache"}, {"llm_ratelimit tokens 100000000/m", "ratelimit-tokens", "s_tokens"}}
 	redisLimiterRows = []contender{{"llm_ratelimit, memory", "rl_memory"}, {"llm_ratelimit, storage redis", "rl_redis"}}
-	redisHitRows     = []contender{{"llm_cache hit, memory", "hit_memory"}, {"llm_cache hit, storage redis", "hit_redis"}}
+	redisHitRows     = []contender{{"llm_cache hit, memory", "hit_memory"}, {"llm_cache hit, storage redis", "hit_redis"}, {"llm_cache hit, storage redis + local 64MiB", "hit_local"}}
 	accessLogRows    = []contender{{"format json", "log_json"}, {"format llm_redact (wrapping json)", "log_redact"}}
 )
 
@@ -175,6 +175,7 @@ func newReport(run run, r *results) (*report, error) {
 		ratioTarget("cache hit ≥ 0.95× Caddy `respond`", rpsRatio("hit", "hit", "respond"), 0.95),
 		ratioTarget("miss with `llm_ratelimit` + `llm_cache` ≥ 0.90× bare `reverse_proxy`", rpsRatio("miss", "both", "bare"), 0.90),
 		ratioTarget("`llm_ratelimit` alone ≥ 0.97× bare", rpsRatio("miss", "ratelimit", "bare"), 0.97),
+		ratioTarget("cache hit with `storage redis` + `local` ≥ 0.90× memory", rpsRatio("redis_hit", "hit_local", "hit_memory"), 0.90),
 		ratioTarget("access log with `format llm_redact` ≥ 0.97× `format json`", rpsRatio("access_log", "log_redact", "log_json"), 0.97),
 		ttfbTarget("streaming TTFB through `llm_cache` (miss) within 1 ms of bare", "cache-miss"),
 		ttfbTarget("streaming TTFB through `llm_ratelimit` (tokens) within 1 ms of bare", "ratelimit-tokens"),

@@ -29,7 +29,7 @@ func runRecords() (wrks []wrkRun, heys []heyRun, rsses []rss, streams []stream) 
 		"hit":           {"hit": {45000, 46000, 44000}, "respond": {40000, 42000, 41000}, "proxy_cache": {69000, 70000, 68000}},
 		"miss":          {"bare": {10000, 9000, 11000}, "cache": {8800, 8900, 9900}, "ratelimit": {9800, 9700, 9600}, "both": {8000, 8800, 9100}},
 		"redis_limiter": {"rl_memory": {7500, 7600, 7400}, "rl_redis": {6000, 5900, 6100}},
-		"redis_hit":     {"hit_memory": {36000, 35000, 37000}, "hit_redis": {18000, 17000, 19000}},
+		"redis_hit":     {"hit_memory": {36000, 35000, 37000}, "hit_redis": {18000, 17000, 19000}, "hit_local": {34000, 35000, 33000}},
 		"access_log":    {"log_json": {25000, 25100, 24900}, "log_redact": {25200, 25300, 25100}},
 	}
 	for scenario, names := range rps {
@@ -99,6 +99,7 @@ func TestReport(t *testing.T) {
 		{"cache hit ≥ 0.95× Caddy `respond`", "1.098×", true},
 		{"miss with `llm_ratelimit` + `llm_cache` ≥ 0.90× bare `reverse_proxy`", "0.880×", false},
 		{"`llm_ratelimit` alone ≥ 0.97× bare", "0.970×", true},
+		{"cache hit with `storage redis` + `local` ≥ 0.90× memory", "0.944×", true},
 		{"access log with `format llm_redact` ≥ 0.97× `format json`", "1.008×", true},
 		{"streaming TTFB through `llm_cache` (miss) within 1 ms of bare", "+0.136 ms", true},
 		{"streaming TTFB through `llm_ratelimit` (tokens) within 1 ms of bare", "+1.049 ms", false},
