@@ -90,9 +90,11 @@ var promiseTweak = hashRaw("promise")
 // late, by the time its answer took to reach it and its timer to fire;
 // admitted late, it moves the bucket's next room later by as much, and
 // without burst to absorb that, the next client, less late, would find
-// no room. The slack (a quarter of cost, at most 250ms) absorbs that.
+// no room. The slack (half of cost, at most 250ms) absorbs that: on a
+// busy server a client's timer and its request's way in can take a
+// quarter of a 500ms interval.
 func (z *zone) promise(ctx context.Context, key Key, after, cost time.Duration) time.Duration {
-	hold := cost + min(cost/4, 250*time.Millisecond)
+	hold := cost + min(cost/2, 250*time.Millisecond)
 	horizon := min(MaxSDKWait, after+maxTurns*hold)
 	wait, err := z.Buckets.Promise(ctx, key.salted(promiseTweak), after, hold, horizon)
 	if err != nil {

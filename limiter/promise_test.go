@@ -7,7 +7,7 @@ import (
 )
 
 // TestRefusalsTakeTurns: requests a bucket refuses together are told
-// times one interval (and a quarter, for the clients' lateness) apart, so
+// times one interval (and a half, for the clients' lateness) apart, so
 // that clients retrying as told come back one at a time and each finds
 // the room made for it.
 func TestRefusalsTakeTurns(t *testing.T) {
@@ -34,7 +34,7 @@ func TestRefusalsTakeTurns(t *testing.T) {
 		retries = append(retries, tk.RetryAfter)
 	}
 	for i, got := range retries {
-		if want := 500*time.Millisecond + time.Duration(i)*625*time.Millisecond; got != want {
+		if want := 500*time.Millisecond + time.Duration(i)*750*time.Millisecond; got != want {
 			t.Errorf("refusal %d told %s, want %s (all: %v)", i+1, got, want, retries)
 		}
 	}
@@ -87,7 +87,7 @@ func TestFloodPushesTurnsBoundedly(t *testing.T) {
 	store, clock := newFrozenStore(t)
 	l := newLimiter(t, Zone{Name: "shared", Requests: Rate{Count: 2, Per: time.Second}, Burst: 1, Buckets: store})
 	ctx, keys := context.Background(), []string{"static"}
-	const turn = 625 * time.Millisecond // 500ms a request, and a quarter
+	const turn = 750 * time.Millisecond // 500ms a request, and a half
 	bound := 500*time.Millisecond + maxTurns*turn
 	var longest time.Duration
 	told := map[time.Duration]int{}

@@ -241,9 +241,9 @@ func TestLeakyBucketTokensWait(t *testing.T) {
 		{100, true, 0},                     // waits 150 ms
 		{10, false, 50 * time.Millisecond}, // would wait 250 ms
 		// Told to come back after the refused request before it, whose
-		// 10 tokens take 10 ms to leave (and 2.5 ms for lateness): its
-		// own size does not matter.
-		{5000, false, 62500 * time.Microsecond},
+		// 10 tokens take 10 ms to leave (and 5 ms for lateness): its own
+		// size does not matter.
+		{5000, false, 65 * time.Millisecond},
 	}
 	for i, st := range steps {
 		tk, err := l.AdmitSpend(ctx, keys, Spend{Tokens: st.estimate})
