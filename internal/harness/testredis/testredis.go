@@ -30,7 +30,8 @@ func lookPath(t testing.TB, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
-		t.Fatalf("testredis: %s not found (install the Debian package redis-server): %v", name, err)
+		t.Fatalf("testredis: %s is not on the PATH; the tests start their own Redis servers and need it "+
+			"(Debian/Ubuntu: apt-get install redis-server redis-tools; macOS: brew install redis): %v", name, err)
 	}
 	return path
 }
