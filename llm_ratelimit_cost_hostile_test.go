@@ -299,3 +299,24 @@ func TestCostUncappedOutputReserved(t *testing.T) {
 		t.Errorf("statuses %v, %d upstream calls: want one answer against a budget of $0.25", statuses, up.Calls())
 	}
 }
+
+// TestCostBudgetRecheckedAfterWaitingForASlot: 32 requests at once
+// without max_tokens, whose model's max_output reserves little, against a
+// budget that fits two answers, two in flight at a time: the others wait
+// for a slot, their small reservations taken, while the answers ahead
+// settle far above theirs. A request that waited is refused once the
+// budget is spent, not answered on its early reservation: at most the
+// two answers the budget fits, and one more a slot whose reservation
+// fitted before the answers ahead of it settled.
+func TestCostBudgetRecheckedAfterWaitingForASlot(t *testing.T) {
+	site, up := limitSite(t, fmt.Sprintf("\tprices {\n\t\tgpt-4o-mini input 100 output 400 max_output 10\n\t}\n\tzone %s {\n\t\tkey static\n\t\tcost 0.50/d\n\t\talgorithm fixed_window\n\t\tconcurrency 2\n\t\tmax_wait 5s\n\t}", relName(t, "waited")))
+	statuses := statusesOf(32, func(i int) int {
+		body := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"waiter %d"}]}`, i)
+		resp, _, _ := send(t, site+"/v1/chat/completions", body, "x-fake-usage", "10,500", "x-fake-delay", "200ms")
+		return resp.StatusCode
+	})
+	// Each answer: 10 × 100 + 500 × 400 µ$ = $0.201.
+	if ok := statuses[200]; ok < 2 || ok > 4 || up.Calls() != ok {
+		t.Errorf("statuses %v, %d upstream calls: want 2 to 4 answers against a budget of $0.50", statuses, up.Calls())
+	}
+}

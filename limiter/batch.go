@@ -119,6 +119,17 @@ func (t *Ticket) takeBatches(ctx context.Context, estimate Spend) ([]batched, []
 // BatchStore; giveBack returns the others one by one.
 func (t *Ticket) giveBackBatches(ctx context.Context) error {
 	bs := t.batches(func(h *hold, k int) bool { return h.charges[k].n != 0 })
+	err := t.adjustBatches(ctx, bs, func(h *hold, k int) int64 { return -h.charges[k].n })
+	for _, b := range bs {
+		t.returned(&t.holds[b.h].charges[b.k])
+	}
+	return err
+}
+
+// adjustBatches moves the charges bs by delta units each, one AdjustMany
+// a store. It keeps going past a failing store, so that the others are
+// corrected, and returns the first error.
+func (t *Ticket) adjustBatches(ctx context.Context, bs []batched, delta func(h *hold, k int) int64) error {
 	if len(bs) == 0 {
 		return nil
 	}
@@ -126,7 +137,7 @@ func (t *Ticket) giveBackBatches(ctx context.Context) error {
 	for i, b := range bs {
 		h := &t.holds[b.h]
 		m := &h.zone.meters[b.k]
-		adjusts[i] = BatchAdjust{Key: h.key.salted(m.tweak), Delta: m.shift(-h.charges[b.k].n)}
+		adjusts[i] = BatchAdjust{Key: h.key.salted(m.tweak), Delta: m.shift(delta(h, b.k))}
 	}
 	var first error
 	_ = eachStore(bs, func(from, to int) error {
@@ -135,8 +146,5 @@ func (t *Ticket) giveBackBatches(ctx context.Context) error {
 		}
 		return nil
 	})
-	for _, b := range bs {
-		t.returned(&t.holds[b.h].charges[b.k])
-	}
 	return first
 }

@@ -151,7 +151,9 @@ func (l *Limiter) Admit(ctx context.Context, keys []string) (*Ticket, error) {
 // what the others took is given back before AdmitSpend returns. A leaky
 // bucket request, and one waiting for a concurrency slot, waits inside
 // AdmitSpend; when ctx ends first it leaves its place at once and is
-// refused.
+// refused. One that waited for a slot then has its usage meters read
+// again: when the answers settled meanwhile have left one in debt past
+// what its reservation fits, the request is refused by it after all.
 //
 // The error reports a failing store only; nothing is held then.
 func (l *Limiter) AdmitSpend(ctx context.Context, keys []string, estimate Spend) (*Ticket, error) {
@@ -194,9 +196,24 @@ func (l *Limiter) admit(ctx context.Context, keys []string, estimate Spend, rate
 		}
 	}
 	if t.Allowed {
-		ok, err := l.takeSlots(ctx, t, rates, beforeWait)
+		waited := false
+		inLine := func() {
+			waited = true
+			if beforeWait != nil {
+				beforeWait()
+			}
+		}
+		ok, err := l.takeSlots(ctx, t, rates, inLine)
 		if err != nil {
 			return nil, errors.Join(err, t.giveBack(ctx))
+		}
+		// Budgets may have run into debt while the request waited.
+		if ok && waited && rates {
+			if err := l.recheckUsage(ctx, t); err != nil {
+				t.releaseSlots()
+				return nil, errors.Join(err, t.giveBack(ctx))
+			}
+			ok = t.Allowed
 		}
 		if ok && wait > 0 {
 			l.waitTurn(ctx, t, wait, waiter, beforeWait)

@@ -3,7 +3,6 @@ package limiter
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 // Peek returns the state of every rate of the zone named name for the key
@@ -46,7 +45,7 @@ func (z *zone) peek(ctx context.Context, m *meter, key Key) (Status, error) {
 		}
 		st.Remaining = res.Remaining
 		if res.Remaining < res.Limit {
-			st.Reset = max(time.Until(time.Unix(res.Reset+1, 0)), 0)
+			st.Reset = untilEnd(res.Reset)
 		}
 		return st, nil
 	}

@@ -77,7 +77,13 @@ func (t *Ticket) Settle(ctx context.Context, used Spend) error {
 		return nil
 	}
 	ctx = context.WithoutCancel(ctx)
-	var first error
+	// Corrections of zones that share a BatchStore go in one round trip.
+	delta := func(h *hold, k int) int64 { return min(max(used.of(k), 0), maxUsage) - h.charges[k].n }
+	bs := t.batches(func(h *hold, k int) bool { return k != requestMeter && h.charges[k].n != 0 && delta(h, k) != 0 })
+	first := t.adjustBatches(ctx, bs, delta)
+	for _, b := range bs {
+		t.holds[b.h].charges[b.k].n = 0
+	}
 	for i := range t.holds {
 		h := &t.holds[i]
 		for k := tokenMeter; k < numMeters; k++ {
@@ -85,8 +91,8 @@ func (t *Ticket) Settle(ctx context.Context, used Spend) error {
 			if c.n == 0 {
 				continue
 			}
-			if delta := min(max(used.of(k), 0), maxUsage) - c.n; delta != 0 {
-				if err := h.zone.adjust(ctx, &h.zone.meters[k], h.key, delta, c.reset); err != nil && first == nil {
+			if d := delta(h, k); d != 0 {
+				if err := h.zone.adjust(ctx, &h.zone.meters[k], h.key, d, c.reset); err != nil && first == nil {
 					first = err
 				}
 			}

@@ -14,15 +14,19 @@ func (z *zone) takeWindow(ctx context.Context, m *meter, key Key, n int64) (allo
 	if err != nil {
 		return false, st, 0, 0, fmt.Errorf("limiter: zone %q: window store: %w", z.Name, err)
 	}
-	st = Status{Zone: z.Name, Kind: m.kind, Limit: res.Limit, Remaining: res.Remaining, Window: m.rate.Per}
-	// ulule reports the window's end in whole seconds, cut down; the end
-	// lies before the next second, and a reset a little late is better
-	// than a retry that comes too early.
-	st.Reset = max(time.Until(time.Unix(res.Reset+1, 0)), 0)
+	st = Status{Zone: z.Name, Kind: m.kind, Limit: res.Limit, Remaining: res.Remaining, Window: m.rate.Per, Reset: untilEnd(res.Reset)}
 	if res.Reached {
 		return false, st, st.Reset, res.Reset, z.adjustWindow(ctx, m, key, -n, res.Reset)
 	}
 	return true, st, 0, res.Reset, nil
+}
+
+// untilEnd is the time until a window that ends at reset (Unix seconds,
+// as ulule reports it) is over. ulule cuts the end down to whole seconds;
+// the end lies before the next second, and a reset a little late is
+// better than a retry that comes too early.
+func untilEnd(reset int64) time.Duration {
+	return max(time.Until(time.Unix(reset+1, 0)), 0)
 }
 
 // adjustWindow adds delta units to the count of key, charged in the window

@@ -2,8 +2,10 @@ package redisstore
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -130,5 +132,68 @@ func TestThreeZonesOnACluster(t *testing.T) {
 		if st := sts[0]; st.Remaining != st.Limit-tt.used {
 			t.Errorf("zone %s after one admission and one refusal: %+v; want %d used", tt.zone, st, tt.used)
 		}
+	}
+}
+
+// A request through three zones that meter usage on one Store settles in
+// one round trip, to exactly what correcting the zones one by one gives.
+func TestThreeZonesSettleInOneRoundTrip(t *testing.T) {
+	c := testredis.Client(t, testredis.Start(t))
+	ctx := context.Background()
+	for _, script := range []*redis.Script{takeScript, adjustScript, promiseScript} {
+		if err := script.Load(ctx, c.Redis).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trips := new(roundTrips)
+	c.Redis.AddHook(trips)
+	batched, _ := frozenStore(c, "batched:")
+	one, _ := frozenStore(c, "one:")
+	limiters := []*limiter.Limiter{usageZones(t, batched), usageZones(t, sequential{one})}
+	keys := []string{"sk-a", "sk-a", "sk-a"}
+	estimate := limiter.Spend{Tokens: 300, Input: 200, Output: 100, Cost: 50}
+	// Less than reserved, more (debt, past the bucket for output), and
+	// exactly as reserved (nothing to correct).
+	used := limiter.Spend{Tokens: 150, Input: 200, Output: 900, Cost: 400}
+	for i, l := range limiters {
+		tk, err := l.AdmitSpend(ctx, keys, estimate)
+		if err != nil || !tk.Allowed {
+			t.Fatalf("limiter %d: admission %+v, %v", i, tk, err)
+		}
+		tk.Done()
+		alone, pipelines, pipelined := trips.during(func() {
+			if err := tk.Settle(ctx, used); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if i == 0 && (alone != 0 || pipelines != 1 || pipelined != 3) {
+			t.Fatalf("settlement sent %d commands alone and %d pipelines of %d commands; want 1 pipeline of 3", alone, pipelines, pipelined)
+		}
+		if i == 1 && (alone != 3 || pipelines != 0) {
+			t.Fatalf("sequential settlement sent %d commands alone and %d pipelines; want 3 alone", alone, pipelines)
+		}
+	}
+	for _, zone := range []string{"tpm", "io", "cost"} {
+		var got [2][]limiter.Status
+		for i, l := range limiters {
+			sts, _, err := l.Peek(ctx, zone, "sk-a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[i] = sts
+		}
+		if !slices.Equal(got[0], got[1]) {
+			t.Errorf("zone %s settled in one round trip: %+v; one by one: %+v", zone, got[0], got[1])
+		}
+	}
+	// The corrections are those of the usage: 150 tokens of 10000 used,
+	// and the output bucket 400 in debt.
+	sts, _, _ := limiters[0].Peek(ctx, "tpm", "sk-a")
+	if sts[0].Remaining != 10000-150 {
+		t.Errorf("tpm after settling 150 tokens: %+v", sts[0])
+	}
+	sts, _, _ = limiters[0].Peek(ctx, "io", "sk-a")
+	if out := sts[1]; out.Remaining != 0 || out.Reset != 900*(time.Hour/500) {
+		t.Errorf("output tokens after settling 900 of 500: %+v; want 400 in debt", out)
 	}
 }

@@ -81,3 +81,47 @@ func BenchmarkAdmitThreeZones(b *testing.B) {
 	b.StopTimer()
 	harness.ReportPercentiles(b, lat)
 }
+
+// BenchmarkSettleThreeZones is the settlement of a request through three
+// zones that meter usage (tokens, prompt and generated tokens, cost) on
+// one Store, with the latency percentiles it takes: corrected in one
+// round trip (batched), and one zone after another (sequential), as
+// before batching.
+func BenchmarkSettleThreeZones(b *testing.B) {
+	for _, tt := range []struct {
+		name  string
+		store func(*Store) limiter.BucketStore
+	}{
+		{"batched", func(s *Store) limiter.BucketStore { return s }},
+		{"sequential", func(s *Store) limiter.BucketStore { return sequential{s} }},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			s, clock, _ := newFrozenStore(b)
+			l := usageZones(b, tt.store(s))
+			ctx, keys := context.Background(), []string{"sk-bench", "sk-bench", "sk-bench"}
+			estimate := limiter.Spend{Tokens: 300, Input: 200, Output: 100, Cost: 50}
+			used := limiter.Spend{Tokens: 150, Input: 100, Output: 50, Cost: 20}
+			lat := make([]time.Duration, b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				b.StopTimer()
+				// An hour on, the buckets are full again.
+				clock.Advance(time.Hour)
+				tk, err := l.AdmitSpend(ctx, keys, estimate)
+				if err != nil || !tk.Allowed {
+					b.Fatalf("admission: %v, %+v", err, tk)
+				}
+				tk.Done()
+				b.StartTimer()
+				start := time.Now()
+				if err := tk.Settle(ctx, used); err != nil {
+					b.Fatal(err)
+				}
+				lat[i] = time.Since(start)
+			}
+			b.StopTimer()
+			harness.ReportPercentiles(b, lat)
+		})
+	}
+}

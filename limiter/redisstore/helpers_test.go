@@ -52,3 +52,23 @@ func threeZones(t testing.TB, s *Store, limits [3]int64) *limiter.Limiter {
 	t.Cleanup(func() { _ = l.Close() })
 	return l
 }
+
+// usageZones returns a limiter of three zones that meter usage, their
+// buckets in s: tokens, prompt and generated tokens, and cost, per hour.
+func usageZones(t testing.TB, s limiter.BucketStore) *limiter.Limiter {
+	t.Helper()
+	l, err := limiter.New([]limiter.Zone{
+		{Name: "tpm", Tokens: limiter.Rate{Count: 10000, Per: time.Hour}, Buckets: s},
+		{Name: "io", TokensIn: limiter.Rate{Count: 5000, Per: time.Hour}, TokensOut: limiter.Rate{Count: 500, Per: time.Hour}, Buckets: s},
+		{Name: "cost", Cost: limiter.Rate{Count: 1000, Per: time.Hour}, Buckets: s},
+	}, limiter.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+// sequential is a Store seen only as a limiter.BucketStore: the limiter
+// then charges and corrects its zones one command at a time.
+type sequential struct{ limiter.BucketStore }
