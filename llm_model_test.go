@@ -200,6 +200,12 @@ func TestModelUnknownIsRefused(t *testing.T) {
 		`{"model":"claude-3","model":null}`,
 		`{"model":"` + strings.Repeat("claude-", 1000) + `"}`,
 		"",
+		// "model" in another case: Go's encoding/json reads it, other
+		// parsers do not, so no provider's reading can be trusted.
+		`{"model":"claude-3","Model":"gpt-4o"}`,
+		`{"MODEL":"claude-3"}`,
+		`{"Mod\u0065l":"gpt-4o","model":"claude-3"}`,
+		imageBody("claude-3", 1900<<10)[:1] + `"Model":"gpt-4o",` + imageBody("claude-3", 1900<<10)[1:],
 	} {
 		resp, b := post(t, site+"/v1/messages", body)
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(b, "model_not_found") {

@@ -447,15 +447,15 @@ func (s *Scanner) endName() {
 		}
 	}
 	for i := range s.members {
-		if equalFoldASCII(s.members[i].Name, s.name) {
+		if EqualFoldASCII(s.members[i].Name, s.name) {
 			s.members[i].Folded = true
 		}
 	}
 }
 
-// equalFoldASCII reports whether name and b are equal under ASCII case
-// folding.
-func equalFoldASCII(name string, b []byte) bool {
+// EqualFoldASCII reports whether name and b are equal under ASCII case
+// folding: how Member.Folded compares names.
+func EqualFoldASCII(name string, b []byte) bool {
 	if len(name) != len(b) {
 		return false
 	}

@@ -137,23 +137,9 @@ func (t *topFields) set(name []byte, v []byte) {
 	case "max_output_tokens":
 		t.maxOutputs = tokenCount(v)
 	default:
-		t.modelFolded = t.modelFolded || isModelFolded(name)
+		// Not "model" itself: the case above took it.
+		t.modelFolded = t.modelFolded || jsonscan.EqualFoldASCII("model", name)
 	}
-}
-
-// isModelFolded reports whether name is "model" in another ASCII case, as
-// jsonscan's Member.Folded does.
-func isModelFolded(name []byte) bool {
-	const model = "model"
-	if len(name) != len(model) {
-		return false
-	}
-	for i := range len(model) {
-		if name[i]|0x20 != model[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // includesUsage reports whether v, the canonical value of stream_options,
