@@ -42,20 +42,27 @@ func (r *roundTrips) during(fn func()) (alone, pipelines, pipelined int64) {
 	return r.alone.Load() - a, r.pipelines.Load() - p, r.pipelined.Load() - c
 }
 
-// Three zones on one Store: a request's three charges go to Redis in one
-// round trip; a refusal by the second zone takes one more for its turn
-// and one to give back the first and third, which are left uncharged.
-func TestThreeZonesChargeInOneRoundTrip(t *testing.T) {
+// countedClient is a client of a fresh redis-server with the stores'
+// scripts loaded beforehand (a script's first run takes a second trip),
+// counting its round trips.
+func countedClient(t *testing.T) (*redisclient.Client, *roundTrips) {
 	c := testredis.Client(t, testredis.Start(t))
-	ctx := context.Background()
-	// Loaded beforehand: a script's first run takes a second trip.
 	for _, script := range []*redis.Script{takeScript, adjustScript, promiseScript} {
-		if err := script.Load(ctx, c.Redis).Err(); err != nil {
+		if err := script.Load(context.Background(), c.Redis).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	trips := new(roundTrips)
 	c.Redis.AddHook(trips)
+	return c, trips
+}
+
+// Three zones on one Store: a request's three charges go to Redis in one
+// round trip; a refusal by the second zone takes one more for its turn
+// and one to give back the first and third, which are left uncharged.
+func TestThreeZonesChargeInOneRoundTrip(t *testing.T) {
+	c, trips := countedClient(t)
+	ctx := context.Background()
 	// Tightest first: per_key (2 an hour), per_model (3), cost (no request
 	// rate).
 	l := threeZones(t, New(c.Redis, Options{}), [3]int64{2, 3, 1000})
@@ -138,15 +145,8 @@ func TestThreeZonesOnACluster(t *testing.T) {
 // A request through three zones that meter usage on one Store settles in
 // one round trip, to exactly what correcting the zones one by one gives.
 func TestThreeZonesSettleInOneRoundTrip(t *testing.T) {
-	c := testredis.Client(t, testredis.Start(t))
+	c, trips := countedClient(t)
 	ctx := context.Background()
-	for _, script := range []*redis.Script{takeScript, adjustScript, promiseScript} {
-		if err := script.Load(ctx, c.Redis).Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	trips := new(roundTrips)
-	c.Redis.AddHook(trips)
 	batched, _ := frozenStore(c, "batched:")
 	one, _ := frozenStore(c, "one:")
 	limiters := []*limiter.Limiter{usageZones(t, batched), usageZones(t, sequential{one})}
