@@ -388,3 +388,20 @@ func TestTokensJSONAnswerLeftEarlyIsCharged(t *testing.T) {
 	}
 	t.Fatalf("a 500,010-token JSON answer left after its first MiB cost %d tokens, want at least 200,000", spent)
 }
+
+// TestTokensImageEstimatedPerImage: a request with a 1 MiB image reserves
+// a fixed count for the image (1,600 tokens for Anthropic's), not its
+// base64 bytes (some 260,000 tokens), so it does not empty a token bucket
+// it would fit.
+func TestTokensImageEstimatedPerImage(t *testing.T) {
+	site, _ := tokenSite(t, "10000/m", "")
+	resp, body := post(t, site+"/v1/messages", imageBody("claude-3-5-haiku-latest", 1<<20), "x-fake-usage", "1,1")
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	// The reservation: 1,600 for the image, a few for the text, 5 of output.
+	left, _ := strconv.Atoi(resp.Header.Get("Anthropic-Ratelimit-Tokens-Remaining"))
+	if left < 10000-1700 || left > 10000-1600 {
+		t.Errorf("tokens left after the reservation %d, want about 10000 - 1600 - the text's", left)
+	}
+}
