@@ -60,7 +60,7 @@ func (m *CacheRedis) Provision(ctx caddy.Context) error {
 			return err
 		}
 		m.store = m.tier.TieredStore
-		liveMemory.add(m.tier.mem, m.tier.mem)
+		holdMemory(m.tier.mem)
 	}
 	liveCaches.add(m.store, cacheInfo{Backend: m.mode.String(), Server: m.client.String(), Local: int64(m.Local), store: m.store})
 	return nil
@@ -72,7 +72,7 @@ func (m *CacheRedis) Cleanup() error {
 		liveCaches.remove(m.store)
 	}
 	if m.tier != nil {
-		liveMemory.remove(m.tier.mem)
+		releaseMemory(m.tier.mem)
 	}
 	// The tier listens through the client: it goes first.
 	return errors.Join(release(memoryPool, m.localKey), m.cleanup())

@@ -50,7 +50,7 @@ func TestRedisConcurrencyAcrossInstances(t *testing.T) {
 	sites := []string{testcaddy.Site(t), testcaddy.Site(t), testcaddy.Site(t)}
 	testcaddy.Load(t, testcaddy.Global("")+config(sites[0]))
 	testcaddy.Process(t, processGlobal+config(sites[1]), sites[1])
-	kill := testcaddy.Process(t, processGlobal+config(sites[2]), sites[2])
+	third := testcaddy.Process(t, processGlobal+config(sites[2]), sites[2])
 
 	stream := func(site, prompt string, header ...string) (int, string) {
 		resp, b, _ := send(t, site+"/v1/chat/completions",
@@ -78,7 +78,7 @@ func TestRedisConcurrencyAcrossInstances(t *testing.T) {
 		go stream(sites[2], fmt.Sprint("held ", i), "x-fake-chunks", "1000", "x-fake-delay", "100ms")
 	}
 	harness.Eventually(t, "both slots held by the third instance", func() bool { return up.cur.Load() == 2 })
-	kill()
+	third.Kill()
 	start := time.Now()
 	harness.Eventually(t, "a slot free again", func() bool {
 		s, _ := stream(sites[0], "after the crash", "x-fake-chunks", "1")

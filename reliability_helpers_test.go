@@ -63,11 +63,18 @@ func relNoLeak(t *testing.T, base int) {
 	}
 }
 
-// relStore returns the entries and bytes of the memory store of maxSize.
-// Each test gives its store a size of its own, so it sees only its entries.
+// relStore returns the entries and bytes of the in-process Caddy's memory
+// store of maxSize. Each test gives its store a size of its own, so it
+// sees only its entries.
 func relStore(t *testing.T, maxSize int64) (entries, bytes int64) {
 	t.Helper()
-	resp, err := http.Get(testcaddy.AdminURL() + "/llm/cache/stats")
+	return relStoreAt(t, testcaddy.AdminURL(), maxSize)
+}
+
+// relStoreAt is relStore for the Caddy whose admin API is at admin.
+func relStoreAt(t *testing.T, admin string, maxSize int64) (entries, bytes int64) {
+	t.Helper()
+	resp, err := http.Get(admin + "/llm/cache/stats")
 	if err != nil {
 		t.Fatal(err)
 	}

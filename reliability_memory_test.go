@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -114,6 +115,62 @@ func TestReliabilityCacheMemoryBound(t *testing.T) {
 	}
 	if entries < 100 {
 		t.Errorf("store holds %d entries: the bound was met by storing nothing", entries)
+	}
+}
+
+// TestCacheProcessMemoryBound fills a Caddy process's default 256MiB
+// memory cache a few times over with distinct 32 KiB answers. With no
+// GOMEMLIMIT, the process's peak resident memory stays within 1.5 ×
+// max_size + 100 MB: the soft memory limit llm_cache sets keeps the Go
+// heap from growing to twice what the cache holds, as it does under
+// GOGC alone (~700 MB here before the limit).
+func TestCacheProcessMemoryBound(t *testing.T) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		t.Setenv("GOMEMLIMIT", "") // the operator's choice is not what is tested
+	}
+	const maxSize = 256 << 20
+	up := fakeai.Start(t)
+	up.SetRecordLimit(0)
+	site, admin := testcaddy.Site(t), testcaddy.Site(t)
+	global := strings.Replace(processGlobal, "admin off", "admin "+strings.TrimPrefix(admin, "http://"), 1)
+	proc := testcaddy.Process(t, global+fmt.Sprintf("%s {\n\tllm_cache\n\treverse_proxy %s\n}\n", site, up.URL()), site)
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	t.Cleanup(hc.CloseIdleConnections)
+	const answers = 24000 // ~750 MB of answers, ~3 times what the store holds
+	var next, failed atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for i := next.Add(1); i <= answers; i = next.Add(1) {
+				req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions",
+					strings.NewReader(fmt.Sprintf(`{"model":"m","messages":[{"role":"user","content":"answer %d"}]}`, i)))
+				req.Header.Set("Authorization", "Bearer sk-test-rss")
+				req.Header.Set("x-fake-size", "32768")
+				resp, err := hc.Do(req)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := failed.Load(); n != 0 {
+		t.Fatalf("%d requests failed", n)
+	}
+	entries, bytes := relStoreAt(t, admin, maxSize)
+	peak := proc.PeakRSS(t)
+	t.Logf("%d answers: store %d entries, %.1f MiB; peak RSS %.1f MiB", answers, entries, mib(bytes), mib(peak))
+	if bytes < maxSize*3/4 {
+		t.Fatalf("the store holds %.1f MiB of %d MiB: it was never full", mib(bytes), maxSize>>20)
+	}
+	if bound := int64(maxSize*3/2 + 100e6); peak > bound {
+		t.Errorf("peak RSS %.1f MiB, over 1.5 × max_size + 100 MB (%.1f MiB)", mib(peak), mib(bound))
 	}
 }
 

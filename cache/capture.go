@@ -199,13 +199,22 @@ func isJSON(mt string) bool {
 
 func identity(ce string) bool { return ce == "" || strings.EqualFold(ce, "identity") }
 
-// headerSize is the bytes of h's names and values.
+// headerSize is the bytes h holds: its map, which costs about 400 bytes
+// however few names it has (a group of 8 slots), its names and values, and
+// a slice header for each value.
 func headerSize(h http.Header) int64 {
-	var n int64
+	if h == nil {
+		return 0
+	}
+	n := int64(headerMapSize)
 	for k, vs := range h {
+		n += int64(len(k))
 		for _, v := range vs {
-			n += int64(len(k) + len(v))
+			n += int64(len(v)) + 16
 		}
 	}
 	return n
 }
+
+// headerMapSize is what a small http.Header takes before its contents.
+const headerMapSize = 400

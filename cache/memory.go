@@ -13,10 +13,13 @@ import (
 	"github.com/dgraph-io/ristretto/v2"
 )
 
-// entryOverhead approximates the bytes an entry holds beyond its body and
-// strings (the Entry struct and ristretto's bookkeeping), so that max_size
-// bounds real memory, not just payload.
-const entryOverhead = 160
+// entryOverhead is the bytes an entry holds beyond its body, strings and
+// headers, so that max_size bounds the memory entries really take, not
+// just their payload: the Entry (160), ristretto's item and its slot in
+// ristretto's map (~210), its expiry bucket and policy (~85), and its place
+// in the model index (~30), as measured (TestMemoryStoreCountsWhatItHolds),
+// rounded up for the maps' growth.
+const entryOverhead = 512
 
 // MemoryStore keeps entries in process memory, bounded by their size in
 // bytes; when full, ristretto's TinyLFU policy decides what stays.
@@ -113,7 +116,7 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 	if ttl <= 0 {
 		return nil
 	}
-	cost := int64(len(e.Body)+len(e.ContentType)+len(e.Model)) + headerSize(e.Header) + entryOverhead
+	cost := int64(cap(e.Body)+len(e.ContentType)+len(e.Model)) + headerSize(e.Header) + entryOverhead
 	// Listed before ristretto holds it: were it listed after, an
 	// eviction in between would leave it listed for good.
 	m.remember(shortKey(k), e)
@@ -124,6 +127,9 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 	}
 	return nil
 }
+
+// MaxSize is the bytes the store holds at most, as it counts them.
+func (m *MemoryStore) MaxSize() int64 { return m.c.MaxCost() }
 
 // MaxEntry implements Bounded: an entry costs its bytes and a fixed
 // overhead, and ristretto drops one that costs more than the whole store.

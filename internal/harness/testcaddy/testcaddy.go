@@ -252,12 +252,44 @@ func Binary(t testing.TB) string {
 	return binary
 }
 
+// Proc is a Caddy process a test started.
+type Proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Kill ends the process at once, as a crash would, and waits for it to be
+// gone.
+func (p *Proc) Kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// PeakRSS is the most memory the process has held resident so far, in
+// bytes (VmHWM).
+func (p *Proc) PeakRSS(t testing.TB) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if kb, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(kb), " kB"), 10, 64)
+			if err != nil {
+				t.Fatalf("VmHWM: %v", err)
+			}
+			return n << 10
+		}
+	}
+	t.Fatalf("no VmHWM in /proc/%d/status", p.cmd.Process.Pid)
+	return 0
+}
+
 // Process runs caddyfile in a separate Caddy process (see Binary) until
 // the test ends. The Caddyfile's global options must include `admin off`
-// or an admin address of its own. It returns once site answers, with a
-// function that kills the process at once (as a crash would) and waits
-// for it to be gone.
-func Process(t testing.TB, caddyfile, site string) (kill func()) {
+// or an admin address of its own. It returns once site answers.
+func Process(t testing.TB, caddyfile, site string) *Proc {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "Caddyfile")
@@ -294,10 +326,7 @@ func Process(t testing.TB, caddyfile, site string) (kill func()) {
 		}
 		if resp, err := http.Get(site); err == nil {
 			resp.Body.Close()
-			return func() {
-				_ = cmd.Process.Kill()
-				<-done
-			}
+			return &Proc{cmd: cmd, done: done}
 		}
 	}
 	t.Fatalf("caddy did not answer on %s:\n%s", site, logs())
