@@ -13,7 +13,7 @@ type CacheMemory struct {
 	// Upper bound of the memory held by entries, in bytes: each counts
 	// its body, headers and strings, and about 500 bytes of bookkeeping.
 	// Unless GOMEMLIMIT is set, the process gets a soft memory limit of
-	// the memory caches' max_size plus a quarter and 64MiB, so that the
+	// the memory caches' max_size plus a third and 64MiB, so that the
 	// Go runtime does not let the heap grow to twice what is live.
 	// Default: 256MiB.
 	MaxSize units.Size `json:"max_size,omitempty"`

@@ -14,7 +14,7 @@ import (
 // collects (GOGC=100), so a full 256MiB memory cache would have the
 // process reach 600–700MB. Unless the operator chose a limit (GOMEMLIMIT),
 // llmgate gives the runtime a soft memory limit of what the loaded memory
-// stores may hold plus a quarter and 64MiB for the rest of the server: the
+// stores may hold plus a third and 64MiB for the rest of the server: the
 // runtime collects more often near it rather than doubling. It only ever
 // lowers the limit Caddy set at start (from the cgroup or the machine),
 // and gives that back when no memory store is loaded.
@@ -66,4 +66,4 @@ func limitMemory() {
 
 // memoryLimitFor is the soft memory limit for memory stores holding held
 // bytes at most.
-func memoryLimitFor(held int64) int64 { return held + held/4 + 64<<20 }
+func memoryLimitFor(held int64) int64 { return held + held/3 + 64<<20 }
