@@ -60,7 +60,12 @@ func limitMemory() {
 	}
 	debug.SetMemoryLimit(want)
 	softLimit.set = want
-	caddy.Log().Named("llm_cache").Info("soft memory limit for the memory caches (set GOMEMLIMIT to choose it)",
+	log := caddy.Log().Named("llm_cache")
+	if held == 0 {
+		log.Info("soft memory limit given back: no memory cache is loaded", zap.Int64("limit_bytes", want))
+		return
+	}
+	log.Info("soft memory limit for the memory caches (set GOMEMLIMIT to choose it)",
 		zap.Int64("limit_bytes", want), zap.Int64("max_size_bytes", held))
 }
 

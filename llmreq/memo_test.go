@@ -133,6 +133,35 @@ func TestMemoParsesOnce(t *testing.T) {
 	}
 }
 
+// TestMemoFieldsParsesSmallBodies: Fields of a body of at most ParseFirst
+// bytes comes from a parse, which a later Inspect finds done; a larger
+// body is scanned, and its parse, if any, is left to Inspect.
+func TestMemoFieldsParsesSmallBodies(t *testing.T) {
+	small := `{"model":"gpt-4o","messages":[{"role":"user","content":"` + strings.Repeat("x", ParseFirst-80) + `"}]}`
+	large := strings.Replace(small, "xx", "xxxxx", 40)
+	if len(small) > ParseFirst || len(large) <= ParseFirst {
+		t.Fatalf("bodies of %d and %d bytes around ParseFirst %d", len(small), len(large), ParseFirst)
+	}
+	for _, tc := range []struct {
+		body   string
+		parsed bool
+	}{{small, true}, {large, false}} {
+		r := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(tc.body))
+		var m Memo
+		f, err := m.Fields(r, 1<<20)
+		if err != nil || f.Model != "gpt-4o" {
+			t.Fatalf("%d bytes: Fields = %+v, %v", len(tc.body), f, err)
+		}
+		if (m.Parsed() != nil) != tc.parsed {
+			t.Fatalf("%d bytes: parsed by Fields %v, want %v", len(tc.body), m.Parsed() != nil, tc.parsed)
+		}
+		q, err := m.Inspect(r, 1<<20)
+		if err != nil || (tc.parsed && &q.Fields != f) {
+			t.Fatalf("%d bytes: Inspect after Fields = %v, %v", len(tc.body), q, err)
+		}
+	}
+}
+
 // TestMemoLargeBodyScannedNotParsed: a body over the cache's limit is read
 // once for its Fields, scanned once, never parsed, and replayed whole.
 func TestMemoLargeBodyScannedNotParsed(t *testing.T) {
