@@ -23,10 +23,10 @@ type flight struct {
 	registered bool // other requests can find and join it
 
 	mu        sync.Mutex
-	status    int         // 0 until the answer's header is written
-	header    http.Header // the headers followers get (see followerHeader)
-	stream    bool        // followers get the bytes as they arrive
-	buf       []byte      // the answer's bytes from offset base on
+	status    int        // 0 until the answer's header is written
+	header    [][]string // the values of the headers followers get (see followerHeader)
+	stream    bool       // followers get the bytes as they arrive
+	buf       []byte     // the answer's bytes from offset base on
 	base      int64
 	dropped   bool // bytes were dropped: the flight cannot give a whole answer
 	done      bool
@@ -96,7 +96,7 @@ func (f *flight) release() {
 // start records the answer's status and headers. keep says whether its
 // bytes are worth keeping when no follower can join; length is its
 // Content-Length, -1 when unknown.
-func (f *flight) start(status int, header http.Header, stream, keep bool, length int64) {
+func (f *flight) start(status int, header [][]string, stream, keep bool, length int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.status, f.header, f.stream = status, header, stream
@@ -225,8 +225,10 @@ func (f *flight) serve(w http.ResponseWriter, r *http.Request, fo *follower, fwd
 				return false, ferr
 			case ready:
 				h := w.Header()
-				for k, v := range header {
-					h[k] = v[:len(v):len(v)] // shared: an append must copy
+				for i, v := range header {
+					if v != nil {
+						h[shared[i]] = v // shared: its capacity is cut, an append copies
+					}
 				}
 				h.Add(statusHeader, forwardStatus(fwd, status)+"; collapsed")
 				w.WriteHeader(status)
