@@ -199,9 +199,7 @@ func (h *RateLimit) Cleanup() error {
 // refuses it.
 func (h *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	keys, err := h.keys(r)
-	var refusal *llmreq.APIError
-	if errors.As(err, &refusal) {
-		refusal.Write(w, r)
+	if llmreq.WriteRefusal(w, r, err) {
 		return nil
 	}
 	if err != nil {

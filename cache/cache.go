@@ -151,12 +151,10 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 		return bypass(w, r, next, &rep, detailNoStore)
 	}
 	partition, err := c.partition(r)
-	var refusal *llmreq.APIError
 	switch {
 	case errors.Is(err, errNoCredential):
 		return bypass(w, r, next, &rep, detailNoCredential)
-	case errors.As(err, &refusal):
-		refusal.Write(w, r)
+	case llmreq.WriteRefusal(w, r, err):
 		return nil
 	}
 	q, err := llmreq.Inspect(r, c.maxBody)
@@ -220,14 +218,10 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *rep
 	// A stored answer must suit every client, so ask for it unencoded;
 	// Caddy's encode handler (or the transport) compresses per client.
 	r.Header.Del("Accept-Encoding")
-	cw := &capture{ResponseWriter: w, f: f, fwd: fwd, max: c.maxResponse, room: -1}
+	cw := &capture{ResponseWriter: w, f: f, fwd: fwd, max: c.maxResponse, room: -1,
+		cache: c, ctx: r.Context(), key: key, q: q}
 	if c.maxEntry > 0 {
 		cw.room = c.maxEntry - int64(len(q.Model))
-	}
-	cw.ended = func() {
-		cw.stored = c.put(r.Context(), key, q, cw, f.body())
-		// New requests find the entry now, not the flight.
-		c.flights.remove(key, f)
 	}
 	up := r
 	if f.registered {
@@ -244,7 +238,8 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *rep
 	}
 	finished := false
 	defer func() {
-		// Set here, not by ended, so that rep stays on Serve's stack.
+		// Set here, not as the stream is stored, so that rep stays on
+		// Serve's stack.
 		rep.res.Stored = rep.res.Stored || cw.stored
 		if !finished {
 			// next panicked, as a reverse proxy does when an answer

@@ -1,11 +1,13 @@
 package cache
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/llmgate/caddy-llmgate/llmreq"
 	"github.com/llmgate/caddy-llmgate/sse"
 )
 
@@ -19,9 +21,15 @@ type capture struct {
 	f      *flight
 	fwd    string
 	max    int64
-	room   int64  // what the store holds of an entry, less its model; -1: no bound
-	ended  func() // called once a stream's clean end arrived, before it is passed on
-	stored bool   // ended stored the stream
+	room   int64 // what the store holds of an entry, less its model; -1: no bound
+	stored bool  // the stream was stored as its clean end arrived
+
+	// Where a stream is stored once its clean end arrives; cache is nil
+	// when it is not stored then.
+	cache *Cache
+	ctx   context.Context
+	key   Key
+	q     *llmreq.Request
 
 	wroteHeader bool
 	storing     bool  // the answer may still be stored
@@ -129,8 +137,10 @@ func (c *capture) Write(p []byte) (int, error) {
 	// The end of a stream waits for its entry to be stored.
 	c.f.append(p, !end)
 	if end {
-		if c.ended != nil {
-			c.ended()
+		if c.cache != nil {
+			c.stored = c.cache.put(c.ctx, c.key, c.q, c, c.f.body())
+			// New requests find the entry now, not the flight.
+			c.cache.flights.remove(c.key, c.f)
 		}
 		c.f.wake()
 	}

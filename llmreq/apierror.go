@@ -2,6 +2,7 @@ package llmreq
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 )
 
@@ -25,6 +26,21 @@ type APIError struct {
 
 // Error returns the message.
 func (e *APIError) Error() string { return e.Message }
+
+// WriteRefusal sends err as the answer to r when it is an *APIError, and
+// reports whether it did. (It looks only at a non-nil err: errors.As
+// would move its target to the heap on every request.)
+func WriteRefusal(w http.ResponseWriter, r *http.Request, err error) bool {
+	if err == nil {
+		return false
+	}
+	var e *APIError
+	if !errors.As(err, &e) {
+		return false
+	}
+	e.Write(w, r)
+	return true
+}
 
 // Write sends e as the answer to r, with the headers w already holds.
 func (e *APIError) Write(w http.ResponseWriter, r *http.Request) {
