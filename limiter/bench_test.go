@@ -149,7 +149,7 @@ func BenchmarkMemoryStoreTake(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				_, _ = s.Take(ctx, key, time.Nanosecond, time.Hour)
+				_, _ = s.Take(ctx, key, time.Nanosecond, time.Hour, 0)
 			}
 		})
 	})
@@ -159,7 +159,7 @@ func BenchmarkMemoryStoreTake(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			i := int(worker.Add(1)) * 7919
 			for pb.Next() {
-				_, _ = s.Take(ctx, numberedKey(i&0xffff), time.Nanosecond, time.Hour)
+				_, _ = s.Take(ctx, numberedKey(i&0xffff), time.Nanosecond, time.Hour, 0)
 				i++
 			}
 		})

@@ -19,7 +19,7 @@ type brokenStore struct{}
 
 var errStoreDown = errors.New("store down")
 
-func (brokenStore) Take(context.Context, Key, time.Duration, time.Duration) (Decision, error) {
+func (brokenStore) Take(context.Context, Key, time.Duration, time.Duration, time.Duration) (Decision, error) {
 	return Decision{}, errStoreDown
 }
 

@@ -93,7 +93,7 @@ func get(ctx context.Context, url, auth string) answer {
 // nothing that any limit admits.
 func backlog(t testing.TB, s BucketStore, zoneName, raw string) time.Duration {
 	t.Helper()
-	d, err := s.Take(context.Background(), hashKey(zoneName, raw), 0, maxHorizon)
+	d, err := s.Take(context.Background(), hashKey(zoneName, raw), 0, maxHorizon, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,9 +29,9 @@ const (
 )
 
 // MemoryStore is a BucketStore in process memory. It holds 16 bytes of key
-// and 8 of state per key in sharded maps. A key whose bucket has drained
-// carries no information, so it is dropped by a periodic sweep; MaxKeys
-// bounds the rest. Close stops the sweep.
+// and 8 of state per key in sharded maps. A key whose bucket drained more
+// than MaxSlack ago carries no information, so it is dropped by a periodic
+// sweep; MaxKeys bounds the rest. Close stops the sweep.
 type MemoryStore struct {
 	shards  [memShards]memShard
 	perMax  int
@@ -103,28 +103,32 @@ func (s *MemoryStore) clock() int64 { return int64(s.now().Sub(s.base)) }
 func (s *MemoryStore) shard(k Key) *memShard { return &s.shards[k[0]] }
 
 // lock locks the shard of key and returns it, the store's time, and the
-// TAT of key: now for a drained bucket or a key the shard does not hold
-// (which known tells). The caller unlocks the shard. The clock is read
-// under the lock: decisions on one key then see time in the order they
-// are made, as they would in one Redis script.
-func (s *MemoryStore) lock(key Key) (sh *memShard, now, tat int64, known bool) {
+// TAT of key, no earlier than now - slack: that floor stands for a bucket
+// drained before it or a key the shard does not hold (which known tells).
+// The caller unlocks the shard. The clock is read under the lock:
+// decisions on one key then see time in the order they are made, as they
+// would in one Redis script.
+func (s *MemoryStore) lock(key Key, slack time.Duration) (sh *memShard, now, tat int64, known bool) {
 	sh = s.shard(key)
 	sh.mu.Lock()
 	now = s.clock()
-	if tat, known = sh.tats[key]; !known || tat < now {
-		tat = now
+	floor := now - int64(slack)
+	if tat, known = sh.tats[key]; !known || tat < floor {
+		tat = floor
 	}
 	return sh, now, tat, known
 }
 
 // Take implements BucketStore.
-func (s *MemoryStore) Take(_ context.Context, key Key, cost, limit time.Duration) (Decision, error) {
-	sh, now, tat, known := s.lock(key)
+func (s *MemoryStore) Take(_ context.Context, key Key, cost, limit, slack time.Duration) (Decision, error) {
+	sh, now, tat, known := s.lock(key, slack)
 	defer sh.mu.Unlock()
-	d := Decision{Wait: time.Duration(tat - now), Backlog: time.Duration(tat - now + int64(cost))}
+	d := Decision{Wait: time.Duration(max(tat-now, 0)), Backlog: time.Duration(tat - now + int64(cost))}
 	if d.Backlog <= limit {
 		d.Allowed = true
-		sh.set(key, tat+int64(cost), now, known, s.perMax)
+		if cost > 0 {
+			sh.set(key, tat+int64(cost), now, known, s.perMax)
+		}
 	}
 	return d, nil
 }
@@ -132,7 +136,7 @@ func (s *MemoryStore) Take(_ context.Context, key Key, cost, limit time.Duration
 // Adjust implements BucketStore.
 func (s *MemoryStore) Adjust(_ context.Context, key Key, delta time.Duration) error {
 	// A drained bucket has nothing to give back; debt counts from now.
-	sh, now, tat, known := s.lock(key)
+	sh, now, tat, known := s.lock(key, 0)
 	defer sh.mu.Unlock()
 	// Debt saturates at the horizon rather than wrap around to an empty
 	// bucket.
@@ -145,7 +149,7 @@ func (s *MemoryStore) Adjust(_ context.Context, key Key, delta time.Duration) er
 
 // Promise implements BucketStore.
 func (s *MemoryStore) Promise(_ context.Context, key Key, after, cost, horizon time.Duration) (time.Duration, error) {
-	sh, now, promised, known := s.lock(key)
+	sh, now, promised, known := s.lock(key, 0)
 	defer sh.mu.Unlock()
 	start := max(promised, now+int64(after))
 	if start-now > int64(horizon) {
@@ -156,7 +160,8 @@ func (s *MemoryStore) Promise(_ context.Context, key Key, after, cost, horizon t
 }
 
 // set stores the TAT of key, which known says the shard holds already. A
-// TAT not after now is a drained bucket: the key is dropped instead.
+// TAT not after now is a bucket emptied (by Adjust): the key is dropped
+// instead, and reads as drained long ago.
 func (sh *memShard) set(key Key, tat, now int64, known bool, perMax int) {
 	if tat <= now {
 		if known {
@@ -171,9 +176,9 @@ func (sh *memShard) set(key Key, tat, now int64, known bool, perMax int) {
 	sh.peak = max(sh.peak, len(sh.tats))
 }
 
-// makeRoom evicts one key when the shard is full, preferring a drained one
-// and otherwise the one with the least backlog among a random sample: that
-// key loses the least by being forgotten.
+// makeRoom evicts one key when the shard is full, preferring one it need
+// not hold and otherwise the one with the least backlog among a random
+// sample: that key loses the least by being forgotten.
 func (sh *memShard) makeRoom(perMax int, now int64) {
 	if len(sh.tats) < perMax {
 		return
@@ -185,12 +190,17 @@ func (sh *memShard) makeRoom(perMax int, now int64) {
 			victim, least = k, tat
 		}
 		seen++
-		if least <= now || seen == evictSample {
+		if !held(least, now) || seen == evictSample {
 			break
 		}
 	}
 	delete(sh.tats, victim)
 }
+
+// held reports whether a key of TAT tat must be held at now: until
+// MaxSlack after its TAT, a later charge's lateness credit counts from the
+// TAT; after that, from now less the credit, as for a key not held.
+func held(tat, now int64) bool { return tat > now-int64(MaxSlack) }
 
 // sweepEvery runs sweep until Close.
 func (s *MemoryStore) sweepEvery(interval time.Duration) {
@@ -207,16 +217,16 @@ func (s *MemoryStore) sweepEvery(interval time.Duration) {
 	}
 }
 
-// sweep drops drained keys, one shard at a time so requests on other shards
-// never wait for it, and rebuilds maps that have shrunk to a quarter of
-// their peak so their memory is returned.
+// sweep drops the keys it need not hold, one shard at a time so requests
+// on other shards never wait for it, and rebuilds maps that have shrunk to
+// a quarter of their peak so their memory is returned.
 func (s *MemoryStore) sweep() {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		now := s.clock()
 		for k, tat := range sh.tats {
-			if tat <= now {
+			if !held(tat, now) {
 				delete(sh.tats, k)
 			}
 		}

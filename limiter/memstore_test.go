@@ -28,7 +28,7 @@ func TestMemoryStoreSweepDropsDrainedKeys(t *testing.T) {
 		if i%2 == 1 {
 			cost = time.Hour
 		}
-		if _, err := s.Take(ctx, numberedKey(i), cost, time.Hour); err != nil {
+		if _, err := s.Take(ctx, numberedKey(i), cost, time.Hour, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -56,7 +56,7 @@ func TestMemoryStoreSweepReturnsMemory(t *testing.T) {
 	}
 	before := heap()
 	for i := range n {
-		_, _ = s.Take(ctx, numberedKey(i), time.Second, time.Hour)
+		_, _ = s.Take(ctx, numberedKey(i), time.Second, time.Hour, 0)
 	}
 	full := heap()
 	clock.Advance(time.Minute)
@@ -74,7 +74,7 @@ func TestMemoryStoreMaxKeys(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	for i := range 20 * maxKeys {
-		if d, _ := s.Take(ctx, numberedKey(i), time.Minute, time.Hour); !d.Allowed {
+		if d, _ := s.Take(ctx, numberedKey(i), time.Minute, time.Hour, 0); !d.Allowed {
 			t.Fatalf("key %d refused", i)
 		}
 	}
@@ -90,12 +90,12 @@ func TestMemoryStoreEvictsTheLeastBacklog(t *testing.T) {
 	ctx := context.Background()
 	// Two keys of the same shard: the second evicts the first.
 	a, b := Key{7, 1}, Key{7, 2}
-	_, _ = s.Take(ctx, a, time.Minute, time.Hour)
-	_, _ = s.Take(ctx, b, time.Minute, time.Hour)
+	_, _ = s.Take(ctx, a, time.Minute, time.Hour, 0)
+	_, _ = s.Take(ctx, b, time.Minute, time.Hour, 0)
 	if got := s.Len(); got != 1 {
 		t.Fatalf("%d keys held, want 1", got)
 	}
-	if d, _ := s.Take(ctx, b, 0, time.Hour); d.Backlog != time.Minute {
+	if d, _ := s.Take(ctx, b, 0, time.Hour, 0); d.Backlog != time.Minute {
 		t.Fatalf("the newest key lost its state: backlog %s", d.Backlog)
 	}
 }
@@ -112,7 +112,7 @@ func TestMemoryStoreCloseStopsTheSweep(t *testing.T) {
 	}
 	harness.Eventually(t, "the sweep goroutine to end", func() bool { return runtime.NumGoroutine() <= before })
 	// A closed store still decides.
-	if d, _ := s.Take(context.Background(), Key{}, time.Second, time.Second); !d.Allowed {
+	if d, _ := s.Take(context.Background(), Key{}, time.Second, time.Second, 0); !d.Allowed {
 		t.Fatal("closed store refused")
 	}
 }
@@ -137,7 +137,7 @@ func fillKeys(t testing.TB, n int) float64 {
 	defer s.Close()
 	ctx := context.Background()
 	for i := range n {
-		if _, err := s.Take(ctx, numberedKey(i), time.Hour, time.Hour); err != nil {
+		if _, err := s.Take(ctx, numberedKey(i), time.Hour, time.Hour, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -49,7 +49,7 @@ func (z *zone) peek(ctx context.Context, m *meter, key Key) (Status, error) {
 		}
 		return st, nil
 	}
-	dec, err := z.Buckets.Take(ctx, key, 0, maxHorizon)
+	dec, err := z.Buckets.Take(ctx, key, 0, maxHorizon, 0)
 	if err != nil {
 		return st, fmt.Errorf("limiter: zone %q: bucket store: %w", z.Name, err)
 	}

@@ -33,8 +33,10 @@ func TestRefusalsTakeTurns(t *testing.T) {
 		}
 		retries = append(retries, tk.RetryAfter)
 	}
+	// The first turn is when the bucket has room: 500 ms after the first
+	// charge, which counts from MaxSlack ago (its lateness credit).
 	for i, got := range retries {
-		if want := 500*time.Millisecond + time.Duration(i)*750*time.Millisecond; got != want {
+		if want := 500*time.Millisecond - MaxSlack + time.Duration(i)*750*time.Millisecond; got != want {
 			t.Errorf("refusal %d told %s, want %s (all: %v)", i+1, got, want, retries)
 		}
 	}
@@ -67,11 +69,12 @@ func TestTurnsAreBounded(t *testing.T) {
 			retries = append(retries, tk.RetryAfter)
 		}
 	}
-	// The first refusal's turn is 40 s away, within the bound; the next
-	// turns would be 80 s and more away: they are told the bucket's wait.
+	// The first refusal's turn is 40 s away (less the first charge's
+	// lateness credit), within the bound; the next turns would be 80 s and
+	// more away: they are told the bucket's wait.
 	for i, got := range retries {
-		if got != 40*time.Second {
-			t.Errorf("refusal %d told %s, want 40s (all: %v)", i+1, got, retries)
+		if got != 40*time.Second-MaxSlack {
+			t.Errorf("refusal %d told %s, want 40s less MaxSlack (all: %v)", i+1, got, retries)
 		}
 	}
 	if len(retries) != 3 {
@@ -104,8 +107,9 @@ func TestFloodPushesTurnsBoundedly(t *testing.T) {
 	if longest > bound {
 		t.Errorf("a refusal told %s, beyond the bound %s", longest, bound)
 	}
-	if told[500*time.Millisecond] < 100-maxTurns-2 {
-		t.Errorf("refusals past the bound told %v, want the bucket's own wait, 500ms", told)
+	// The bucket's own wait: 500 ms less the first charge's lateness credit.
+	if told[500*time.Millisecond-MaxSlack] < 100-maxTurns-2 {
+		t.Errorf("refusals past the bound told %v, want the bucket's own wait, 499ms", told)
 	}
 	// Idle for 5s: a new refusal's turn is within the same bound.
 	clock.Advance(5 * time.Second)

@@ -63,7 +63,7 @@ func (z *zone) stillFits(ctx context.Context, m *meter, key Key, c *charge) (ok 
 	}
 	tk := m.charge(key, c.n)
 	// A charge of nothing reads the backlog, the reservation in it.
-	dec, err := z.Buckets.Take(ctx, tk.Key, 0, maxHorizon)
+	dec, err := z.Buckets.Take(ctx, tk.Key, 0, maxHorizon, 0)
 	if err != nil {
 		return false, st, 0, fmt.Errorf("limiter: zone %q: bucket store: %w", z.Name, err)
 	}

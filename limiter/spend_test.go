@@ -216,8 +216,9 @@ func TestTokenRefusal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The 100 tokens fit once 600 have refilled: 36 s.
-	if tk.Allowed || tk.Zone != "tpm" || tk.Kind != KindTokens || tk.RetryAfter != 36*time.Second {
+	// The 100 tokens fit once 600 have refilled: 36 s, less the first
+	// charge's lateness credit (a fresh bucket counts from MaxSlack ago).
+	if tk.Allowed || tk.Zone != "tpm" || tk.Kind != KindTokens || tk.RetryAfter != 36*time.Second-MaxSlack {
 		t.Fatalf("refusal %+v, want by tpm's tokens, retry in 36s", tk)
 	}
 	if got := remainingIn(t, l, "tpm", "k"); got != 9 {
@@ -232,18 +233,21 @@ func TestLeakyBucketTokensWait(t *testing.T) {
 	zone := withFrozenStore(t, Zone{Name: "tps", Tokens: Rate{Count: 1000, Per: time.Second}, Algorithm: LeakyBucket, MaxWait: 200 * time.Millisecond})
 	l := newLimiter(t, zone)
 	ctx, keys := context.Background(), []string{"k"}
+	// The first charge's lateness credit: a fresh bucket counts from half
+	// a token ago.
+	const credit = 500 * time.Microsecond
 	steps := []struct {
 		estimate int64
 		allowed  bool
 		retry    time.Duration
 	}{
-		{150, true, 0},                     // leaves at once
-		{100, true, 0},                     // waits 150 ms
-		{10, false, 50 * time.Millisecond}, // would wait 250 ms
+		{150, true, 0}, // leaves at once
+		{100, true, 0}, // waits 150 ms, less the credit
+		{10, false, 50*time.Millisecond - credit}, // would wait 250 ms, less the credit
 		// Told to come back after the refused request before it, whose
 		// 10 tokens take 10 ms to leave (and 5 ms for lateness): its own
 		// size does not matter.
-		{5000, false, 65 * time.Millisecond},
+		{5000, false, 65*time.Millisecond - credit},
 	}
 	for i, st := range steps {
 		tk, err := l.AdmitSpend(ctx, keys, Spend{Tokens: st.estimate})

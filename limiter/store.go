@@ -14,23 +14,36 @@ import (
 // several servers (Redis, one script per call) enforces one limit for all.
 // Take is, with now read from the store's own clock inside the step:
 //
-//	tat := max(stored TAT, now)
+//	tat := max(stored TAT, now - slack)
 //	backlog := tat + cost - now
 //	if backlog <= limit { stored TAT = tat + cost }
-//	return backlog <= limit, tat - now, backlog
+//	return backlog <= limit, max(tat - now, 0), backlog
+//
+// Slack is a lateness credit. Room appears in a bucket at its TAT, but the
+// next request's Take runs a little after that (its scheduling, its body
+// read): charged from now, every admission would lose that gap, and a
+// bucket of depth 1 under load would admit several percent under its
+// rate. Charged from max(TAT, now - slack), a request late by up to slack
+// loses nothing. The limiter gives a charge at most half the time one unit
+// of its meter costs (and at most MaxSlack), so a burst at one instant
+// still admits exactly the bucket's depth, and any span of time at most
+// depth + span/interval units and one more.
 //
 // Durations are relative to that clock, so servers need not agree on the
-// time. A key whose TAT has passed holds nothing and may be dropped (in
-// Redis: expire the key at its TAT).
+// time. A key whose TAT has passed by MaxSlack holds nothing and may be
+// dropped (in Redis: expire the key MaxSlack after its TAT); a key not held
+// reads as a bucket drained long ago.
 type BucketStore interface {
 	// Take charges cost to key if the backlog after the charge,
-	// max(TAT, now) + cost - now, is at most limit; otherwise it changes
-	// nothing. A cost of 0 changes nothing either way: it reads the
-	// backlog.
-	Take(ctx context.Context, key Key, cost, limit time.Duration) (Decision, error)
+	// max(TAT, now - slack) + cost - now, is at most limit; otherwise it
+	// changes nothing. A cost of 0 changes nothing either way: it reads
+	// the backlog (with a slack of 0, as the limiter reads it).
+	Take(ctx context.Context, key Key, cost, limit, slack time.Duration) (Decision, error)
 	// Adjust moves the TAT of key by delta without any check: a negative
 	// delta gives back an earlier charge (never below an empty bucket), a
-	// positive one adds debt that delays later charges.
+	// positive one adds debt that delays later charges. It counts from
+	// max(TAT, now), with no lateness credit: a correction is not a late
+	// request, and a bucket it empties reads as drained.
 	Adjust(ctx context.Context, key Key, delta time.Duration) error
 	// Promise gives a refused request the first turn, at least after from
 	// now, that no earlier promise of key holds, and holds it for cost: with
@@ -47,15 +60,22 @@ type BucketStore interface {
 	Promise(ctx context.Context, key Key, after, cost, horizon time.Duration) (time.Duration, error)
 }
 
+// MaxSlack bounds the lateness credit of a charge (see BucketStore): a
+// busy server takes well under a millisecond to run the Take of a request
+// that arrived as its bucket found room, and nginx's limit_req, whose
+// clock counts whole milliseconds, forgives as much.
+const MaxSlack = time.Millisecond
+
 // Decision is the outcome of BucketStore.Take.
 type Decision struct {
 	// Allowed reports whether the charge was taken.
 	Allowed bool
-	// Wait is the backlog before the charge: how long a request of a leaky
-	// bucket waits for its turn.
+	// Wait is the backlog before the charge, at least 0: how long a
+	// request of a leaky bucket waits for its turn.
 	Wait time.Duration
 	// Backlog is the backlog after the charge, or the one it would have
-	// made when refused.
+	// made when refused. A charge given lateness credit leaves up to its
+	// slack less than its cost.
 	Backlog time.Duration
 }
 
@@ -78,8 +98,8 @@ type BatchStore interface {
 
 // BatchTake is one Take of BatchStore.TakeMany.
 type BatchTake struct {
-	Key         Key
-	Cost, Limit time.Duration
+	Key                Key
+	Cost, Limit, Slack time.Duration
 	// Decision is the Take's outcome, set by TakeMany.
 	Decision Decision
 }

@@ -15,7 +15,7 @@ import (
 // once), each its own script run on its own key.
 func (s *Store) TakeMany(ctx context.Context, takes []limiter.BatchTake) error {
 	cmds := s.pipelined(ctx, takeScript, len(takes), func(i int) (string, []any) {
-		return s.redisKey(takes[i].Key), s.args(int64(takes[i].Cost), int64(takes[i].Limit))
+		return s.redisKey(takes[i].Key), s.args(int64(takes[i].Cost), int64(takes[i].Limit), int64(takes[i].Slack))
 	})
 	var first error
 	for i, cmd := range cmds {

@@ -21,7 +21,7 @@ func BenchmarkTake(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		start := time.Now()
-		if _, err := s.Take(ctx, key, time.Nanosecond, time.Hour); err != nil {
+		if _, err := s.Take(ctx, key, time.Nanosecond, time.Hour, 0); err != nil {
 			b.Fatal(err)
 		}
 		lat[i] = time.Since(start)
@@ -40,7 +40,7 @@ func BenchmarkTakeParallel(b *testing.B) {
 		var key limiter.Key
 		for i := 0; pb.Next(); i++ {
 			key[0], key[1] = byte(i), byte(i>>8)
-			if _, err := s.Take(ctx, key, time.Nanosecond, time.Hour); err != nil {
+			if _, err := s.Take(ctx, key, time.Nanosecond, time.Hour, 0); err != nil {
 				b.Error(err)
 				return
 			}

@@ -1,23 +1,31 @@
 package redisstore
 
-import "github.com/redis/go-redis/v9"
+import (
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/llmgate/caddy-llmgate/limiter"
+)
 
 // The scripts below keep one value a key: the bucket's theoretical arrival
 // time (TAT) on the Redis clock, as "<microseconds>.<nanoseconds>" (Lua
 // numbers are doubles, too narrow for Unix time in nanoseconds, while the
 // backlog, TAT minus now, fits in nanoseconds). A key whose TAT has passed
-// holds nothing, so it lives until its TAT and no longer.
+// by limiter.MaxSlack holds nothing, so it lives until then and no longer:
+// until then a charge's lateness credit counts from the TAT.
 //
 // Arguments are nanoseconds; ARGV's last, optional value replaces the
 // Redis clock (microseconds), so tests can move time by hand.
 
-// takeScript: KEYS[1] the bucket; ARGV cost, limit [, now]. Returns
-// {allowed (1 or 0), wait, backlog}, as BucketStore.Take.
+// takeScript: KEYS[1] the bucket; ARGV cost, limit, slack [, now].
+// Returns {allowed (1 or 0), wait, backlog}, as BucketStore.Take.
 var takeScript = redis.NewScript(commonLua + `
-local cost, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
-local now = clock(ARGV[3])
-local wait = backlog(KEYS[1], now)
-local after = wait + cost
+local cost, limit, slack = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local now = clock(ARGV[4])
+local start = backlog(KEYS[1], now, slack)
+local wait = math.max(start, 0)
+local after = start + cost
 if after > limit then return {0, wait, after} end
 if cost > 0 then store(KEYS[1], now, after) end
 return {1, wait, after}
@@ -28,7 +36,7 @@ return {1, wait, after}
 var adjustScript = redis.NewScript(commonLua + `
 local delta = tonumber(ARGV[1])
 local now = clock(ARGV[2])
-store(KEYS[1], now, backlog(KEYS[1], now) + delta)
+store(KEYS[1], now, backlog(KEYS[1], now, 0) + delta)
 return 0
 `)
 
@@ -37,7 +45,7 @@ return 0
 var promiseScript = redis.NewScript(commonLua + `
 local after, cost, horizon = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local now = clock(ARGV[4])
-local start = backlog(KEYS[1], now)
+local start = backlog(KEYS[1], now, 0)
 if start < after then start = after end
 if start > horizon then return after end
 store(KEYS[1], now, start + cost)
@@ -46,23 +54,27 @@ return start
 
 // commonLua defines the scripts' helpers:
 //   - clock(override): the Redis clock in µs, unless override is given;
-//   - backlog(key, now): the key's TAT minus now in ns, at least 0;
-//   - store(key, now, ns): sets the TAT to now + ns, or drops the key when
-//     that is not after now; debt saturates at about 126 years, so that
-//     any number of adjustments keeps the values within int64.
-const commonLua = `
+//   - backlog(key, now, slack): the key's TAT minus now in ns, at least
+//     -slack (a missing key: -slack);
+//   - store(key, now, ns): sets the TAT to now + ns, to expire
+//     limiter.MaxSlack after it, or drops the key when that is not after
+//     now; debt saturates at about 126 years, so that any number of
+//     adjustments keeps the values within int64.
+var commonLua = `
+local keep = ` + strconv.FormatInt(int64(limiter.MaxSlack), 10) + `
+
 local function clock(override)
 	if override then return tonumber(override) end
 	local t = redis.call('TIME')
 	return tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 
-local function backlog(key, now)
+local function backlog(key, now, slack)
 	local v = redis.call('GET', key)
-	if not v then return 0 end
+	if not v then return -slack end
 	local dot = string.find(v, '.', 1, true)
 	local ns = (tonumber(string.sub(v, 1, dot - 1)) - now) * 1000 + tonumber(string.sub(v, dot + 1))
-	if ns < 0 then return 0 end
+	if ns < -slack then return -slack end
 	return ns
 end
 
@@ -74,6 +86,6 @@ local function store(key, now, ns)
 	if ns > 4e18 then ns = 4e18 end
 	local us = math.floor(ns / 1000)
 	local tat = string.format('%.0f.%03d', now + us, ns - us * 1000)
-	redis.call('SET', key, tat, 'PX', math.ceil(ns / 1000000))
+	redis.call('SET', key, tat, 'PX', math.ceil((ns + keep) / 1000000))
 end
 `

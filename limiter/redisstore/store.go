@@ -41,8 +41,8 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 }
 
 // Take implements limiter.BucketStore.
-func (s *Store) Take(ctx context.Context, key limiter.Key, cost, limit time.Duration) (limiter.Decision, error) {
-	cmd := takeScript.Run(ctx, s.rdb, []string{s.redisKey(key)}, s.args(int64(cost), int64(limit))...)
+func (s *Store) Take(ctx context.Context, key limiter.Key, cost, limit, slack time.Duration) (limiter.Decision, error) {
+	cmd := takeScript.Run(ctx, s.rdb, []string{s.redisKey(key)}, s.args(int64(cost), int64(limit), int64(slack))...)
 	dec, err := decision(cmd)
 	if err != nil {
 		return limiter.Decision{}, fmt.Errorf("redis rate-limit store: take: %w", err)

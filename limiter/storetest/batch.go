@@ -20,7 +20,7 @@ func testBatch(t *testing.T, s Store) {
 	b := s.BucketStore.(limiter.BatchStore)
 	ctx := context.Background()
 	full, free, deep := Key("full"), Key("free"), Key("deep")
-	if _, err := s.Take(ctx, full, time.Hour, time.Hour); err != nil {
+	if _, err := s.Take(ctx, full, time.Hour, time.Hour, 0); err != nil {
 		t.Fatal(err)
 	}
 	takes := []limiter.BatchTake{

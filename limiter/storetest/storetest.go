@@ -45,7 +45,7 @@ func testRead(t *testing.T, open func(t *testing.T) Store) {
 	if b := Backlog(t, s, Key("never charged")); b != 0 || s.Keys() != 0 {
 		t.Fatalf("reading an unknown key: backlog %s, %d keys stored; want 0 and none", b, s.Keys())
 	}
-	if _, err := s.Take(ctx, Key("charged"), 3*time.Second, time.Hour); err != nil {
+	if _, err := s.Take(ctx, Key("charged"), 3*time.Second, time.Hour, 0); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
@@ -68,7 +68,7 @@ func Key(name string) limiter.Key {
 // nothing, which the limit need not admit.
 func Backlog(t testing.TB, s limiter.BucketStore, key limiter.Key) time.Duration {
 	t.Helper()
-	d, err := s.Take(context.Background(), key, 0, time.Hour)
+	d, err := s.Take(context.Background(), key, 0, time.Hour, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func testTake(t *testing.T, open func(t *testing.T) Store) {
 			key := Key("k")
 			for i, st := range tt.steps {
 				s.Advance(st.advance)
-				d, err := s.Take(context.Background(), key, st.cost, st.limit)
+				d, err := s.Take(context.Background(), key, st.cost, st.limit, 0)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -161,7 +161,7 @@ func testAdjust(t *testing.T, open func(t *testing.T) Store) {
 			s := open(t)
 			ctx, key := context.Background(), Key("k")
 			for range tt.charges {
-				if d, _ := s.Take(ctx, key, sec, time.Hour); !d.Allowed {
+				if d, _ := s.Take(ctx, key, sec, time.Hour, 0); !d.Allowed {
 					t.Fatal("charge refused")
 				}
 			}
@@ -190,7 +190,7 @@ func testAdjustSaturates(t *testing.T, open func(t *testing.T) Store) {
 			t.Fatal(err)
 		}
 	}
-	d, err := s.Take(ctx, key, time.Second, time.Hour)
+	d, err := s.Take(ctx, key, time.Second, time.Hour, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
