@@ -26,14 +26,8 @@ func (z *zone) take(ctx context.Context, m *meter, key Key, n int64) (ok bool, s
 // charge is the Take of n units of bucket meter m for key.
 func (m *meter) charge(key Key, n int64) BatchTake {
 	cost := m.cost(n)
-	return BatchTake{Key: key.salted(m.tweak), Cost: cost, Limit: m.limit(cost), Slack: m.slack()}
+	return BatchTake{Key: key.salted(m.tweak), Cost: cost, Limit: m.limit(cost), Slack: Slack(m.interval)}
 }
-
-// slack is the lateness credit of the meter's charges (see BucketStore):
-// half the time of one unit, however many units a charge holds, so that
-// the credit never adds up to a unit beyond the bucket's depth, and at
-// most MaxSlack.
-func (m *meter) slack() time.Duration { return min(m.interval/2, MaxSlack) }
 
 // decided reads the outcome of the charge tk of the zone's meter m, its key
 // salted for m, as take returns it.

@@ -44,6 +44,27 @@ func TestMemoryStoreSweepDropsDrainedKeys(t *testing.T) {
 	}
 }
 
+// TestMemoryStoreSweepHoldsKeysForTheCredit: a key drained less than
+// MaxSlack ago still gives a late charge its lateness credit from its
+// TAT, so the sweep keeps it; one drained MaxSlack ago is dropped.
+func TestMemoryStoreSweepHoldsKeysForTheCredit(t *testing.T) {
+	s, clock := newFrozenStore(t)
+	ctx := context.Background()
+	if _, err := s.Take(ctx, numberedKey(1), time.Second, time.Hour, 0); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second + MaxSlack - 1)
+	s.sweep()
+	if got := s.Len(); got != 1 {
+		t.Fatalf("a key drained %s ago swept: %d keys left", MaxSlack-1, got)
+	}
+	clock.Advance(1)
+	s.sweep()
+	if got := s.Len(); got != 0 {
+		t.Fatalf("a key drained %s ago kept: %d keys left", MaxSlack, got)
+	}
+}
+
 func TestMemoryStoreSweepReturnsMemory(t *testing.T) {
 	s, clock := newFrozenStore(t)
 	ctx := context.Background()

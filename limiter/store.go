@@ -36,8 +36,9 @@ import (
 type BucketStore interface {
 	// Take charges cost to key if the backlog after the charge,
 	// max(TAT, now - slack) + cost - now, is at most limit; otherwise it
-	// changes nothing. A cost of 0 changes nothing either way: it reads
-	// the backlog (with a slack of 0, as the limiter reads it).
+	// changes nothing. Slack is less than cost. A cost of 0 changes
+	// nothing either way: it reads the backlog (with a slack of 0, as the
+	// limiter reads it).
 	Take(ctx context.Context, key Key, cost, limit, slack time.Duration) (Decision, error)
 	// Adjust moves the TAT of key by delta without any check: a negative
 	// delta gives back an earlier charge (never below an empty bucket), a
@@ -65,6 +66,12 @@ type BucketStore interface {
 // that arrived as its bucket found room, and nginx's limit_req, whose
 // clock counts whole milliseconds, forgives as much.
 const MaxSlack = time.Millisecond
+
+// Slack is the lateness credit the limiter gives each charge to a bucket
+// whose one unit (a request, a token, a microdollar) costs interval: half
+// of that, however many units the charge holds, so that the credit never
+// adds up to a unit beyond the bucket's depth, and at most MaxSlack.
+func Slack(interval time.Duration) time.Duration { return min(interval/2, MaxSlack) }
 
 // Decision is the outcome of BucketStore.Take.
 type Decision struct {

@@ -16,7 +16,8 @@ import (
 // until then a charge's lateness credit counts from the TAT.
 //
 // Arguments are nanoseconds; ARGV's last, optional value replaces the
-// Redis clock (microseconds), so tests can move time by hand.
+// Redis clock (microseconds), so tests can move time by hand; keys then
+// do not expire.
 
 // takeScript: KEYS[1] the bucket; ARGV cost, limit, slack [, now].
 // Returns {allowed (1 or 0), wait, backlog}, as BucketStore.Take.
@@ -54,6 +55,9 @@ return start
 
 // commonLua defines the scripts' helpers:
 //   - clock(override): the Redis clock in µs, unless override is given;
+//     a test's clock is not the one Redis expires keys by, so keys then
+//     get no expiry (the lateness credit of a bucket only milliseconds
+//     deep would otherwise depend on how fast the test runs);
 //   - backlog(key, now, slack): the key's TAT minus now in ns, at least
 //     -slack (a missing key: -slack);
 //   - store(key, now, ns): sets the TAT to now + ns, to expire
@@ -63,8 +67,13 @@ return start
 var commonLua = `
 local keep = ` + strconv.FormatInt(int64(limiter.MaxSlack), 10) + `
 
+local frozen = false
+
 local function clock(override)
-	if override then return tonumber(override) end
+	if override then
+		frozen = true
+		return tonumber(override)
+	end
 	local t = redis.call('TIME')
 	return tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
@@ -86,6 +95,10 @@ local function store(key, now, ns)
 	if ns > 4e18 then ns = 4e18 end
 	local us = math.floor(ns / 1000)
 	local tat = string.format('%.0f.%03d', now + us, ns - us * 1000)
-	redis.call('SET', key, tat, 'PX', math.ceil((ns + keep) / 1000000))
+	if frozen then
+		redis.call('SET', key, tat)
+	else
+		redis.call('SET', key, tat, 'PX', math.ceil((ns + keep) / 1000000))
+	end
 end
 `

@@ -27,6 +27,7 @@ type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
 	// now replaces the Redis clock in tests; it returns microseconds.
+	// Keys set on it do not expire.
 	now func() int64
 }
 

@@ -31,6 +31,9 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("AdjustSaturates", func(t *testing.T) { testAdjustSaturates(t, open) })
 	t.Run("Promise", func(t *testing.T) { testPromise(t, open) })
 	t.Run("Read", func(t *testing.T) { testRead(t, open) })
+	t.Run("Lateness", func(t *testing.T) { testLateness(t, open) })
+	t.Run("BurstAtOneInstant", func(t *testing.T) { testBurstAtOneInstant(t, open) })
+	t.Run("WindowBound", func(t *testing.T) { testWindowBound(t, open) })
 	// Stores that batch their calls are tested on their batches too.
 	if s := open(t); isBatch(s) {
 		t.Run("Batch", func(t *testing.T) { testBatch(t, s) })
