@@ -44,7 +44,8 @@ type BucketStore interface {
 	// delta gives back an earlier charge (never below an empty bucket), a
 	// positive one adds debt that delays later charges. It counts from
 	// max(TAT, now), with no lateness credit: a correction is not a late
-	// request, and a bucket it empties reads as drained.
+	// request. A bucket it empties is dropped: it reads as one drained
+	// long ago.
 	Adjust(ctx context.Context, key Key, delta time.Duration) error
 	// Promise gives a refused request the first turn, at least after from
 	// now, that no earlier promise of key holds, and holds it for cost: with
