@@ -176,10 +176,11 @@ func TestRedisExactAcrossInstances(t *testing.T) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	bound := int64(rate*elapsed.Seconds()) + burst
+	// The lateness credit, at most half an interval, may add one.
+	bound := int64(rate*elapsed.Seconds()) + burst + 1
 	t.Logf("admitted %d, refused %d in %s (bound %d)", admitted.Load(), refused.Load(), elapsed, bound)
 	if admitted.Load() > bound {
-		t.Fatalf("admitted %d > rate × time + burst = %d", admitted.Load(), bound)
+		t.Fatalf("admitted %d > rate × time + burst + 1 = %d", admitted.Load(), bound)
 	}
 	if refused.Load() == 0 {
 		t.Fatal("nothing refused: the limit did not bite")
