@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,53 +56,20 @@ func TestReliabilityCacheMemoryBound(t *testing.T) {
 	up.SetRecordLimit(0) // the fake's own records would count as heap
 	site := testcaddy.Site(t)
 	testcaddy.Load(t, testcaddy.Global("")+fmt.Sprintf("%s {\n\tllm_cache {\n\t\tmax_size 8MiB\n\t}\n\treverse_proxy %s\n}\n", site, up.URL()))
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
-	t.Cleanup(hc.CloseIdleConnections)
-	var failed atomic.Int64
-	send := func(i int, header ...string) {
-		req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions",
-			strings.NewReader(fmt.Sprintf(`{"model":"m","messages":[{"role":"user","content":"answer %d at %s"}]}`, i, site)))
-		req.Header.Set("Authorization", "Bearer sk-test-memory")
-		req.Header.Set("x-fake-size", "4096")
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			failed.Add(1)
-			return
-		}
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != 200 {
-			failed.Add(1)
-		}
-	}
-	run := func(from, to int, header ...string) {
-		var next atomic.Int64
-		next.Store(int64(from))
-		var wg sync.WaitGroup
-		for range 8 {
-			wg.Go(func() {
-				for i := int(next.Add(1)); i < to; i = int(next.Add(1)) {
-					send(i, header...)
-				}
-			})
-		}
-		wg.Wait()
-	}
+	load := newRelLoad(t, site, 4096)
+	run := load.run
 	// Warm up (connections, pools) without storing, then measure from a
 	// settled heap and an empty store.
 	run(-500, 0, "Cache-Control", "no-store")
-	hc.CloseIdleConnections()
+	load.hc.CloseIdleConnections()
 	baseAlloc, baseInuse := relHeap()
 	start := time.Now()
 	run(0, relAnswers())
 	elapsed := time.Since(start)
-	hc.CloseIdleConnections()
+	load.hc.CloseIdleConnections()
 	alloc, inuse := relHeap()
 	entries, bytes := relStore(t, maxSize)
-	if n := failed.Load(); n != 0 {
+	if n := load.failed.Load(); n != 0 {
 		t.Errorf("%d requests failed", n)
 	}
 	if bytes > maxSize {
@@ -123,7 +91,7 @@ func TestReliabilityCacheMemoryBound(t *testing.T) {
 // GOMEMLIMIT, the process's peak resident memory stays within 1.5 ×
 // max_size + 100 MB: the soft memory limit llm_cache sets keeps the Go
 // heap from growing to twice what the cache holds, as it does under
-// GOGC alone (~700 MB here before the limit).
+// GOGC alone (680 MiB here without the limit).
 func TestCacheProcessMemoryBound(t *testing.T) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		t.Setenv("GOMEMLIMIT", "") // the operator's choice is not what is tested
@@ -134,33 +102,10 @@ func TestCacheProcessMemoryBound(t *testing.T) {
 	site, admin := testcaddy.Site(t), testcaddy.Site(t)
 	global := strings.Replace(processGlobal, "admin off", "admin "+strings.TrimPrefix(admin, "http://"), 1)
 	proc := testcaddy.Process(t, global+fmt.Sprintf("%s {\n\tllm_cache\n\treverse_proxy %s\n}\n", site, up.URL()), site)
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
-	t.Cleanup(hc.CloseIdleConnections)
 	const answers = 24000 // ~750 MB of answers, ~3 times what the store holds
-	var next, failed atomic.Int64
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for i := next.Add(1); i <= answers; i = next.Add(1) {
-				req, _ := http.NewRequest(http.MethodPost, site+"/v1/chat/completions",
-					strings.NewReader(fmt.Sprintf(`{"model":"m","messages":[{"role":"user","content":"answer %d"}]}`, i)))
-				req.Header.Set("Authorization", "Bearer sk-test-rss")
-				req.Header.Set("x-fake-size", "32768")
-				resp, err := hc.Do(req)
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				_, err = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if err != nil || resp.StatusCode != 200 {
-					failed.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if n := failed.Load(); n != 0 {
+	load := newRelLoad(t, site, 32768)
+	load.run(0, answers)
+	if n := load.failed.Load(); n != 0 {
 		t.Fatalf("%d requests failed", n)
 	}
 	entries, bytes := relStoreAt(t, admin, maxSize)
@@ -172,6 +117,57 @@ func TestCacheProcessMemoryBound(t *testing.T) {
 	if bound := int64(maxSize*3/2 + 100e6); peak > bound {
 		t.Errorf("peak RSS %.1f MiB, over 1.5 × max_size + 100 MB (%.1f MiB)", mib(peak), mib(bound))
 	}
+}
+
+// relLoad sends distinct chat requests to a site, answered with size
+// bytes each, and counts those that fail.
+type relLoad struct {
+	site, size string
+	hc         *http.Client
+	failed     atomic.Int64
+}
+
+func newRelLoad(t *testing.T, site string, size int) *relLoad {
+	l := &relLoad{site: site, size: strconv.Itoa(size),
+		hc: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}}
+	t.Cleanup(l.hc.CloseIdleConnections)
+	return l
+}
+
+// send sends request i, with the headers given as name, value pairs.
+func (l *relLoad) send(i int, header ...string) {
+	req, _ := http.NewRequest(http.MethodPost, l.site+"/v1/chat/completions",
+		strings.NewReader(fmt.Sprintf(`{"model":"m","messages":[{"role":"user","content":"answer %d at %s"}]}`, i, l.site)))
+	req.Header.Set("Authorization", "Bearer sk-test-memory")
+	req.Header.Set("x-fake-size", l.size)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := l.hc.Do(req)
+	if err != nil {
+		l.failed.Add(1)
+		return
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		l.failed.Add(1)
+	}
+}
+
+// run sends the requests after from and before to, 8 at a time.
+func (l *relLoad) run(from, to int, header ...string) {
+	var next atomic.Int64
+	next.Store(int64(from))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for i := int(next.Add(1)); i < to; i = int(next.Add(1)) {
+				l.send(i, header...)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
