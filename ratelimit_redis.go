@@ -67,7 +67,7 @@ func (p pooledSlots) Destruct() error { return p.Close() }
 // RateLimitStores implements RateLimitStorage. Zones share the server,
 // and one bucket store; their keys are salted by zone name.
 func (m *RateLimitRedis) RateLimitStores(string) (limiter.BucketStore, ulule.Store, error) {
-	opts := redisstore.Options{KeyPrefix: m.client.Prefix}
+	opts := redisstore.Options{KeyPrefix: m.client.Prefix, Waiter: m.client}
 	if m.buckets == nil {
 		m.buckets = redisstore.New(m.client.Universal, opts)
 	}

@@ -36,25 +36,36 @@ func WithBudget(ctx context.Context) context.Context {
 // request's budget, or to the whole budget when the context has none.
 type timeoutHook time.Duration
 
+// left is what is left of limit for a command made with ctx, and the
+// request's budget it draws on (nil when ctx carries none).
+func left(ctx context.Context, limit time.Duration) (time.Duration, *budget) {
+	b, _ := ctx.Value(budgetKey{}).(*budget)
+	if b != nil {
+		limit -= time.Duration(b.spent.Load())
+	}
+	return limit, b
+}
+
+// spend counts the time since start against b, when there is one.
+func (b *budget) spend(start time.Time) {
+	if b != nil {
+		b.spent.Add(int64(time.Since(start)))
+	}
+}
+
 // bound returns ctx with the command's deadline and the function that
 // ends the command, counting its time against the request's budget; the
 // error when nothing is left.
 func (h timeoutHook) bound(ctx context.Context) (context.Context, func(), error) {
-	limit := time.Duration(h)
-	b, _ := ctx.Value(budgetKey{}).(*budget)
-	if b != nil {
-		if limit -= time.Duration(b.spent.Load()); limit <= 0 {
-			return nil, nil, ErrBudgetSpent
-		}
+	limit, b := left(ctx, time.Duration(h))
+	if limit <= 0 {
+		return nil, nil, ErrBudgetSpent
 	}
 	ctx, cancel := context.WithTimeout(ctx, limit)
-	if b == nil {
-		return ctx, cancel, nil
-	}
 	start := time.Now()
 	return ctx, func() {
 		cancel()
-		b.spent.Add(int64(time.Since(start)))
+		b.spend(start)
 	}, nil
 }
 
@@ -85,5 +96,40 @@ func (h timeoutHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 		}
 		defer done()
 		return next(ctx, cmds)
+	}
+}
+
+// ErrTimeout is the error of a wait for a shared round trip (see Await)
+// that outlasted what the request had left.
+var ErrTimeout = errors.New("redis: no answer within the command timeout")
+
+// Await waits for done, the end of a round trip that the request of ctx
+// shares with others, as long as a command of its own could take: what
+// is left of its budget (see WithBudget), or the CommandTimeout. The wait
+// counts against the budget. It returns ctx's error if ctx ends first.
+func (c *Client) Await(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return nil
+	default:
+	}
+	var timeout <-chan time.Time
+	if c.budget > 0 {
+		limit, b := left(ctx, c.budget)
+		if limit <= 0 {
+			return ErrBudgetSpent
+		}
+		t := time.NewTimer(limit)
+		defer t.Stop()
+		timeout = t.C
+		defer b.spend(time.Now())
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timeout:
+		return ErrTimeout
 	}
 }

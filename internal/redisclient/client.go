@@ -66,6 +66,8 @@ type Client struct {
 	Prefix string
 	// url is the URL with its password masked, for messages.
 	url string
+	// budget is the CommandTimeout; 0 for no bound.
+	budget time.Duration
 }
 
 // New returns a client of the server at rawURL, one of
@@ -109,6 +111,7 @@ func Open(mode Mode, rawURL string, opts Options) (*Client, error) {
 		c.Universal = c.Redis
 	}
 	if cfg.budget > 0 {
+		c.budget = cfg.budget
 		c.Universal.AddHook(timeoutHook(cfg.budget))
 	}
 	return c, nil

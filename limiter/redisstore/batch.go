@@ -10,27 +10,12 @@ import (
 	"github.com/llmgate/caddy-llmgate/limiter"
 )
 
-// TakeMany implements limiter.BatchStore: the takes go in one pipeline,
-// one round trip (on a cluster, one to each node that holds some, at
-// once), each its own script run on its own key.
-func (s *Store) TakeMany(ctx context.Context, takes []limiter.BatchTake) error {
-	cmds := s.pipelined(ctx, takeScript, len(takes), func(i int) (string, []any) {
-		return s.redisKey(takes[i].Key), s.args(int64(takes[i].Cost), int64(takes[i].Limit), int64(takes[i].Slack))
-	})
-	var first error
-	for i, cmd := range cmds {
-		var err error
-		if takes[i].Decision, err = decision(cmd); err != nil && first == nil {
-			first = fmt.Errorf("redis rate-limit store: take: %w", err)
-		}
-	}
-	return first
-}
-
-// AdjustMany implements limiter.BatchStore, in one pipeline as TakeMany.
+// AdjustMany implements limiter.BatchStore: the adjusts go in one
+// pipeline, one round trip (on a cluster, one to each node that holds
+// some, at once), each its own script run on its own key.
 func (s *Store) AdjustMany(ctx context.Context, adjusts []limiter.BatchAdjust) error {
-	cmds := s.pipelined(ctx, adjustScript, len(adjusts), func(i int) (string, []any) {
-		return s.redisKey(adjusts[i].Key), s.args(int64(adjusts[i].Delta))
+	cmds := s.pipelined(ctx, adjustScript, len(adjusts), func(i int) ([]string, []any) {
+		return []string{s.redisKey(adjusts[i].Key)}, s.args(int64(adjusts[i].Delta))
 	})
 	for _, cmd := range cmds {
 		if err := cmd.Err(); err != nil {
@@ -40,18 +25,18 @@ func (s *Store) AdjustMany(ctx context.Context, adjusts []limiter.BatchAdjust) e
 	return nil
 }
 
-// pipelined runs script n times in one pipeline, run i on the key and with
+// pipelined runs script n times in one pipeline, run i on the keys and with
 // the arguments call(i) gives, and returns the runs' commands. Runs go by
 // the script's hash; those the server did not know it for (after a
 // restart, or on a node new to it) did nothing, and go again with the
 // script's text, which loads it: a second round trip, once a server.
-func (s *Store) pipelined(ctx context.Context, script *redis.Script, n int, call func(i int) (string, []any)) []*redis.Cmd {
+func (s *Store) pipelined(ctx context.Context, script *redis.Script, n int, call func(i int) ([]string, []any)) []*redis.Cmd {
 	cmds := make([]*redis.Cmd, n)
 	// Each command carries its own error, the pipeline's included.
 	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i := range cmds {
-			key, args := call(i)
-			cmds[i] = script.EvalSha(ctx, p, []string{key}, args...)
+			keys, args := call(i)
+			cmds[i] = script.EvalSha(ctx, p, keys, args...)
 		}
 		return nil
 	})
@@ -64,8 +49,8 @@ func (s *Store) pipelined(ctx context.Context, script *redis.Script, n int, call
 	if len(missing) > 0 {
 		_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, i := range missing {
-				key, args := call(i)
-				cmds[i] = script.Eval(ctx, p, []string{key}, args...)
+				keys, args := call(i)
+				cmds[i] = script.Eval(ctx, p, keys, args...)
 			}
 			return nil
 		})
@@ -73,20 +58,25 @@ func (s *Store) pipelined(ctx context.Context, script *redis.Script, n int, call
 	return cmds
 }
 
-// decision reads a run of takeScript.
-func decision(cmd *redis.Cmd) (limiter.Decision, error) {
+// decisions reads a run of takeScript into the Decisions of takes, its
+// keys' takes in order.
+func decisions(cmd *redis.Cmd, takes []limiter.BatchTake) error {
 	res, err := cmd.Int64Slice()
 	if err != nil {
-		return limiter.Decision{}, err
+		return err
 	}
-	if len(res) != 3 {
-		return limiter.Decision{}, fmt.Errorf("script returned %d values, want 3", len(res))
+	if len(res) != 3*len(takes) {
+		return fmt.Errorf("script returned %d values for %d takes", len(res), len(takes))
 	}
-	return limiter.Decision{
-		Allowed: res[0] == 1,
-		Wait:    time.Duration(res[1]),
-		Backlog: time.Duration(res[2]),
-	}, nil
+	for i := range takes {
+		v := res[3*i:]
+		takes[i].Decision = limiter.Decision{
+			Allowed: v[0] == 1,
+			Wait:    time.Duration(v[1]),
+			Backlog: time.Duration(v[2]),
+		}
+	}
+	return nil
 }
 
 // Interface guard.

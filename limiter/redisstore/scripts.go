@@ -19,17 +19,27 @@ import (
 // Redis clock (microseconds), so tests can move time by hand; keys then
 // do not expire.
 
-// takeScript: KEYS[1] the bucket; ARGV cost, limit, slack [, now].
-// Returns {allowed (1 or 0), wait, backlog}, as BucketStore.Take.
+// takeScript: KEYS the buckets, one or more, the same key possibly more
+// than once; ARGV cost, limit, slack for each key in turn [, now]. Takes
+// from each in turn, as BucketStore.Take; returns {allowed (1 or 0),
+// wait, backlog} for each, in one list.
 var takeScript = redis.NewScript(commonLua + `
-local cost, limit, slack = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local now = clock(ARGV[4])
-local start = backlog(KEYS[1], now, slack)
-local wait = math.max(start, 0)
-local after = start + cost
-if after > limit then return {0, wait, after} end
-if cost > 0 then store(KEYS[1], now, after) end
-return {1, wait, after}
+local n = #KEYS
+local now = clock(ARGV[3 * n + 1])
+local out = {}
+for i = 1, n do
+	local cost, limit, slack = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i])
+	local start = backlog(KEYS[i], now, slack)
+	local after = start + cost
+	local allowed = 1
+	if after > limit then
+		allowed = 0
+	elseif cost > 0 then
+		store(KEYS[i], now, after)
+	end
+	out[3 * i - 2], out[3 * i - 1], out[3 * i] = allowed, math.max(start, 0), after
+end
+return out
 `)
 
 // adjustScript: KEYS[1] the bucket; ARGV delta [, now]. Moves the TAT by

@@ -15,17 +15,35 @@ import (
 type Options struct {
 	// KeyPrefix starts every key; the store adds "rl:". Default "llmgate:".
 	KeyPrefix string
+	// Waiter bounds a request's wait for a round trip it shares with
+	// others (see TakeMany); without one, only its context does. A
+	// *redisclient.Client is one: the request then waits as long as a
+	// command of its own could take.
+	Waiter Waiter
 }
 
-// Store is a limiter.BucketStore in Redis. Every Take, Adjust and Promise is one
-// script run, one round trip, atomic on the server: stores of several
-// gateway instances sharing one Redis enforce one limit. TakeMany and
-// AdjustMany send many in one round trip, so the zones of a limiter that
-// share one Store charge a request together. It is safe for concurrent
-// use.
+// Waiter bounds a request's wait for a round trip it shares.
+type Waiter interface {
+	// Await returns when done is closed, or an error when the request of
+	// ctx may wait no longer.
+	Await(ctx context.Context, done <-chan struct{}) error
+}
+
+// Store is a limiter.BucketStore in Redis. Every Take, Adjust and Promise is
+// atomic on the server, on its clock: stores of several gateway instances
+// sharing one Redis enforce one limit. Adjust and Promise are a round trip
+// each, AdjustMany one for all; the takes of concurrent requests share
+// round trips (see TakeMany), so that the zones of a limiter that share
+// one Store charge a request together, and a busy gateway sends one script
+// for many requests. It is safe for concurrent use.
 type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
+	waiter Waiter
+	// oneServer is whether rdb is one server, where one script may touch
+	// any keys; a cluster's scripts touch keys of one hash slot.
+	oneServer bool
+	group     group
 	// now replaces the Redis clock in tests; it returns microseconds.
 	// Keys set on it do not expire.
 	now func() int64
@@ -38,17 +56,15 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	if opts.KeyPrefix == "" {
 		opts.KeyPrefix = redisclient.DefaultKeyPrefix
 	}
-	return &Store{rdb: rdb, prefix: opts.KeyPrefix + "rl:"}
+	_, oneServer := rdb.(*redis.Client)
+	return &Store{rdb: rdb, prefix: opts.KeyPrefix + "rl:", waiter: opts.Waiter, oneServer: oneServer}
 }
 
-// Take implements limiter.BucketStore.
+// Take implements limiter.BucketStore, as a TakeMany of one.
 func (s *Store) Take(ctx context.Context, key limiter.Key, cost, limit, slack time.Duration) (limiter.Decision, error) {
-	cmd := takeScript.Run(ctx, s.rdb, []string{s.redisKey(key)}, s.args(int64(cost), int64(limit), int64(slack))...)
-	dec, err := decision(cmd)
-	if err != nil {
-		return limiter.Decision{}, fmt.Errorf("redis rate-limit store: take: %w", err)
-	}
-	return dec, nil
+	t := [1]limiter.BatchTake{{Key: key, Cost: cost, Limit: limit, Slack: slack}}
+	err := s.TakeMany(ctx, t[:])
+	return t[0].Decision, err
 }
 
 // Adjust implements limiter.BucketStore.

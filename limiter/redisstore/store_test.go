@@ -154,7 +154,8 @@ func TestOutages(t *testing.T) {
 	for _, tt := range testredis.Outages {
 		t.Run(tt.Name, func(t *testing.T) {
 			srv := testredis.Start(t)
-			s := New(testredis.Client(t, srv).Redis, Options{})
+			c := testredis.Client(t, srv)
+			s := New(c.Redis, Options{Waiter: c})
 			ctx, key := context.Background(), storetest.Key("k")
 			if _, err := s.Take(ctx, key, time.Hour, 2*time.Hour, 0); err != nil {
 				t.Fatal(err)
