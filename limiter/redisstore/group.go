@@ -12,7 +12,8 @@ import (
 // a Store is out, the takes that arrive queue, and go together in the
 // next, as soon as it returns. Under load a server then runs one script
 // for many requests rather than one each, and a request waits at most
-// one round trip more; alone, a request goes at once.
+// one round trip more; alone, a request sends its own, on its own
+// goroutine and context.
 
 // takeRun is the takes of one round trip and, once done is closed, their
 // outcomes.
@@ -28,14 +29,20 @@ type group struct {
 	mu sync.Mutex
 	// next gathers the takes that arrive while a round trip is out.
 	next *takeRun
-	// sending is whether a goroutine sends the runs.
-	sending bool
+	// busy is whether a round trip is out.
+	busy bool
 }
 
-// take adds takes to the next run, starts a sender when none is at work,
-// and returns the run and where the takes lie in it.
-func (g *group) take(takes []limiter.BatchTake, send func(*takeRun)) (*takeRun, int) {
+// join returns nil, 0 when no round trip is out: the caller then sends its
+// takes itself and calls done after. Otherwise it adds takes to the next
+// run and returns the run and where they lie in it.
+func (g *group) join(takes []limiter.BatchTake) (*takeRun, int) {
 	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.busy {
+		g.busy = true
+		return nil, 0
+	}
 	r := g.next
 	if r == nil {
 		r = &takeRun{done: make(chan struct{})}
@@ -43,63 +50,75 @@ func (g *group) take(takes []limiter.BatchTake, send func(*takeRun)) (*takeRun, 
 	}
 	off := len(r.takes)
 	r.takes = append(r.takes, takes...)
-	start := !g.sending
-	g.sending = true
-	g.mu.Unlock()
-	if start {
-		go g.sendAll(send)
-	}
 	return r, off
 }
 
-// sendAll sends the queued runs one after another until none is left.
-func (g *group) sendAll(send func(*takeRun)) {
+// done ends a round trip: the queued runs go next, one after another,
+// sent by a goroutine of their own.
+func (g *group) done(send func(*takeRun)) {
+	g.mu.Lock()
+	queued := g.next != nil
+	g.busy = queued
+	g.mu.Unlock()
+	if queued {
+		go g.sendQueued(send)
+	}
+}
+
+// sendQueued sends the queued runs until none is left.
+func (g *group) sendQueued(send func(*takeRun)) {
 	for {
 		g.mu.Lock()
 		r := g.next
 		g.next = nil
+		g.busy = r != nil
+		g.mu.Unlock()
 		if r == nil {
-			g.sending = false
-			g.mu.Unlock()
 			return
 		}
-		g.mu.Unlock()
 		send(r)
 		close(r.done)
 	}
 }
 
-// fail sets err as the outcome of the run's take i.
-func (r *takeRun) fail(i int, err error) {
-	if r.errs == nil {
-		r.errs = make([]error, len(r.takes))
-	}
-	r.errs[i] = err
-}
-
-// TakeMany implements limiter.BatchStore. The takes go in the Store's
-// next round trip, with those of other requests: on one server, one
-// script run for all, each take still its own atomic step in turn; on a
-// cluster, one pipeline, one run a key (a script's keys share a hash
-// slot). The wait is bounded by Options.Waiter, or by ctx alone.
+// TakeMany implements limiter.BatchStore. The takes go in one round trip,
+// with those of other requests when one is out already: on one server,
+// one script run for all, each take still its own atomic step in turn; on
+// a cluster, one pipeline, one run a key (a script's keys share a hash
+// slot). A wait for another's round trip is bounded by Options.Waiter, or
+// by ctx alone.
 func (s *Store) TakeMany(ctx context.Context, takes []limiter.BatchTake) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redis rate-limit store: take: %w", err)
 	}
-	r, off := s.group.take(takes, s.send)
+	r, off := s.group.join(takes)
+	if r == nil {
+		errs := s.send(ctx, takes)
+		s.group.done(s.sendRun)
+		return firstTakeError(errs)
+	}
 	if err := s.await(ctx, r.done); err != nil {
 		// The run may still charge the takes: a request that gave up
 		// errs toward refusing, as after any timeout.
 		return fmt.Errorf("redis rate-limit store: take: %w", err)
 	}
-	var first error
 	for i := range takes {
 		takes[i].Decision = r.takes[off+i].Decision
-		if r.errs != nil && r.errs[off+i] != nil && first == nil {
-			first = fmt.Errorf("redis rate-limit store: take: %w", r.errs[off+i])
+	}
+	if r.errs == nil {
+		return nil
+	}
+	return firstTakeError(r.errs[off : off+len(takes)])
+}
+
+// firstTakeError is the first of errs, or nil.
+func firstTakeError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return fmt.Errorf("redis rate-limit store: take: %w", err)
 		}
 	}
-	return first
+	return nil
 }
 
 // await waits for done within the Waiter's bound.
@@ -115,32 +134,42 @@ func (s *Store) await(ctx context.Context, done <-chan struct{}) error {
 	}
 }
 
-// send makes the round trip of r, on no request's context: a request
-// that leaves must not fail the others. The client's own timeouts bound
-// it.
-func (s *Store) send(r *takeRun) {
-	ctx := context.Background()
+// sendRun sends a queued run on no request's context: a request that
+// leaves must not fail the others. The client's own timeouts bound it.
+func (s *Store) sendRun(r *takeRun) { r.errs = s.send(context.Background(), r.takes) }
+
+// send makes the round trip of takes, setting their Decisions; the errors
+// are nil when all succeeded, else one a take.
+func (s *Store) send(ctx context.Context, takes []limiter.BatchTake) []error {
+	var errs []error
+	fail := func(i int, err error) {
+		if errs == nil {
+			errs = make([]error, len(takes))
+		}
+		errs[i] = err
+	}
 	if !s.oneServer {
-		cmds := s.pipelined(ctx, takeScript, len(r.takes), func(i int) ([]string, []any) {
-			t := &r.takes[i]
+		cmds := s.pipelined(ctx, takeScript, len(takes), func(i int) ([]string, []any) {
+			t := &takes[i]
 			return []string{s.redisKey(t.Key)}, s.args(int64(t.Cost), int64(t.Limit), int64(t.Slack))
 		})
 		for i, cmd := range cmds {
-			if err := decisions(cmd, r.takes[i:i+1]); err != nil {
-				r.fail(i, err)
+			if err := decisions(cmd, takes[i:i+1]); err != nil {
+				fail(i, err)
 			}
 		}
-		return
+		return errs
 	}
-	keys := make([]string, len(r.takes))
-	ns := make([]int64, 0, 3*len(r.takes))
-	for i, t := range r.takes {
+	keys := make([]string, len(takes))
+	ns := make([]int64, 0, 3*len(takes))
+	for i, t := range takes {
 		keys[i] = s.redisKey(t.Key)
 		ns = append(ns, int64(t.Cost), int64(t.Limit), int64(t.Slack))
 	}
-	if err := decisions(takeScript.Run(ctx, s.rdb, keys, s.args(ns...)...), r.takes); err != nil {
-		for i := range r.takes {
-			r.fail(i, err)
+	if err := decisions(takeScript.Run(ctx, s.rdb, keys, s.args(ns...)...), takes); err != nil {
+		for i := range takes {
+			fail(i, err)
 		}
 	}
+	return errs
 }

@@ -81,10 +81,12 @@ func TestConcurrentTakesShareRoundTrips(t *testing.T) {
 	}
 }
 
-// slowFirst holds back the first command after it is armed.
+// slowFirst holds back the first command after it is armed, and closes
+// held as it starts to.
 type slowFirst struct {
 	armed atomic.Bool
 	delay time.Duration
+	held  chan struct{}
 }
 
 func (h *slowFirst) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -92,6 +94,7 @@ func (h *slowFirst) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h *slowFirst) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		if h.armed.CompareAndSwap(true, false) {
+			close(h.held)
 			time.Sleep(h.delay)
 		}
 		return next(ctx, cmd)
@@ -102,22 +105,24 @@ func (h *slowFirst) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 	return next
 }
 
-// A request that leaves while its round trip is out returns at once, and
-// fails none of the requests that share the trip.
+// A request that leaves while it waits for a round trip out (another's,
+// then its own queued run) returns at once, and fails none of the
+// requests that share its run.
 func TestARequestLeavingFailsNoOther(t *testing.T) {
 	c := testredis.Client(t, testredis.Start(t))
 	s := New(c.Universal, Options{Waiter: c})
-	hook := &slowFirst{delay: 300 * time.Millisecond}
+	hook := &slowFirst{delay: 300 * time.Millisecond, held: make(chan struct{})}
 	c.Redis.AddHook(hook)
 	hook.armed.Store(true)
 
-	leaving, leave := context.WithCancel(context.Background())
-	var stayed limiter.Decision
-	var stayErr error
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		stayed, stayErr = s.Take(context.Background(), storetest.Key("stays"), time.Second, time.Hour, 0)
-	})
+	ahead := make([]error, 1)
+	wg.Go(func() { _, ahead[0] = s.Take(context.Background(), storetest.Key("ahead"), time.Second, time.Hour, 0) })
+	<-hook.held
+	leaving, leave := context.WithCancel(context.Background())
+	var stays limiter.Decision
+	var staysErr error
+	wg.Go(func() { stays, staysErr = s.Take(context.Background(), storetest.Key("stays"), time.Second, time.Hour, 0) })
 	time.AfterFunc(20*time.Millisecond, leave)
 	start := time.Now()
 	_, err := s.Take(leaving, storetest.Key("leaves"), time.Second, time.Hour, 0)
@@ -126,8 +131,8 @@ func TestARequestLeavingFailsNoOther(t *testing.T) {
 		t.Fatalf("the leaving request returned after %s with %v; want context.Canceled at once", took, err)
 	}
 	wg.Wait()
-	if stayErr != nil || !stayed.Allowed {
-		t.Fatalf("the request that stayed: %+v, %v", stayed, stayErr)
+	if ahead[0] != nil || staysErr != nil || !stays.Allowed {
+		t.Fatalf("the requests that stayed: %v; %+v, %v", ahead[0], stays, staysErr)
 	}
 }
 
