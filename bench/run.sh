@@ -9,7 +9,8 @@
 #   ROUNDS=1 DURATION=1s LIMIT_SECS=1 STREAM_N=3 GO_BENCHTIME=1x \
 #     RESULTS=/tmp/results.md bench/run.sh   # a check that it all runs
 #
-# Knobs (environment): ROUNDS (3), DURATION (wrk -d, 5s), THREADS (wrk -t, 2),
+# Knobs (environment): ROUNDS (3), MISS_ROUNDS (rounds of the miss path, 5),
+# DURATION (wrk -d, 5s), THREADS (wrk -t, 2),
 # CONNS (wrk -c, 32), LIMIT_SECS (10), STREAM_N (50), GO_BENCHTIME (300ms),
 # RESULTS (output file).
 # Needs go, curl and Debian's apt-get for wrk, hey, nginx and redis-server
@@ -23,6 +24,7 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 ROUNDS=${ROUNDS:-3}
+MISS_ROUNDS=${MISS_ROUNDS:-5}
 DURATION=${DURATION:-5s}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-32}
@@ -267,15 +269,16 @@ wrk_run() {
 		die "wrk against $name printed no result: $(tail -n 5 "$out")"
 }
 
-# rounds SCEN MODE NAME...: a warm-up for each, then ROUNDS rounds taking the
-# contenders in turn, the first one moving to the back every round.
+# rounds SCEN MODE NAME...: a warm-up for each, then N_ROUNDS (default
+# ROUNDS) rounds taking the contenders in turn, the first one moving to the
+# back every round.
 rounds() {
-	local scen=$1 mode=$2 r i n
+	local scen=$1 mode=$2 r i n total=${N_ROUNDS:-$ROUNDS}
 	shift 2
 	local names=("$@")
 	for n in "${names[@]}"; do wrk_run "$scen" "$n" "$mode" 0 1s; done
-	for ((r = 1; r <= ROUNDS; r++)); do
-		log "  $scen round $r/$ROUNDS"
+	for ((r = 1; r <= total; r++)); do
+		log "  $scen round $r/$total"
 		for ((i = 0; i < ${#names[@]}; i++)); do
 			n=${names[(i + r - 1) % ${#names[@]}]}
 			wrk_run "$scen" "$n" "$mode" "$r"
@@ -362,7 +365,7 @@ start_caddy both "	$NEVER_LIMIT
 post "${URL_OF[both]}" "$WORK/both1"
 expect_header "$WORK/both1" '^Cache-Status: llmgate; fwd=miss' "llm_cache + llm_ratelimit"
 expect_header "$WORK/both1" '^X-Ratelimit-Limit-Requests: 100000000' "llm_cache + llm_ratelimit"
-rounds miss unique bare cache ratelimit both
+N_ROUNDS=$MISS_ROUNDS rounds miss unique bare cache ratelimit both
 record_rss miss bare cache ratelimit both
 stop_all bare cache ratelimit both
 
@@ -544,7 +547,7 @@ echo "(cd repo && ${gobench_cmd[*]})" >>"$WORK/commands.txt"
 GIT_REV=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 [[ -z $(git -C "$REPO" status --porcelain 2>/dev/null) ]] || GIT_REV+=" (with uncommitted changes)"
 "$REPORT" write -dir "$WORK" -o "$RESULTS" -started "$STARTED" \
-	-rounds "$ROUNDS" -duration "$DURATION" -threads "$THREADS" -conns "$CONNS" \
+	-rounds "$ROUNDS" -miss-rounds "$MISS_ROUNDS" -duration "$DURATION" -threads "$THREADS" -conns "$CONNS" \
 	-limit-rate "$LIMIT_RATE" -limit-secs "$LIMIT_SECS" \
 	-stream-n "$STREAM_N" -stream-chunks "$STREAM_CHUNKS" -stream-delay "$STREAM_DELAY" \
 	-gobenchtime "${GO_BENCHTIME:-300ms}" -rev "$GIT_REV" -redacted "$REDACTED_LINE" \

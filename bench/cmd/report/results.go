@@ -132,8 +132,10 @@ func ratio(a, b float64) float64 {
 type wrkRow struct {
 	Label                    string
 	RPS, Ratio, P50MS, P99MS float64
-	Errors                   int64
-	RSSMB                    float64
+	// MinRPS and MaxRPS are the slowest and the fastest round.
+	MinRPS, MaxRPS float64
+	Errors         int64
+	RSSMB          float64
 }
 
 // wrkTable is a wrk scenario's table: Ratio divides by Ref's req/s.
@@ -188,19 +190,30 @@ func (r *results) wrkTable(scenario, ref string, cs ...contender) (wrkTable, err
 			return wrkTable{}, err
 		}
 		row := wrkRow{
-			Label: c.label,
-			RPS:   median(runs, wrkRun.rps),
-			P50MS: median(runs, func(w wrkRun) float64 { return float64(w.P50US) / 1000 }),
-			P99MS: median(runs, func(w wrkRun) float64 { return float64(w.P99US) / 1000 }),
-			RSSMB: mb,
+			Label:  c.label,
+			RPS:    median(runs, wrkRun.rps),
+			MinRPS: math.Inf(1),
+			P50MS:  median(runs, func(w wrkRun) float64 { return float64(w.P50US) / 1000 }),
+			P99MS:  r.p99MS(scenario, c.name),
+			RSSMB:  mb,
 		}
 		row.Ratio = ratio(row.RPS, refRPS)
 		for _, w := range runs {
 			row.Errors += w.Non2xx + w.SocketErrors
+			row.MinRPS, row.MaxRPS = min(row.MinRPS, w.rps()), max(row.MaxRPS, w.rps())
 		}
 		t.Rows = append(t.Rows, row)
 	}
 	return t, nil
+}
+
+// p99MS is the median p99 of a contender's rounds, NaN without rounds.
+func (r *results) p99MS(scenario, name string) float64 {
+	runs := r.wrk[label{scenario, name}]
+	if len(runs) == 0 {
+		return math.NaN()
+	}
+	return median(runs, func(w wrkRun) float64 { return float64(w.P99US) / 1000 })
 }
 
 // limitRow is one limiter of the accuracy scenario, medians over its rounds.
