@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -60,7 +61,7 @@ func (c *capture) WriteHeader(code int) {
 	c.described = pick(h, Described)
 	if c.room >= 0 {
 		// The entry holds the content type and those headers too.
-		c.max = max(min(c.max, c.room-int64(len(ct))-headerSize(c.described)), 0)
+		c.max = max(min(c.max, c.room-int64(metaSize(ct, "", c.described))), 0)
 	}
 	mt := sse.MediaType(ct)
 	c.stream = mt == sse.ContentType
@@ -103,18 +104,26 @@ var shared = append([]string{"Content-Type", "Content-Length", "Content-Encoding
 // request id, processing time, rate limits, cookies) is kept.
 var Described = []string{"Content-Language", "Openai-Model", "Openai-Version"}
 
-// pick returns the headers of h named in names; nil when there is none.
-// The values are h's own, their capacity cut to their length: a handler
-// that adds a value to h later (Header.Add appends) copies them, and
-// nobody changes a header's values in place.
+// pick returns a copy of the headers of h named in names; nil when there
+// is none. An entry keeps it as long as it lives, so it holds nothing of
+// h beyond the values picked: h's value slices share one array with every
+// other header of the answer (net/textproto allocates them together), and
+// keeping one would keep them all, a dozen more objects for the collector
+// to mark in each entry. The map is sized to what it holds.
 func pick(h http.Header, names []string) http.Header {
-	var out http.Header
+	n := 0
+	for _, k := range names {
+		if len(h[k]) > 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make(http.Header, n)
 	for _, k := range names {
 		if v := h[k]; len(v) > 0 {
-			if out == nil {
-				out = make(http.Header, len(names))
-			}
-			out[k] = v[:len(v):len(v)]
+			out[k] = slices.Clone(v)
 		}
 	}
 	return out
@@ -217,23 +226,3 @@ func isJSON(mt string) bool {
 }
 
 func identity(ce string) bool { return ce == "" || strings.EqualFold(ce, "identity") }
-
-// headerSize is the bytes h holds: its map, which costs about 400 bytes
-// however few names it has (a group of 8 slots), its names and values, and
-// a slice header for each value.
-func headerSize(h http.Header) int64 {
-	if h == nil {
-		return 0
-	}
-	n := int64(headerMapSize)
-	for k, vs := range h {
-		n += int64(len(k))
-		for _, v := range vs {
-			n += int64(len(v)) + 16
-		}
-	}
-	return n
-}
-
-// headerMapSize is what a small http.Header takes before its contents.
-const headerMapSize = 400

@@ -13,18 +13,19 @@ import (
 	"github.com/dgraph-io/ristretto/v2"
 )
 
-// entryOverhead is the bytes an entry holds beyond its body, strings and
-// headers, so that max_size bounds the memory entries really take, not
-// just their payload: the Entry (160), ristretto's item and its slot in
-// ristretto's map (~210), its expiry bucket and policy (~85), and its place
-// in the model index (~30), as measured (TestMemoryStoreCountsWhatItHolds),
-// rounded up for the maps' growth.
-const entryOverhead = 512
+// entryOverhead is the bytes an entry holds beyond its body and its meta
+// (content type, model, headers), so that max_size bounds the memory
+// entries really take, not just their payload: the packed entry (112),
+// ristretto's item and its slot in ristretto's map (~210), its expiry
+// bucket and policy (~85), and its place in the model index (~30), as
+// measured (TestMemoryStoreCountsWhatItHolds), rounded up for the maps'
+// growth.
+const entryOverhead = 480
 
 // MemoryStore keeps entries in process memory, bounded by their size in
 // bytes; when full, ristretto's TinyLFU policy decides what stays.
 type MemoryStore struct {
-	c *ristretto.Cache[uint64, *Entry]
+	c *ristretto.Cache[uint64, *packed]
 	// purged maps a model to the time its entries were purged: entries of
 	// it stored before are gone (ristretto cannot list its keys). It is
 	// replaced whole on a purge, so a lookup reads it without a lock.
@@ -37,7 +38,7 @@ type MemoryStore struct {
 	// deleted).
 	byModel struct {
 		sync.Mutex
-		m map[string]map[uint64]*Entry
+		m map[string]map[uint64]*packed
 	}
 }
 
@@ -47,7 +48,7 @@ func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
 		return nil, fmt.Errorf("max_size: must be positive, got %d", maxSize)
 	}
 	m := &MemoryStore{}
-	c, err := ristretto.NewCache(&ristretto.Config[uint64, *Entry]{
+	c, err := ristretto.NewCache(&ristretto.Config[uint64, *packed]{
 		// About ten counters per entry of a typical 2 KiB answer.
 		NumCounters:        max(maxSize/200, 1000),
 		MaxCost:            maxSize,
@@ -55,58 +56,60 @@ func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
 		IgnoreInternalCost: true,
 		// Counts of entries and bytes held, for Stats.
 		Metrics: true,
-		OnExit:  func(e *Entry) { m.forget(e) },
+		OnExit:  func(p *packed) { m.forget(p) },
 	})
 	if err != nil {
 		return nil, err
 	}
 	m.c = c
-	m.byModel.m = map[string]map[uint64]*Entry{}
+	m.byModel.m = map[string]map[uint64]*packed{}
 	return m, nil
 }
 
-// remember lists e among the entries of its model.
-func (m *MemoryStore) remember(k uint64, e *Entry) {
+// remember lists p among the entries of its model.
+func (m *MemoryStore) remember(k uint64, p *packed) {
 	m.byModel.Lock()
 	defer m.byModel.Unlock()
-	keys := m.byModel.m[e.Model]
+	model := p.model()
+	keys := m.byModel.m[model]
 	if keys == nil {
-		keys = map[uint64]*Entry{}
-		m.byModel.m[e.Model] = keys
+		keys = map[uint64]*packed{}
+		m.byModel.m[model] = keys
 	}
-	keys[k] = e
+	keys[k] = p
 }
 
-// forget takes e, which ristretto let go of, off the list of its model,
+// forget takes p, which ristretto let go of, off the list of its model,
 // unless an entry that replaced it holds its place.
-func (m *MemoryStore) forget(e *Entry) {
-	if e == nil {
+func (m *MemoryStore) forget(p *packed) {
+	if p == nil {
 		return
 	}
-	k := shortKey(e.Key)
+	k := shortKey(p.key)
+	model := p.model()
 	m.byModel.Lock()
 	defer m.byModel.Unlock()
-	if keys := m.byModel.m[e.Model]; keys[k] == e {
+	if keys := m.byModel.m[model]; keys[k] == p {
 		delete(keys, k)
 		if len(keys) == 0 {
-			delete(m.byModel.m, e.Model)
+			delete(m.byModel.m, model)
 		}
 	}
 }
 
 // Get implements Store.
 func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
-	e, ok := m.c.Get(shortKey(k))
-	if !ok || e.Key != k {
+	p, ok := m.c.Get(shortKey(k))
+	if !ok || p.key != k {
 		return nil, nil
 	}
-	if p := m.purged.Load(); p != nil {
-		if t, ok := (*p)[e.Model]; ok && !e.Stored.After(t) {
+	if purged := m.purged.Load(); purged != nil {
+		if t, ok := (*purged)[p.model()]; ok && p.stored <= t.UnixNano() {
 			m.c.Del(shortKey(k))
 			return nil, nil
 		}
 	}
-	return e, nil
+	return p.entry(), nil
 }
 
 // Set implements Store. It waits for ristretto's asynchronous write to be
@@ -116,14 +119,15 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 	if ttl <= 0 {
 		return nil
 	}
-	cost := int64(cap(e.Body)+len(e.ContentType)+len(e.Model)) + headerSize(e.Header) + entryOverhead
+	p := pack(e)
+	cost := int64(cap(p.body)+len(p.meta)) + entryOverhead
 	// Listed before ristretto holds it: were it listed after, an
 	// eviction in between would leave it listed for good.
-	m.remember(shortKey(k), e)
-	if m.c.SetWithTTL(shortKey(k), e, cost, ttl) {
+	m.remember(shortKey(k), p)
+	if m.c.SetWithTTL(shortKey(k), p, cost, ttl) {
 		m.c.Wait()
 	} else {
-		m.forget(e) // dropped: ristretto never held it
+		m.forget(p) // dropped: ristretto never held it
 	}
 	return nil
 }
