@@ -105,11 +105,16 @@ REPORT=$WORK/bin/report
 # ---- processes and ports ----------------------------------------------------
 
 USED_PORTS=" "
-# free_port VAR: a port nobody listens on, never handed out twice in a run.
+# free_port VAR: a port nobody listens on, never handed out twice in a run,
+# and below the kernel's range of ephemeral ports: the outgoing connections
+# of the load and of the servers (to the upstream, to Redis) take theirs
+# from that range, and one could hold a port between its choice here and
+# the server's bind.
+EPHEMERAL_FROM=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 free_port() {
 	local p
 	for _ in $(seq 500); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % (EPHEMERAL_FROM - 10000)))
 		[[ $USED_PORTS == *" $p "* ]] && continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			USED_PORTS+="$p "
