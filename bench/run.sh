@@ -5,7 +5,7 @@
 # rotates every round) and each figure is the median of the rounds, so a
 # busy machine slows every contender alike.
 #
-#   bench/run.sh            # about 9 minutes on 2 cores; writes bench/RESULTS.md
+#   bench/run.sh            # about 8 minutes on 2 cores; writes bench/RESULTS.md
 #   ROUNDS=1 DURATION=1s LIMIT_SECS=1 STREAM_N=3 GO_BENCHTIME=1x \
 #     RESULTS=/tmp/results.md bench/run.sh   # a check that it all runs
 #
