@@ -10,6 +10,7 @@
 #     RESULTS=/tmp/results.md bench/run.sh   # a check that it all runs
 #
 # Knobs (environment): ROUNDS (3), MISS_ROUNDS (rounds of the miss path, 5),
+# PROFILE_SECS (the miss path's CPU profile, 5),
 # DURATION (wrk -d, 5s), THREADS (wrk -t, 2),
 # CONNS (wrk -c, 32), LIMIT_SECS (10), STREAM_N (50), GO_BENCHTIME (300ms),
 # RESULTS (output file).
@@ -25,6 +26,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 ROUNDS=${ROUNDS:-3}
 MISS_ROUNDS=${MISS_ROUNDS:-5}
+PROFILE_SECS=${PROFILE_SECS:-5}
 DURATION=${DURATION:-5s}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-32}
@@ -166,12 +168,14 @@ CADDY_GLOBAL='{
 }'
 
 # start_caddy NAME SITE: one Caddy process serving SITE (directives) on its
-# own port, with its data and config directories inside the work directory.
+# own port, with its data and config directories inside the work directory;
+# with ADMIN=host:port, its admin endpoint (and pprof) listens there.
 start_caddy() {
-	local name=$1 site=$2 port dir=$WORK/caddy/$1
+	local name=$1 site=$2 port dir=$WORK/caddy/$1 global=$CADDY_GLOBAL
 	free_port port
 	mkdir -p "$dir"
-	printf '%s\n\nhttp://:%s {\n\tbind 127.0.0.1\n%s\n}\n' "$CADDY_GLOBAL" "$port" "$site" >"$dir/Caddyfile"
+	[[ -z ${ADMIN:-} ]] || global=${global/admin off/admin $ADMIN}
+	printf '%s\n\nhttp://:%s {\n\tbind 127.0.0.1\n%s\n}\n' "$global" "$port" "$site" >"$dir/Caddyfile"
 	"$CADDY" adapt --config "$dir/Caddyfile" --adapter caddyfile >/dev/null 2>"$dir/adapt.log" ||
 		die "caddy $name: bad Caddyfile $dir/Caddyfile: $(grep -v '^$' "$dir/adapt.log" | tail -n 3)"
 	start_bg "caddy-$name" env XDG_DATA_HOME="$dir/data" XDG_CONFIG_HOME="$dir/config" \
@@ -364,13 +368,29 @@ start_caddy cache "	llm_cache
 	$UPSTREAM"
 start_caddy ratelimit "	$NEVER_LIMIT
 	$UPSTREAM"
-start_caddy both "	$NEVER_LIMIT
+free_port BOTH_ADMIN_PORT
+ADMIN=127.0.0.1:$BOTH_ADMIN_PORT start_caddy both "	$NEVER_LIMIT
 	llm_cache
 	$UPSTREAM"
 post "${URL_OF[both]}" "$WORK/both1"
 expect_header "$WORK/both1" '^Cache-Status: llmgate; fwd=miss' "llm_cache + llm_ratelimit"
 expect_header "$WORK/both1" '^X-Ratelimit-Limit-Requests: 100000000' "llm_cache + llm_ratelimit"
 N_ROUNDS=$MISS_ROUNDS rounds miss unique bare cache ratelimit both
+# Where the miss path's CPU goes: a profile of the Caddy with both handlers
+# during one more round, unrecorded.
+log "  miss profile of both, ${PROFILE_SECS}s"
+wrk_run miss both unique 0 "$((PROFILE_SECS + 2))s" &
+WRK_PID=$!
+sleep 1
+curl -sf -o "$WORK/miss-both.pprof" "http://127.0.0.1:$BOTH_ADMIN_PORT/debug/pprof/profile?seconds=$PROFILE_SECS" ||
+	die "no CPU profile from caddy-both's admin endpoint"
+wait "$WRK_PID"
+{
+	go tool pprof -top -nodecount=20 "$CADDY" "$WORK/miss-both.pprof"
+	echo
+	go tool pprof -top -cum -show '^github.com/(llmgate|dgraph-io)/' -ignore reverseproxy -nodecount=20 "$CADDY" "$WORK/miss-both.pprof"
+} 2>/dev/null | grep -v -e '^File:' -e '^Build ID:' -e '^Time:' -e '^Type:' >"$WORK/profile.txt" ||
+	die "go tool pprof could not read the miss profile"
 record_rss miss bare cache ratelimit both
 stop_all bare cache ratelimit both
 

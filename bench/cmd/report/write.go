@@ -67,8 +67,11 @@ type report struct {
 	Bench                  []benchResult
 	ChatBody               string
 	StreamBody             string
-	Commands               string
-	Configs                []config
+	// MissProfile is go tool pprof's top of the miss path with both
+	// handlers.
+	MissProfile string
+	Commands    string
+	Configs     []config
 }
 
 //go:embed results.md.tmpl
@@ -199,7 +202,7 @@ func (rep *report) readRunFiles() error {
 	for _, f := range []struct {
 		dst  *string
 		name string
-	}{{&rep.ChatBody, "chat.json"}, {&rep.StreamBody, "stream.json"}, {&rep.Commands, "commands.txt"}} {
+	}{{&rep.ChatBody, "chat.json"}, {&rep.StreamBody, "stream.json"}, {&rep.Commands, "commands.txt"}, {&rep.MissProfile, "profile.txt"}} {
 		b, err := os.ReadFile(filepath.Join(rep.Dir, f.name))
 		if err != nil {
 			return err

@@ -174,6 +174,7 @@ func TestWrite(t *testing.T) {
 		"chat.json":                  `{"model":"gpt-4o-mini","messages":[]}`,
 		"stream.json":                `{"model":"gpt-4o-mini","stream":true,"messages":[]}`,
 		"commands.txt":               "wrk -t2 -c32 -d5s --latency\nhey -z 10s -c 32\n",
+		"profile.txt":                "      flat  flat%   sum%        cum   cum%\n     1.59s 11.81% 11.81%      1.59s 11.81%  runtime.scanObject\n",
 		"caddy/bare/Caddyfile":       "http://:52196 {\n\treverse_proxy 127.0.0.1:28335\n}\n",
 		"nginx/limit_req/nginx.conf": "daemon off;\n",
 	}
@@ -189,7 +190,7 @@ func TestWrite(t *testing.T) {
 	out := filepath.Join(dir, "RESULTS.md")
 	var stdout bytes.Buffer
 	err := runCommand([]string{"write", "-dir", dir, "-o", out, "-started", "1764650000",
-		"-rounds", "3", "-duration", "5s", "-threads", "2", "-conns", "32", "-limit-rate", "500", "-limit-secs", "10",
+		"-rounds", "3", "-miss-rounds", "5", "-duration", "5s", "-threads", "2", "-conns", "32", "-limit-rate", "500", "-limit-secs", "10",
 		"-stream-n", "50", "-stream-chunks", "50", "-stream-delay", "2ms", "-gobenchtime", "300ms", "-rev", "fa701bd",
 		"-redacted", `"X-Api-Key":["sk-ant-api03-[REDACTED:098b]"]`,
 		"-caddy-version", "v2.11.9 h1:bhZtcRKQOq0fuLvEgCdPYvUxXyGn9kzjG4lh2332DTE=", "-nginx-version", "nginx version: nginx/1.22.1",
@@ -225,6 +226,8 @@ func TestWrite(t *testing.T) {
 		"| llmgate llm_ratelimit token_bucket | 1 | 20466 | 466.1 | -6.80% | 4661 | 200000 | 0 | 21 |\n",
 		"| llm_ratelimit tokens 100000000/m | 4.191 | 5.907 | 124.648 | 137.981 | +1.049 | 54 | 1 | 64 |\n",
 		"Redis' own peak RSS: 12 MB.",
+		"5 rounds; \"rounds' req/s\" is the slowest and the fastest.",
+		"```text\n      flat  flat%   sum%        cum   cum%\n     1.59s 11.81% 11.81%      1.59s 11.81%  runtime.scanObject\n```\n",
 		"| contender | req/s | rounds' req/s | × rl_memory |",
 		"there the header reads `\"X-Api-Key\":[\"sk-ant-api03-[REDACTED:098b]\"]`.",
 		"| limiter/redisstore | Take | 832632 |  | 73672 | 173 | 831.5 p50-µs, 831.5 p99-µs |\n",
