@@ -122,7 +122,9 @@ func TestARequestLeavingFailsNoOther(t *testing.T) {
 	leaving, leave := context.WithCancel(context.Background())
 	var stays limiter.Decision
 	var staysErr error
-	wg.Go(func() { stays, staysErr = s.Take(context.Background(), storetest.Key("stays"), time.Second, time.Hour, 0) })
+	wg.Go(func() {
+		stays, staysErr = s.Take(context.Background(), storetest.Key("stays"), time.Second, time.Hour, 0)
+	})
 	time.AfterFunc(20*time.Millisecond, leave)
 	start := time.Now()
 	_, err := s.Take(leaving, storetest.Key("leaves"), time.Second, time.Hour, 0)
