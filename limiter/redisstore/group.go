@@ -22,6 +22,13 @@ type takeRun struct {
 	// errs is nil when every take succeeded, else one error a take.
 	errs []error
 	done chan struct{}
+	// sent is set, under the group's lock, once the run is taken to be
+	// sent: from then on its takes may be charged. Until then a request
+	// that stops waiting withdraws its takes (left marks them, gone
+	// counts them), and the run goes without them.
+	sent bool
+	left []bool
+	gone int
 }
 
 // group queues the takes of a Store for its round trips.
@@ -72,13 +79,37 @@ func (g *group) sendQueued(send func(*takeRun)) {
 		r := g.next
 		g.next = nil
 		g.busy = r != nil
+		if r != nil {
+			r.sent = true
+		}
 		g.mu.Unlock()
 		if r == nil {
 			return
 		}
-		send(r)
+		if r.gone < len(r.takes) {
+			send(r)
+		}
 		close(r.done)
 	}
+}
+
+// leave withdraws the takes [off, off+n) of r, those of a request that
+// no longer waits for it, unless r is sent already; it reports whether
+// they were withdrawn, and so never charged.
+func (g *group) leave(r *takeRun, off, n int) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if r.sent {
+		return false
+	}
+	if len(r.left) < off+n {
+		r.left = append(r.left, make([]bool, off+n-len(r.left))...)
+	}
+	for i := off; i < off+n; i++ {
+		r.left[i] = true
+	}
+	r.gone += n
+	return true
 }
 
 // TakeMany implements limiter.BatchStore. The takes go in one round trip,
@@ -98,8 +129,10 @@ func (s *Store) TakeMany(ctx context.Context, takes []limiter.BatchTake) error {
 		return firstTakeError(errs)
 	}
 	if err := s.await(ctx, r.done); err != nil {
-		// The run may still charge the takes: a request that gave up
+		// Withdrawn from a run not yet sent, the takes are not charged.
+		// From a run out, they may still be: a request that gave up then
 		// errs toward refusing, as after any timeout.
+		s.group.leave(r, off, len(takes))
 		return fmt.Errorf("redis rate-limit store: take: %w", err)
 	}
 	for i := range takes {
@@ -136,7 +169,33 @@ func (s *Store) await(ctx context.Context, done <-chan struct{}) error {
 
 // sendRun sends a queued run on no request's context: a request that
 // leaves must not fail the others. The client's own timeouts bound it.
-func (s *Store) sendRun(r *takeRun) { r.errs = s.send(context.Background(), r.takes) }
+// The takes withdrawn from it stay unsent.
+func (s *Store) sendRun(r *takeRun) {
+	if r.gone == 0 {
+		r.errs = s.send(context.Background(), r.takes)
+		return
+	}
+	live := make([]limiter.BatchTake, 0, len(r.takes)-r.gone)
+	for i := range r.takes {
+		if i >= len(r.left) || !r.left[i] {
+			live = append(live, r.takes[i])
+		}
+	}
+	errs := s.send(context.Background(), live)
+	if errs != nil {
+		r.errs = make([]error, len(r.takes))
+	}
+	j := 0
+	for i := range r.takes {
+		if i >= len(r.left) || !r.left[i] {
+			r.takes[i].Decision = live[j].Decision
+			if errs != nil {
+				r.errs[i] = errs[j]
+			}
+			j++
+		}
+	}
+}
 
 // send makes the round trip of takes, setting their Decisions; the errors
 // are nil when all succeeded, else one a take.
