@@ -104,7 +104,7 @@ func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
 		return nil, nil
 	}
 	if purged := m.purged.Load(); purged != nil {
-		if t, ok := (*purged)[p.model()]; ok && p.stored <= t.UnixNano() {
+		if t, ok := (*purged)[p.model()]; ok && !p.storedAt().After(t) {
 			m.c.Del(shortKey(k))
 			return nil, nil
 		}

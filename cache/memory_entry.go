@@ -15,16 +15,18 @@ import (
 // CPU of a miss-only load once the cache was full.
 type packed struct {
 	key Key
-	// stored and expires are Unix times in nanoseconds (a time.Time holds
-	// a pointer to its location).
-	stored, expires int64
-	local           bool
+	// stored and expires are Unix times, in seconds and nanoseconds (a
+	// time.Time holds a pointer to its location; nanoseconds alone since
+	// 1970 end in 2262, short of the longest TTL).
+	stored, expires         int64
+	storedNsec, expiresNsec uint32
 	// meta is the content type, then the model, then the headers:
 	// ctEnd and modelEnd end the first two; each header is its name and
 	// its values, each string preceded by its length in 4 bytes, and the
 	// values by their count.
 	meta            string
 	ctEnd, modelEnd uint32
+	local           bool
 	body            []byte
 }
 
@@ -42,14 +44,16 @@ func pack(e *Entry) *packed {
 		}
 	}
 	return &packed{
-		key:      e.Key,
-		stored:   e.Stored.UnixNano(),
-		expires:  e.Expires.UnixNano(),
-		local:    e.Local,
-		meta:     b.String(),
-		ctEnd:    uint32(len(e.ContentType)),
-		modelEnd: uint32(len(e.ContentType) + len(e.Model)),
-		body:     e.Body,
+		key:         e.Key,
+		stored:      e.Stored.Unix(),
+		storedNsec:  uint32(e.Stored.Nanosecond()),
+		expires:     e.Expires.Unix(),
+		expiresNsec: uint32(e.Expires.Nanosecond()),
+		local:       e.Local,
+		meta:        b.String(),
+		ctEnd:       uint32(len(e.ContentType)),
+		modelEnd:    uint32(len(e.ContentType) + len(e.Model)),
+		body:        e.Body,
 	}
 }
 
@@ -67,6 +71,9 @@ func metaSize(ct, model string, h http.Header) int {
 
 func (p *packed) model() string { return p.meta[p.ctEnd:p.modelEnd] }
 
+// storedAt is when the entry was stored.
+func (p *packed) storedAt() time.Time { return time.Unix(p.stored, int64(p.storedNsec)) }
+
 // entry returns the Entry p holds. Its strings are p's, not copies.
 func (p *packed) entry() *Entry {
 	e := &Entry{
@@ -74,8 +81,8 @@ func (p *packed) entry() *Entry {
 		ContentType: p.meta[:p.ctEnd],
 		Model:       p.model(),
 		Body:        p.body,
-		Stored:      time.Unix(0, p.stored),
-		Expires:     time.Unix(0, p.expires),
+		Stored:      p.storedAt(),
+		Expires:     time.Unix(p.expires, int64(p.expiresNsec)),
 		Local:       p.local,
 	}
 	rest := p.meta[p.modelEnd:]
