@@ -24,11 +24,8 @@ type takeRun struct {
 	done chan struct{}
 	// sent is set, under the group's lock, once the run is taken to be
 	// sent: from then on its takes may be charged. Until then a request
-	// that stops waiting withdraws its takes (left marks them, gone
-	// counts them), and the run goes without them.
+	// that stops waiting withdraws its takes (see group.leave).
 	sent bool
-	left []bool
-	gone int
 }
 
 // group queues the takes of a Store for its round trips.
@@ -86,30 +83,22 @@ func (g *group) sendQueued(send func(*takeRun)) {
 		if r == nil {
 			return
 		}
-		if r.gone < len(r.takes) {
-			send(r)
-		}
+		send(r)
 		close(r.done)
 	}
 }
 
 // leave withdraws the takes [off, off+n) of r, those of a request that
-// no longer waits for it, unless r is sent already; it reports whether
-// they were withdrawn, and so never charged.
-func (g *group) leave(r *takeRun, off, n int) bool {
+// no longer waits for it, unless r is sent already: they become takes of
+// nothing, which read a bucket and change nothing.
+func (g *group) leave(r *takeRun, off, n int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if r.sent {
-		return false
+	if !r.sent {
+		for i := off; i < off+n; i++ {
+			r.takes[i].Cost = 0
+		}
 	}
-	if len(r.left) < off+n {
-		r.left = append(r.left, make([]bool, off+n-len(r.left))...)
-	}
-	for i := off; i < off+n; i++ {
-		r.left[i] = true
-	}
-	r.gone += n
-	return true
 }
 
 // TakeMany implements limiter.BatchStore. The takes go in one round trip,
@@ -169,33 +158,7 @@ func (s *Store) await(ctx context.Context, done <-chan struct{}) error {
 
 // sendRun sends a queued run on no request's context: a request that
 // leaves must not fail the others. The client's own timeouts bound it.
-// The takes withdrawn from it stay unsent.
-func (s *Store) sendRun(r *takeRun) {
-	if r.gone == 0 {
-		r.errs = s.send(context.Background(), r.takes)
-		return
-	}
-	live := make([]limiter.BatchTake, 0, len(r.takes)-r.gone)
-	for i := range r.takes {
-		if i >= len(r.left) || !r.left[i] {
-			live = append(live, r.takes[i])
-		}
-	}
-	errs := s.send(context.Background(), live)
-	if errs != nil {
-		r.errs = make([]error, len(r.takes))
-	}
-	j := 0
-	for i := range r.takes {
-		if i >= len(r.left) || !r.left[i] {
-			r.takes[i].Decision = live[j].Decision
-			if errs != nil {
-				r.errs[i] = errs[j]
-			}
-			j++
-		}
-	}
-}
+func (s *Store) sendRun(r *takeRun) { r.errs = s.send(context.Background(), r.takes) }
 
 // send makes the round trip of takes, setting their Decisions; the errors
 // are nil when all succeeded, else one a take.
