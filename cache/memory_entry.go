@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/http"
 	"strings"
@@ -30,8 +31,16 @@ type packed struct {
 	body            []byte
 }
 
-// pack returns e in its packed form; e's body is shared, not copied.
+// pack returns e in its packed form. e's body is shared, unless its
+// capacity exceeds its length by more than an eighth: an answer without a
+// length (a stream) grew its buffer by doubling, and the entry keeps an
+// exact copy rather than hold, and count against max_size, up to twice
+// its bytes.
 func pack(e *Entry) *packed {
+	body := e.Body
+	if cap(body)-len(body) > len(body)/8 {
+		body = bytes.Clone(body)
+	}
 	var b strings.Builder
 	b.Grow(metaSize(e.ContentType, e.Model, e.Header))
 	b.WriteString(e.ContentType)
@@ -53,7 +62,7 @@ func pack(e *Entry) *packed {
 		meta:        b.String(),
 		ctEnd:       uint32(len(e.ContentType)),
 		modelEnd:    uint32(len(e.ContentType) + len(e.Model)),
-		body:        e.Body,
+		body:        body,
 	}
 }
 
