@@ -206,9 +206,8 @@ func TestARunOfManyTakesAfterARestart(t *testing.T) {
 	srv.Restart()
 	const keys, repeats, depth = 2000, 3, 2
 	takes := make([]limiter.BatchTake, 0, keys*repeats)
-	for r := range repeats {
+	for range repeats {
 		for i := range keys {
-			_ = r
 			takes = append(takes, limiter.BatchTake{Key: storetest.Key(fmt.Sprint("many", i)), Cost: time.Hour, Limit: depth * time.Hour})
 		}
 	}
