@@ -221,7 +221,7 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *rep
 	cw := &capture{ResponseWriter: w, f: f, fwd: fwd, max: c.maxResponse, room: -1,
 		cache: c, ctx: r.Context(), key: key, q: q}
 	if c.maxEntry > 0 {
-		cw.room = c.maxEntry - int64(len(q.Model))
+		cw.room = c.maxEntry
 	}
 	up := r
 	if f.registered {

@@ -22,7 +22,7 @@ type capture struct {
 	f      *flight
 	fwd    string
 	max    int64
-	room   int64 // what the store holds of an entry, less its model; -1: no bound
+	room   int64 // the most bytes the store holds an entry in; -1: no bound
 	stored bool  // the stream was stored as its clean end arrived
 
 	// Where a stream is stored once its clean end arrives; cache is nil
@@ -60,8 +60,9 @@ func (c *capture) WriteHeader(code int) {
 	ct := h.Get("Content-Type")
 	c.described = pick(h, Described)
 	if c.room >= 0 {
-		// The entry holds the content type and those headers too.
-		c.max = max(min(c.max, c.room-int64(metaSize(ct, "", c.described))), 0)
+		// The entry holds the model, the content type and those
+		// headers too.
+		c.max = max(min(c.max, c.room-int64(EntryLen(&Entry{Model: c.q.Model, ContentType: ct, Header: c.described}))), 0)
 	}
 	mt := sse.MediaType(ct)
 	c.stream = mt == sse.ContentType

@@ -13,33 +13,47 @@ import (
 	"github.com/dgraph-io/ristretto/v2"
 )
 
-// entryOverhead is the bytes an entry holds beyond its body and its meta
-// (content type, model, headers), so that max_size bounds the memory
-// entries really take, not just their payload: the packed entry (112),
-// ristretto's item and its slot in ristretto's map (~210), its expiry
-// bucket and policy (~85), and its place in the model index (~30), as
-// measured (TestMemoryStoreCountsWhatItHolds), rounded up for the maps'
-// growth.
-const entryOverhead = 480
+// entryOverhead is the bytes an entry holds beyond its byte form, so
+// that max_size bounds the memory entries really take, not just their
+// payload: ristretto's item and its slot in ristretto's map (~200), its
+// expiry bucket and policy (~85), and its place in the model index (~30),
+// as measured (TestMemoryStoreCountsWhatItHolds), rounded up for the
+// maps' growth.
+const entryOverhead = 400
 
 // MemoryStore keeps entries in process memory, bounded by their size in
 // bytes; when full, ristretto's TinyLFU policy decides what stays.
 type MemoryStore struct {
-	c *ristretto.Cache[uint64, *packed]
+	c *ristretto.Cache[uint64, held]
 	// purged maps a model to the time its entries were purged: entries of
 	// it stored before are gone (ristretto cannot list its keys). It is
 	// replaced whole on a purge, so a lookup reads it without a lock.
 	purged atomic.Pointer[map[string]time.Time]
 	mu     sync.Mutex // serialises purges
 
-	// byModel lists the entries held of each model, so that a purge of a
-	// model removes them at once and Stats drop with it. An entry leaves
-	// it when ristretto lets go of it (evicted, expired, replaced,
-	// deleted).
+	// byModel lists the entries held of each model, by their ristretto
+	// key and their number, so that a purge of a model removes them at
+	// once and Stats drop with it. An entry leaves it when ristretto lets
+	// go of it (evicted, expired, replaced, deleted).
 	byModel struct {
 		sync.Mutex
-		m map[string]map[uint64]*packed
+		m map[string]map[uint64]uint64
 	}
+	// numbered counts the entries ever stored.
+	numbered atomic.Uint64
+}
+
+// held is an entry as a MemoryStore holds it: its byte form (entry_form.go)
+// in one allocation, with no pointers inside. A full cache holds hundreds
+// of thousands of entries, and the collector visits every object of them
+// on each cycle: as an Entry, with its header map, strings and body, an
+// entry was about ten objects, and visiting them took a third of the CPU
+// of a miss-only load once the cache was full.
+type held struct {
+	form []byte
+	// n tells this entry from one that replaced it under the same key.
+	n     uint64
+	local bool
 }
 
 // NewMemoryStore returns a store holding at most maxSize bytes of entries.
@@ -48,7 +62,7 @@ func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
 		return nil, fmt.Errorf("max_size: must be positive, got %d", maxSize)
 	}
 	m := &MemoryStore{}
-	c, err := ristretto.NewCache(&ristretto.Config[uint64, *packed]{
+	c, err := ristretto.NewCache(&ristretto.Config[uint64, held]{
 		// About ten counters per entry of a typical 2 KiB answer.
 		NumCounters:        max(maxSize/200, 1000),
 		MaxCost:            maxSize,
@@ -56,40 +70,39 @@ func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
 		IgnoreInternalCost: true,
 		// Counts of entries and bytes held, for Stats.
 		Metrics: true,
-		OnExit:  func(p *packed) { m.forget(p) },
+		OnExit:  func(h held) { m.forget(h) },
 	})
 	if err != nil {
 		return nil, err
 	}
 	m.c = c
-	m.byModel.m = map[string]map[uint64]*packed{}
+	m.byModel.m = map[string]map[uint64]uint64{}
 	return m, nil
 }
 
-// remember lists p among the entries of its model.
-func (m *MemoryStore) remember(k uint64, p *packed) {
+// remember lists h among the entries of model.
+func (m *MemoryStore) remember(k uint64, model string, h held) {
 	m.byModel.Lock()
 	defer m.byModel.Unlock()
-	model := p.model()
 	keys := m.byModel.m[model]
 	if keys == nil {
-		keys = map[uint64]*packed{}
+		keys = map[uint64]uint64{}
 		m.byModel.m[model] = keys
 	}
-	keys[k] = p
+	keys[k] = h.n
 }
 
-// forget takes p, which ristretto let go of, off the list of its model,
+// forget takes h, which ristretto let go of, off the list of its model,
 // unless an entry that replaced it holds its place.
-func (m *MemoryStore) forget(p *packed) {
-	if p == nil {
+func (m *MemoryStore) forget(h held) {
+	if h.form == nil {
 		return
 	}
-	k := shortKey(p.key)
-	model := p.model()
+	model, key := formHead(h.form)
+	k := shortKey(key)
 	m.byModel.Lock()
 	defer m.byModel.Unlock()
-	if keys := m.byModel.m[model]; keys[k] == p {
+	if keys := m.byModel.m[model]; keys[k] == h.n {
 		delete(keys, k)
 		if len(keys) == 0 {
 			delete(m.byModel.m, model)
@@ -97,19 +110,25 @@ func (m *MemoryStore) forget(p *packed) {
 	}
 }
 
-// Get implements Store.
+// Get implements Store. The entry's strings and body share the memory
+// the store holds it in.
 func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
-	p, ok := m.c.Get(shortKey(k))
-	if !ok || p.key != k {
+	h, ok := m.c.Get(shortKey(k))
+	if !ok {
 		return nil, nil
 	}
+	e, err := ReadEntry(h.form)
+	if err != nil || e == nil || e.Key != k {
+		return nil, err
+	}
 	if purged := m.purged.Load(); purged != nil {
-		if t, ok := (*purged)[p.model()]; ok && !p.storedAt().After(t) {
+		if t, ok := (*purged)[e.Model]; ok && !e.Stored.After(t) {
 			m.c.Del(shortKey(k))
 			return nil, nil
 		}
 	}
-	return p.entry(), nil
+	e.Local = h.local
+	return e, nil
 }
 
 // Set implements Store. It waits for ristretto's asynchronous write to be
@@ -119,15 +138,15 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 	if ttl <= 0 {
 		return nil
 	}
-	p := pack(e)
-	cost := int64(cap(p.body)+len(p.meta)) + entryOverhead
+	h := held{form: AppendEntry(make([]byte, 0, EntryLen(e)), e), n: m.numbered.Add(1), local: e.Local}
+	cost := int64(cap(h.form)) + entryOverhead
 	// Listed before ristretto holds it: were it listed after, an
 	// eviction in between would leave it listed for good.
-	m.remember(shortKey(k), p)
-	if m.c.SetWithTTL(shortKey(k), p, cost, ttl) {
+	m.remember(shortKey(k), e.Model, h)
+	if m.c.SetWithTTL(shortKey(k), h, cost, ttl) {
 		m.c.Wait()
 	} else {
-		m.forget(p) // dropped: ristretto never held it
+		m.forget(h) // dropped: ristretto never held it
 	}
 	return nil
 }

@@ -25,7 +25,9 @@ func TestMemoryStoreAdmin(t *testing.T) {
 	has := func(k Key) bool { e, _ := m.Get(ctx, k); return e != nil }
 	a, b, c := put("a", "gpt-4o"), put("b", "gpt-4o-mini"), put("c", "gpt-4o")
 	st, _ := m.Stats(ctx)
-	size := func(model string) int64 { return int64(100 + metaSize("", model, nil) + entryOverhead) }
+	size := func(model string) int64 {
+		return int64(EntryLen(&Entry{Model: model, Body: make([]byte, 100)}) + entryOverhead)
+	}
 	if st.Entries != 3 || st.Bytes != 2*size("gpt-4o")+size("gpt-4o-mini") {
 		t.Errorf("stats %+v", st)
 	}

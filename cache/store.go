@@ -58,8 +58,8 @@ type Admin interface {
 // such as a memory store smaller than an answer. The cache does not keep
 // a larger answer: it passes it on, as one over max_response.
 type Bounded interface {
-	// MaxEntry returns the most bytes of body, content type, headers and
-	// model together that one entry may hold.
+	// MaxEntry returns the most bytes one entry may take in its byte
+	// form, as EntryLen counts them.
 	MaxEntry() int64
 }
 

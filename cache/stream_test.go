@@ -312,7 +312,7 @@ func TestStreamOverMaxResponsePassesUnstored(t *testing.T) {
 // client's flusher through the capture.
 func TestCaptureFlushes(t *testing.T) {
 	rec := httptest.NewRecorder()
-	cw := &capture{ResponseWriter: rec, f: newFlight(1<<20, false), max: 1 << 20}
+	cw := &capture{ResponseWriter: rec, f: newFlight(1<<20, false), max: 1 << 20, room: -1}
 	fl, ok := any(cw).(http.Flusher)
 	if !ok {
 		t.Fatal("capture is not an http.Flusher")

@@ -39,7 +39,7 @@ func (s *Store) unlink(ctx context.Context, keys []string) error {
 // PurgeModel removes the entries of one model. It reads only the start of
 // each value, where the model is stored.
 func (s *Store) PurgeModel(ctx context.Context, model string) error {
-	want := string(modelPrefix(model))
+	want := string(cache.EntryPrefix(model))
 	err := s.scan(ctx, func(keys []string) error {
 		heads := make([]*redis.StringCmd, len(keys))
 		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {

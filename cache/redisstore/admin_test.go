@@ -63,7 +63,7 @@ func TestStats(t *testing.T) {
 	}
 	var size int64
 	for _, e := range storetest.Fill(t, s, 700, "a", "b") {
-		size += int64(len(encode(nil, e)))
+		size += int64(len(cache.AppendEntry(nil, e)))
 	}
 	st, err := s.Stats(ctx)
 	if err != nil {

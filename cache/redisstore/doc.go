@@ -3,8 +3,8 @@
 //
 // An entry is one Redis string under the prefix ("llmgate:cache:" by
 // default) and the hex of its cache key, which is already a hash: no
-// credential reaches Redis. Its value is a compact binary encoding of the
-// cache.Entry and it expires with the entry. Purge, PurgeModel and Stats
+// credential reaches Redis. Its value is the entry's byte form
+// (cache.AppendEntry) and it expires with the entry. Purge, PurgeModel and Stats
 // serve an admin API: they walk the prefix with SCAN (on each primary of a
 // Redis Cluster) and drop entries one key a command, so they cost time in
 // proportion to the entries held, never block the server, and never send

@@ -46,7 +46,7 @@ func (s *Store) Get(ctx context.Context, k cache.Key) (*cache.Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis cache store: get: %w", err)
 	}
-	e, err := decode(b)
+	e, err := cache.ReadEntry(b)
 	if err != nil {
 		return nil, fmt.Errorf("redis cache store: get %s: %w", k, err)
 	}
@@ -68,7 +68,7 @@ func (s *Store) Set(ctx context.Context, k cache.Key, e *cache.Entry) error {
 		return nil
 	}
 	ttl = (ttl + time.Millisecond - 1).Truncate(time.Millisecond)
-	value := encode(make([]byte, 0, encodedLen(e)), e)
+	value := cache.AppendEntry(make([]byte, 0, cache.EntryLen(e)), e)
 	if err := s.rdb.Set(ctx, s.redisKey(k), value, ttl).Err(); err != nil {
 		return fmt.Errorf("redis cache store: set: %w", err)
 	}

@@ -48,18 +48,18 @@ func TestMisses(t *testing.T) {
 	}{
 		{"expired by this clock, not yet by Redis's", func(t *testing.T, s *Store, c *redis.Client) cache.Key {
 			e := storetest.Entry("a", "m", []byte("x"), -time.Second)
-			c.Set(ctx, s.redisKey(e.Key), encode(nil, e), time.Hour)
+			c.Set(ctx, s.redisKey(e.Key), cache.AppendEntry(nil, e), time.Hour)
 			return e.Key
 		}},
 		{"another key's entry under this key", func(t *testing.T, s *Store, c *redis.Client) cache.Key {
 			e := storetest.Entry("a", "m", []byte("x"), time.Hour)
 			other := cache.Key{7}
-			c.Set(ctx, s.redisKey(other), encode(nil, e), time.Hour)
+			c.Set(ctx, s.redisKey(other), cache.AppendEntry(nil, e), time.Hour)
 			return other
 		}},
 		{"another format version", func(t *testing.T, s *Store, c *redis.Client) cache.Key {
 			e := storetest.Entry("a", "m", []byte("x"), time.Hour)
-			v := encode(nil, e)
+			v := cache.AppendEntry(nil, e)
 			v[0]++
 			c.Set(ctx, s.redisKey(e.Key), v, time.Hour)
 			return e.Key
@@ -80,7 +80,7 @@ func TestMisses(t *testing.T) {
 func TestCorruptValueIsAnError(t *testing.T) {
 	s, c := newStore(t)
 	ctx, k := context.Background(), cache.Key{1}
-	c.Redis.Set(ctx, s.redisKey(k), []byte{formatVersion, 0xff}, time.Hour)
+	c.Redis.Set(ctx, s.redisKey(k), append(cache.EntryPrefix("")[:1], 0xff), time.Hour)
 	if e, err := s.Get(ctx, k); err == nil || e != nil {
 		t.Fatalf("got %v, %v; want an error", e, err)
 	}

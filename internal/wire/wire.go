@@ -1,6 +1,5 @@
 // Package wire is the byte form of a stored answer's strings, times and
-// headers, which both cache stores use: Redis for the values it stores,
-// memory for the one string of meta each entry keeps.
+// headers, in which both cache stores hold an entry (cache.AppendEntry).
 package wire
 
 import (
@@ -25,6 +24,10 @@ func AppendTime(b []byte, t time.Time) []byte {
 	b = binary.AppendVarint(b, t.Unix())
 	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 }
+
+// MaxTimeLen is the most bytes AppendTime appends: a varint of 64 bits,
+// and nanoseconds below 2^30 as a uvarint.
+const MaxTimeLen = binary.MaxVarintLen64 + 5
 
 // AppendHeader appends h: the number of its values as a uvarint, then
 // each name and value as AppendString does, one pair a value.

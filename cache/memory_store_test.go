@@ -13,7 +13,7 @@ import (
 
 // An entry comes back from the memory store as it went in, whatever its
 // strings hold: empty ones, bytes that look like the lengths the store
-// packs them with, many header values, odd header names.
+// writes them with, many header values, odd header names.
 func TestMemoryStoreKeepsEntriesAsTheyAre(t *testing.T) {
 	binary := "\x04\x00\x00\x00gpt\x00\xff\xff\xff\xff"
 	tests := []struct {

@@ -1,4 +1,4 @@
-package redisstore
+package cache_test
 
 import (
 	"bytes"
@@ -12,7 +12,10 @@ import (
 	"github.com/llmgate/caddy-llmgate/cache/storetest"
 )
 
-func TestCodecRoundTrip(t *testing.T) {
+// version is the first byte of every byte form.
+var version = cache.AppendEntry(nil, &cache.Entry{})[0]
+
+func TestEntryFormRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string
 		e    *cache.Entry
@@ -21,7 +24,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		{"empty strings and body", &cache.Entry{Key: cache.Key{1}, Stored: time.Unix(5, 7), Expires: time.Unix(9, 0)}},
 		{"zero times", &cache.Entry{Key: cache.Key{2}, Model: "m", Body: []byte("x")}},
 		{"long model", storetest.Entry("b", strings.Repeat("m", 300), []byte("x"), time.Minute)},
-		{"binary body", storetest.Entry("c", "m", []byte{0, 1, 2, 255, formatVersion}, time.Minute)},
+		{"binary body", storetest.Entry("c", "m", []byte{0, 1, 2, 255, version}, time.Minute)},
 		{"stream", &cache.Entry{Key: cache.Key{3}, ContentType: "text/event-stream", Model: "claude-sonnet-4",
 			Body: []byte("data: {}\n\ndata: [DONE]\n\n"), Stored: time.Unix(1_700_000_000, 123456789), Expires: time.Unix(1_800_000_000, 1)}},
 		{"headers", &cache.Entry{Key: cache.Key{4}, ContentType: "application/json", Model: "gpt-4o",
@@ -29,14 +32,14 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := encode(nil, tt.e)
-			if len(b) > encodedLen(tt.e) {
-				t.Fatalf("encoded %d bytes, bound %d", len(b), encodedLen(tt.e))
+			b := cache.AppendEntry(nil, tt.e)
+			if len(b) > cache.EntryLen(tt.e) {
+				t.Fatalf("encoded %d bytes, bound %d", len(b), cache.EntryLen(tt.e))
 			}
-			if !bytes.HasPrefix(b, modelPrefix(tt.e.Model)) {
+			if !bytes.HasPrefix(b, cache.EntryPrefix(tt.e.Model)) {
 				t.Fatal("the value does not start with its model prefix")
 			}
-			got, err := decode(b)
+			got, err := cache.ReadEntry(b)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -50,58 +53,58 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 }
 
-func TestDecodeBadValues(t *testing.T) {
-	good := encode(nil, storetest.Entry("a", "gpt-4o", []byte("body"), time.Hour))
+func TestReadEntryBadValues(t *testing.T) {
+	good := cache.AppendEntry(nil, storetest.Entry("a", "gpt-4o", []byte("body"), time.Hour))
 	tests := []struct {
 		name    string
 		value   []byte
 		missing bool // decodes to no entry and no error
 	}{
 		{"empty", nil, false},
-		{"version only", []byte{formatVersion}, false},
-		{"another version", append([]byte{formatVersion + 1}, good[1:]...), true},
-		{"model longer than the value", []byte{formatVersion, 0xff, 0x01, 'x'}, false},
-		{"bad varint", append([]byte{formatVersion}, bytes.Repeat([]byte{0xff}, 11)...), false},
+		{"version only", []byte{version}, false},
+		{"another version", append([]byte{version + 1}, good[1:]...), true},
+		{"model longer than the value", []byte{version, 0xff, 0x01, 'x'}, false},
+		{"bad varint", append([]byte{version}, bytes.Repeat([]byte{0xff}, 11)...), false},
 		{"truncated in the key", good[:20], false},
 		{"nanoseconds out of range", func() []byte {
-			e := encode(nil, &cache.Entry{})
+			e := cache.AppendEntry(nil, &cache.Entry{})
 			i := 2 + len(cache.Key{}) + 1 // version, empty model, key, stored seconds
 			return append(append(e[:i:i], 0xff, 0xff, 0xff, 0xff, 0x0f), e[i+1:]...)
 		}(), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := decode(tt.value)
+			e, err := cache.ReadEntry(tt.value)
 			if tt.missing {
 				if e != nil || err != nil {
 					t.Fatalf("got %v, %v; want a miss", e, err)
 				}
 				return
 			}
-			if !errors.Is(err, errCorrupt) {
-				t.Fatalf("got %v, %v; want errCorrupt", e, err)
+			if !errors.Is(err, cache.ErrCorruptEntry) {
+				t.Fatalf("got %v, %v; want ErrCorruptEntry", e, err)
 			}
 		})
 	}
 	// Every cut of a good value fails cleanly or decodes a shorter body.
 	for n := range len(good) {
-		if e, err := decode(good[:n]); err == nil && e != nil && !bytes.HasPrefix([]byte("body"), e.Body) {
+		if e, err := cache.ReadEntry(good[:n]); err == nil && e != nil && !bytes.HasPrefix([]byte("body"), e.Body) {
 			t.Fatalf("cut at %d decoded body %q", n, e.Body)
 		}
 	}
 }
 
-func FuzzDecode(f *testing.F) {
-	f.Add(encode(nil, storetest.Entry("a", "gpt-4o", []byte("body"), time.Hour)))
-	f.Add([]byte{formatVersion, 0x80})
+func FuzzReadEntry(f *testing.F) {
+	f.Add(cache.AppendEntry(nil, storetest.Entry("a", "gpt-4o", []byte("body"), time.Hour)))
+	f.Add([]byte{version, 0x80})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := decode(b)
+		e, err := cache.ReadEntry(b)
 		if err != nil || e == nil {
 			return
 		}
 		// What decodes survives a round trip unchanged.
-		again, err := decode(encode(nil, e))
+		again, err := cache.ReadEntry(cache.AppendEntry(nil, e))
 		if err != nil {
 			t.Fatalf("re-encoded entry does not decode: %v", err)
 		}
