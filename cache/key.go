@@ -36,8 +36,10 @@ func NewKey(r *http.Request, partition string, q *llmreq.Request, ignore []strin
 	kh.h.Write(prefix)
 	// A sha256 digest never fails to write.
 	_ = q.WriteCanonical(kh.h, ignore)
+	// Summed into the pooled buffer: a slice of a local Key handed to the
+	// hash.Hash interface would move the Key to the heap.
 	var k Key
-	kh.h.Sum(k[:0])
+	copy(k[:], kh.h.Sum(kh.sum[:0]))
 	if cap(prefix) <= maxPooledPrefix {
 		kh.prefix = prefix
 	}
@@ -49,6 +51,7 @@ func NewKey(r *http.Request, partition string, q *llmreq.Request, ignore []strin
 type keyHasher struct {
 	h      hash.Hash
 	prefix []byte
+	sum    [sha256.Size]byte
 }
 
 // maxPooledPrefix bounds the buffer a pooled keyHasher keeps (a prefix
