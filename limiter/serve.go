@@ -167,7 +167,7 @@ func (l *Limiter) finish(w http.ResponseWriter, r *http.Request, mw *meterWriter
 	if l.metered {
 		mw.release()
 		rep = l.settle(r, mw)
-		if mw.answer != nil {
+		if mw.kind == answerJSON {
 			mw.answer.Release()
 		}
 	}
@@ -284,7 +284,7 @@ type meterWriter struct {
 	status   int
 	wrote    bool
 	kind     answerKind
-	answer   *usage.Answer // a JSON answer's usage, read as it passes
+	answer   usage.Answer // a JSON answer's usage, read as it passes (kind answerJSON)
 	events   sse.Parser
 	stream   usage.Stream
 

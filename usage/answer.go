@@ -21,9 +21,11 @@ type Answer struct {
 }
 
 // NewAnswer returns an Answer ready to be fed, to an answer of a request
-// whose prompt is estimated at prompt tokens (see Prompt).
-func NewAnswer(prompt int64) *Answer {
-	return &Answer{s: answerScanners.Get().(*jsonscan.Scanner), prompt: prompt}
+// whose prompt is estimated at prompt tokens (see Prompt). It is a value,
+// so that it can live inside what reads the answer rather than in an
+// allocation of its own; use it through a pointer, never a copy.
+func NewAnswer(prompt int64) Answer {
+	return Answer{s: answerScanners.Get().(*jsonscan.Scanner), prompt: prompt}
 }
 
 // answerScanners are the Answers' scanners, ready to scan (Reset).
@@ -52,8 +54,10 @@ func (a *Answer) Usage() (u Usage, exact bool) {
 	ms := a.s.Members()
 	m, model := ms[0], ms[1]
 	if a.s.Valid() && m.Found && !m.TooLong && m.Value[0] == '{' {
-		wrapped := make([]byte, 0, len(m.Value)+len(model.Value)+len(`{"usage":,"model":}`))
-		wrapped = append(append(wrapped, `{"usage":`...), m.Value...)
+		// Joined on the stack when they fit (a usage object and a model
+		// are a few hundred bytes): FromJSON keeps nothing of them.
+		var buf [512]byte
+		wrapped := append(append(buf[:0], `{"usage":`...), m.Value...)
 		if model.Found && !model.TooLong {
 			wrapped = append(append(wrapped, `,"model":`...), model.Value...)
 		}
