@@ -198,7 +198,14 @@ func (h *RateLimit) Cleanup() error {
 // ServeHTTP admits the request in every zone that applies to it, or
 // refuses it.
 func (h *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	keys, err := h.keys(r)
+	// The keys of a few zones stay on the stack: the limiter keeps none.
+	var buf [4]string
+	keys := buf[:]
+	if len(h.zones) > len(buf) {
+		keys = make([]string, len(h.zones))
+	}
+	keys = keys[:len(h.zones)]
+	err := h.keys(r, keys)
 	if llmreq.WriteRefusal(w, r, err) {
 		return nil
 	}
@@ -276,18 +283,18 @@ const maxListed = 20
 // such requests share one bucket rather than escaping the limit.
 const anonymous = "\x00anonymous"
 
-// keys returns r's key in each zone, "" where a zone's matchers exclude it.
-// A request with two different credentials has no key of its own in a
-// zone keyed on the credential: keys returns ErrConflictingCredentials,
-// and the request is refused before any zone counts it.
-func (h *RateLimit) keys(r *http.Request) ([]string, error) {
-	keys := make([]string, len(h.zones))
+// keys sets r's key in each zone in keys (one per zone), "" where a
+// zone's matchers exclude it. A request with two different credentials
+// has no key of its own in a zone keyed on the credential: keys returns
+// ErrConflictingCredentials, and the request is refused before any zone
+// counts it.
+func (h *RateLimit) keys(r *http.Request, keys []string) error {
 	var repl *caddy.Replacer
 	for i, z := range h.zones {
 		if z.match != nil {
 			ok, err := z.match.AnyMatchWithError(r)
 			if err != nil {
-				return nil, caddyhttp.Error(http.StatusBadRequest, err)
+				return caddyhttp.Error(http.StatusBadRequest, err)
 			}
 			if !ok {
 				continue
@@ -298,7 +305,7 @@ func (h *RateLimit) keys(r *http.Request) ([]string, error) {
 		case "":
 			var err error
 			if k, err = llmreq.Credential(r); err != nil {
-				return nil, err
+				return err
 			}
 		case "static":
 			k = "static"
@@ -313,7 +320,7 @@ func (h *RateLimit) keys(r *http.Request) ([]string, error) {
 		}
 		keys[i] = k
 	}
-	return keys, nil
+	return nil
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens; the syntax
