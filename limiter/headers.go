@@ -95,12 +95,20 @@ func styleFor(r *http.Request, style HeaderStyle) HeaderStyle {
 // of its kind: the one with the least remaining in proportion to its limit.
 // A trio no zone applied to is not set, and an upstream's passes unchanged.
 // Anthropic's trios are alike, their reset a time. Cost trios give USD.
-func (t *Ticket) SetHeaders(h http.Header, style HeaderStyle) {
+func (t *Ticket) SetHeaders(h http.Header, style HeaderStyle) { t.setHeaders(h, style, nil) }
+
+// trioValues holds the value slices of the trios' headers.
+type trioValues [3 * maxTrios]string
+
+// setHeaders is SetHeaders; the trios' values go in into when it is set:
+// a writer that sets the headers of its one answer keeps them there,
+// rather than in an allocation of their own.
+func (t *Ticket) setHeaders(h http.Header, style HeaderStyle, into *trioValues) {
 	switch style {
 	case "", HeadersOpenAI:
-		t.setTrios(h, openAIHeaders[:], time.Time{})
+		t.setTrios(h, openAIHeaders[:], time.Time{}, into)
 	case HeadersAnthropic:
-		t.setTrios(h, anthropicHeaders[:], time.Now())
+		t.setTrios(h, anthropicHeaders[:], time.Now(), into)
 	case HeadersIETF:
 		t.setIETF(h)
 	}
@@ -109,8 +117,9 @@ func (t *Ticket) SetHeaders(h http.Header, style HeaderStyle) {
 // setTrios sets a trio per kind of limit: the reset as a duration (OpenAI)
 // or, given now, as the time it comes, in whole seconds rounded up so that
 // waiting until then is enough (Anthropic). Every answer carries them, so
-// the values are written into one string and share one backing array.
-func (t *Ticket) setTrios(h http.Header, trios []trio, now time.Time) {
+// the values are written into one string and share one backing array,
+// into's when it is set.
+func (t *Ticket) setTrios(h http.Header, trios []trio, now time.Time, into *trioValues) {
 	var (
 		buf   [256]byte
 		b     = buf[:0]
@@ -139,7 +148,12 @@ func (t *Ticket) setTrios(h http.Header, trios []trio, now time.Time) {
 		return
 	}
 	s := string(b)
-	vals := make([]string, n)
+	var vals []string
+	if into != nil {
+		vals = into[:n]
+	} else {
+		vals = make([]string, n)
+	}
 	start := 0
 	for i := range n {
 		vals[i] = s[start:ends[i]]

@@ -161,7 +161,7 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 func (l *Limiter) finish(w http.ResponseWriter, r *http.Request, mw *meterWriter, style HeaderStyle) {
 	if !mw.wroteHeader {
 		// The server writes the header after next returns.
-		mw.ticket.SetHeaders(w.Header(), style)
+		mw.ticket.setHeaders(w.Header(), style, &mw.values)
 	}
 	rep := Report{Ticket: mw.ticket}
 	if l.metered {
@@ -275,6 +275,9 @@ type meterWriter struct {
 	ticket      *Ticket
 	style       HeaderStyle
 	wroteHeader bool
+	// values are the rate-limit headers' values: set once, on the answer's
+	// header (WriteHeader) or, when next wrote none, by finish.
+	values trioValues
 
 	metering bool
 	// price prices the answer's usage when priced (a cost zone applies).
@@ -303,7 +306,7 @@ func (w *meterWriter) WriteHeader(code int) {
 	if !w.wroteHeader && code >= http.StatusOK {
 		w.wroteHeader = true
 		w.status = code
-		w.ticket.SetHeaders(w.Header(), w.style)
+		w.ticket.setHeaders(w.Header(), w.style, &w.values)
 		if w.metering && code < http.StatusBadRequest {
 			w.kind = kindOf(w.Header().Get("Content-Type"))
 			switch {
