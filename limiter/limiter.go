@@ -157,19 +157,24 @@ func (l *Limiter) Admit(ctx context.Context, keys []string) (*Ticket, error) {
 //
 // The error reports a failing store only; nothing is held then.
 func (l *Limiter) AdmitSpend(ctx context.Context, keys []string, estimate Spend) (*Ticket, error) {
-	return l.admit(ctx, keys, estimate, true, nil)
+	t := new(Ticket)
+	if err := l.admit(ctx, t, keys, estimate, true, nil); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
-// admit is AdmitSpend, or with rates unset the decision of this server's
-// concurrency caps alone (shared slots are not asked: their store has
-// failed); beforeWait, when set, runs each time the request
+// admit is AdmitSpend deciding into t, which it resets first (the caller
+// says where the ticket lives), or with rates unset the decision of this
+// server's concurrency caps alone (shared slots are not asked: their
+// store has failed); beforeWait, when set, runs each time the request
 // has its place in a line (a leaky bucket's, a concurrency slot's) and is
 // about to wait there.
-func (l *Limiter) admit(ctx context.Context, keys []string, estimate Spend, rates bool, beforeWait func()) (*Ticket, error) {
+func (l *Limiter) admit(ctx context.Context, t *Ticket, keys []string, estimate Spend, rates bool, beforeWait func()) error {
 	if len(keys) != len(l.zones) {
-		return nil, fmt.Errorf("limiter: %d keys for %d zones", len(keys), len(l.zones))
+		return fmt.Errorf("limiter: %d keys for %d zones", len(keys), len(l.zones))
 	}
-	t := &Ticket{Allowed: true}
+	*t = Ticket{Allowed: true}
 	t.statuses, t.holds = t.statusBuf[:0], t.holdBuf[:0]
 	var lastRaw string
 	var lastHash Key
@@ -192,7 +197,7 @@ func (l *Limiter) admit(ctx context.Context, keys []string, estimate Spend, rate
 	if rates {
 		var err error
 		if wait, waiter, err = l.chargeRates(ctx, t, estimate); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if t.Allowed {
@@ -205,13 +210,13 @@ func (l *Limiter) admit(ctx context.Context, keys []string, estimate Spend, rate
 		}
 		ok, err := l.takeSlots(ctx, t, rates, inLine)
 		if err != nil {
-			return nil, errors.Join(err, t.giveBack(ctx))
+			return errors.Join(err, t.giveBack(ctx))
 		}
 		// Budgets may have run into debt while the request waited.
 		if ok && waited && rates {
 			if err := l.recheckUsage(ctx, t); err != nil {
 				t.releaseSlots()
-				return nil, errors.Join(err, t.giveBack(ctx))
+				return errors.Join(err, t.giveBack(ctx))
 			}
 			ok = t.Allowed
 		}
@@ -219,7 +224,7 @@ func (l *Limiter) admit(ctx context.Context, keys []string, estimate Spend, rate
 			l.waitTurn(ctx, t, wait, waiter, beforeWait)
 		}
 	}
-	return t, nil
+	return nil
 }
 
 // chargeRates charges the request to every rate of every zone, tightest

@@ -49,9 +49,10 @@ func TestUsageRecheckedAfterWaitingForASlot(t *testing.T) {
 				inLine := make(chan struct{})
 				decided := make(chan *Ticket, 1)
 				go func() {
-					tk, err := l.admit(ctx, keys, estimate, true, func() { close(inLine) })
-					if err != nil {
+					tk := new(Ticket)
+					if err := l.admit(ctx, tk, keys, estimate, true, func() { close(inLine) }); err != nil {
 						t.Error(err)
+						tk = nil
 					}
 					decided <- tk
 				}()

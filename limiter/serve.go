@@ -106,7 +106,10 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		// and the request would leave late, together with those behind it.
 		watchClient(r, l.opts.MaxBody)
 	}
-	t, err := l.admit(r.Context(), keys, estimate, true, beforeWait)
+	// The answer's writer holds the ticket: one allocation for both.
+	mw := &meterWriter{ResponseWriter: w, style: style}
+	t := &mw.ticket
+	err := l.admit(r.Context(), t, keys, estimate, true, beforeWait)
 	if err != nil {
 		if l.opts.OnError != nil {
 			l.opts.OnError(err)
@@ -120,7 +123,7 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		}
 		// The rates go unenforced while their store fails; the
 		// concurrency caps, kept in this process, still hold.
-		if t, err = l.admit(r.Context(), keys, Spend{}, false, beforeWait); err != nil {
+		if err = l.admit(r.Context(), t, keys, Spend{}, false, beforeWait); err != nil {
 			return err
 		}
 	}
@@ -134,7 +137,6 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		return nil
 	}
 	defer t.Done()
-	mw := &meterWriter{ResponseWriter: w, ticket: t, style: style}
 	if l.metered {
 		mw.metering = true
 		mw.price, mw.priced, mw.estimate = price, priced, estimate
@@ -163,7 +165,7 @@ func (l *Limiter) finish(w http.ResponseWriter, r *http.Request, mw *meterWriter
 		// The server writes the header after next returns.
 		mw.ticket.setHeaders(w.Header(), style, &mw.values)
 	}
-	rep := Report{Ticket: mw.ticket}
+	rep := Report{Ticket: &mw.ticket}
 	if l.metered {
 		mw.release()
 		rep = l.settle(r, mw)
@@ -226,7 +228,7 @@ func (l *Limiter) queues(keys []string) bool {
 // settle corrects the ticket's reservation to what the answer cost.
 func (l *Limiter) settle(r *http.Request, mw *meterWriter) Report {
 	ctx := r.Context()
-	t := mw.ticket
+	t := &mw.ticket
 	rep := Report{Ticket: t, Priced: mw.priced}
 	var err error
 	switch {
@@ -272,7 +274,7 @@ const (
 // passes.
 type meterWriter struct {
 	http.ResponseWriter
-	ticket      *Ticket
+	ticket      Ticket
 	style       HeaderStyle
 	wroteHeader bool
 	// values are the rate-limit headers' values: set once, on the answer's
