@@ -218,7 +218,8 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *rep
 	// A stored answer must suit every client, so ask for it unencoded;
 	// Caddy's encode handler (or the transport) compresses per client.
 	r.Header.Del("Accept-Encoding")
-	cw := &capture{ResponseWriter: w, f: f, fwd: fwd, max: c.maxResponse, room: -1,
+	cw := &f.leader
+	*cw = capture{ResponseWriter: w, f: f, fwd: fwd, max: c.maxResponse, room: -1,
 		cache: c, ctx: r.Context(), key: key, q: q}
 	if c.maxEntry > 0 {
 		cw.room = c.maxEntry

@@ -80,13 +80,13 @@ func (c *capture) WriteHeader(code int) {
 // nothing of the upstream's own (cookies, organisation, request ids),
 // which belong to the leader's request alone. Nil when nobody can follow.
 // They are the values of shared's names, in its order (nil where h has
-// none): one allocation, where a map would take two and three times the
-// bytes, on every miss that others may follow.
+// none), in the flight's room for them: no allocation, where a map would
+// take several, on every miss that others may follow.
 func (c *capture) followerHeader(h http.Header) [][]string {
 	if !c.f.registered {
 		return nil
 	}
-	vals := make([][]string, len(shared))
+	vals := c.f.sharedValues[:]
 	for i, k := range shared {
 		if v := h[k]; len(v) > 0 {
 			vals[i] = v[:len(v):len(v)]
@@ -96,14 +96,20 @@ func (c *capture) followerHeader(h http.Header) [][]string {
 }
 
 // shared are the headers that say how to read an answer's bytes and when
-// to ask again, and those that describe the answer.
-var shared = append([]string{"Content-Type", "Content-Length", "Content-Encoding", "Retry-After", "Retry-After-Ms"}, Described...)
+// to ask again, and, from numHow on, those that describe the answer
+// (Described). An array, so that a flight has room for their values.
+var shared = [...]string{"Content-Type", "Content-Length", "Content-Encoding", "Retry-After", "Retry-After-Ms",
+	"Content-Language", "Openai-Model", "Openai-Version"}
+
+// numHow counts the headers of shared that say how to read the bytes and
+// when to ask again.
+const numHow = 5
 
 // Described are the upstream headers a stored answer keeps and a hit
 // replays: they describe the answer itself and stay true on replay. None
 // that names the operator's account or one call (organisation, project,
 // request id, processing time, rate limits, cookies) is kept.
-var Described = []string{"Content-Language", "Openai-Model", "Openai-Version"}
+var Described = shared[numHow:len(shared):len(shared)]
 
 // pick returns a copy of the headers of h named in names; nil when there
 // is none. An entry keeps it as long as it lives, so it holds nothing of

@@ -35,6 +35,12 @@ type flight struct {
 	followers []*follower
 	listeners int                // clients still waiting: the leader's and the followers'
 	cancel    context.CancelFunc // ends the upstream call when nobody listens
+
+	// leader is the leader's writer, and sharedValues the room of header:
+	// they live as long as the flight and belong to it alone, so they come
+	// with its allocation rather than in their own.
+	leader       capture
+	sharedValues [len(shared)][]string
 }
 
 // follower is one request waiting on a flight.
