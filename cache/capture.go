@@ -41,6 +41,7 @@ type capture struct {
 	ending      sse.Ending
 	gone        bool        // the client failed while followers listen: its errors are not passed on
 	described   http.Header // the headers a stored answer keeps (Described)
+	status      [1]string   // the answer's Cache-Status value, when it has no other
 }
 
 func (c *capture) WriteHeader(code int) {
@@ -70,7 +71,15 @@ func (c *capture) WriteHeader(code int) {
 		identity(h.Get("Content-Encoding")) && c.length <= c.max
 	c.events.MaxEvent = int(min(c.max, math.MaxInt))
 	c.f.start(code, c.followerHeader(h), c.stream, c.storing, c.length)
-	h.Add(statusHeader, forwardStatus(c.fwd, code))
+	// Added, after an upstream's own as RFC 9211 lists them, in a slice of
+	// the capture's own: no allocation when it is the only one.
+	status := forwardStatus(c.fwd, code)
+	if prev := h[statusHeader]; len(prev) > 0 {
+		h[statusHeader] = append(prev, status)
+	} else {
+		c.status[0] = status
+		h[statusHeader] = c.status[:]
+	}
 	c.ResponseWriter.WriteHeader(code)
 }
 
