@@ -8,14 +8,14 @@ import (
 )
 
 // emitRoot writes the canonical form of the scanned value and, when it is an
-// object, the spans of its members.
-func (p *parser) emitRoot() ([]byte, []member) {
+// object, the spans of its members, in room when they fit.
+func (p *parser) emitRoot(room []member) ([]byte, []member) {
 	out := make([]byte, 0, len(p.buf)) // sorting permutes, so the size is known
 	if p.nodes[0].kind != kindObject {
 		out, _ = p.emit(out, 0)
 		return out, nil
 	}
-	var tops []member
+	tops := room[:0]
 	out = p.emitObject(out, 0, &tops)
 	return out, tops
 }
@@ -42,7 +42,7 @@ func (p *parser) emit(out []byte, i int) ([]byte, int) {
 }
 
 // emitObject appends object i with its members sorted by name. When tops is
-// not nil it receives the members' spans in out.
+// not nil it receives the members' spans in out, in its room when they fit.
 func (p *parser) emitObject(out []byte, i int, tops *[]member) []byte {
 	n := p.nodes[i]
 	members := 0
@@ -61,7 +61,7 @@ func (p *parser) emitObject(out []byte, i int, tops *[]member) []byte {
 		p.sortMembers(p.idx[base:end])
 	}
 	if tops != nil {
-		*tops = make([]member, 0, members)
+		*tops = slices.Grow((*tops)[:0], members)
 	}
 	out = append(out, '{')
 	// Nested calls append to p.idx and may move it, but they leave

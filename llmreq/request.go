@@ -35,8 +35,11 @@ type Request struct {
 	// Fields are the members llmgate routes and limits on.
 	Fields
 
-	// tops lists the members of a top-level object in canonical order.
-	tops []member
+	// tops lists the members of a top-level object in canonical order,
+	// in topsRoom when they fit: most requests have a few members, and
+	// need no allocation for them.
+	tops     []member
+	topsRoom [8]member
 }
 
 // member is one top-level member inside Request.Canonical.
@@ -78,7 +81,7 @@ func Parse(body []byte) (*Request, error) {
 	err := p.scan()
 	if err == nil {
 		q = &Request{Body: body, Fields: Fields{TextBytes: p.text}}
-		q.Canonical, q.tops = p.emitRoot()
+		q.Canonical, q.tops = p.emitRoot(q.topsRoom[:])
 		q.extract()
 		if p.imageType {
 			q.setImages(walkImages(body))
