@@ -12,6 +12,17 @@ import (
 // run one after another, so it needs no locking. The zero Memo is ready to
 // use.
 type Memo struct {
+	bodyState
+	// room holds the Request of the first parse: the memo lives as long
+	// as the request, and so does what it parsed. A Request handed out
+	// is never written again (SetBody forgets the body, not the Request
+	// its handlers may hold), so room serves one parse only.
+	room     Request
+	roomUsed bool
+}
+
+// bodyState is what a Memo knows of the body; SetBody forgets it.
+type bodyState struct {
 	read     bool   // the whole body was read, into body
 	body     []byte //
 	tooLarge bool   // the body is larger than below
@@ -24,6 +35,16 @@ type Memo struct {
 
 	fields  *Fields // Scan's result, when Scan ran
 	scanErr error   //
+}
+
+// parseBody parses the body read, into room the first time.
+func (m *Memo) parseBody() {
+	var into *Request
+	if !m.roomUsed {
+		into, m.roomUsed = &m.room, true
+	}
+	m.parsed = true
+	m.req, m.parseErr = parse(m.body, into)
 }
 
 // load reads r's body (at most limit bytes, as Read does) the first time
@@ -65,8 +86,7 @@ func (m *Memo) Inspect(r *http.Request, limit int64) (*Request, error) {
 		return nil, err
 	}
 	if !m.parsed {
-		m.parsed = true
-		m.req, m.parseErr = Parse(m.body)
+		m.parseBody()
 	}
 	return m.req, m.parseErr
 }
@@ -84,8 +104,7 @@ func (m *Memo) Fields(r *http.Request, limit int64) (*Fields, error) {
 		return nil, err
 	}
 	if !m.parsed && len(m.body) <= ParseFirst {
-		m.parsed = true
-		m.req, m.parseErr = Parse(m.body)
+		m.parseBody()
 	}
 	if m.req != nil {
 		return &m.req.Fields, nil

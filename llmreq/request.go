@@ -68,7 +68,10 @@ func (q *Request) value(m member) []byte { return q.Canonical[m.keyEnd+1 : m.end
 //
 // The returned Request keeps body as its Body. A body over MaxParse bytes
 // is not parsed: Parse returns ErrTooLarge.
-func Parse(body []byte) (*Request, error) {
+func Parse(body []byte) (*Request, error) { return parse(body, nil) }
+
+// parse is Parse; the Request it returns is into when into is set.
+func parse(body []byte, into *Request) (*Request, error) {
 	if len(body) > MaxParse {
 		return nil, ErrTooLarge
 	}
@@ -80,7 +83,10 @@ func Parse(body []byte) (*Request, error) {
 	var q *Request
 	err := p.scan()
 	if err == nil {
-		q = &Request{Body: body, Fields: Fields{TextBytes: p.text}}
+		if q = into; q == nil {
+			q = new(Request)
+		}
+		*q = Request{Body: body, Fields: Fields{TextBytes: p.text}}
 		q.Canonical, q.tops = p.emitRoot(q.topsRoom[:])
 		q.extract()
 		if p.imageType {

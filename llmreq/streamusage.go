@@ -99,6 +99,6 @@ func SetBody(r *http.Request, body []byte) {
 	r.ContentLength = int64(len(body))
 	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	if m := FromContext(r.Context()); m != nil {
-		*m = Memo{}
+		m.bodyState = bodyState{}
 	}
 }

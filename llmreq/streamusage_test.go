@@ -66,18 +66,24 @@ func TestAsksNoStreamUsage(t *testing.T) {
 }
 
 // TestSetBody: the request sends the new body, and its memo reads the new
-// one: what a cache keys on is what the upstream answers.
+// one: what a cache keys on is what the upstream answers. What the memo
+// parsed before stays as it was for those who hold it (a cache keyed on
+// it before a later handler changed the body).
 func TestSetBody(t *testing.T) {
-	r := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(`{"stream":true}`))
+	r := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(`{"model":"m","stream":true}`))
 	m := new(Memo)
 	r = r.WithContext(NewContext(r.Context(), m))
-	if _, err := m.Fields(r, 1<<20); err != nil {
+	before, err := m.Inspect(r, 1<<20)
+	if err != nil {
 		t.Fatal(err)
 	}
 	SetBody(r, AskStreamUsage([]byte(`{"stream":true}`), &Fields{}))
 	want := `{"stream_options":{"include_usage":true},"stream":true}`
 	if q, err := m.Inspect(r, 1<<20); err != nil || string(q.Body) != want {
 		t.Fatalf("the memo holds %v, %v", q, err)
+	}
+	if before.Model != "m" || string(before.Canonical) != `{"model":"m","stream":true}` {
+		t.Fatalf("the earlier parse became %q %q", before.Model, before.Canonical)
 	}
 	if f, err := m.Fields(r, 1<<20); err != nil || !f.StreamOptions {
 		t.Fatalf("the memo's fields %+v, %v", f, err)
