@@ -2,6 +2,7 @@ package llmreq
 
 import (
 	"context"
+	"io"
 	"net/http"
 )
 
@@ -19,6 +20,11 @@ type Memo struct {
 	// its handlers may hold), so room serves one parse only.
 	room     Request
 	roomUsed bool
+	// bodyRoom is likewise the first body a read sets on the request
+	// (bodyRoomUsed, from then on): a later read, which may be reading
+	// from it, never writes it.
+	bodyRoom     replayBody
+	bodyRoomUsed bool
 }
 
 // bodyState is what a Memo knows of the body; SetBody forgets it.
@@ -61,7 +67,12 @@ func (m *Memo) load(r *http.Request, limit int64) error {
 		if m.tooLarge && limit <= m.below {
 			return ErrTooLarge
 		}
-		body, err := Read(r, limit)
+		room := &m.bodyRoom
+		if m.bodyRoomUsed {
+			room = nil
+		}
+		body, err := read(r, limit, room)
+		m.bodyRoomUsed = m.bodyRoomUsed || r.Body == io.ReadCloser(&m.bodyRoom)
 		switch {
 		case err == ErrTooLarge:
 			m.tooLarge, m.below = true, limit

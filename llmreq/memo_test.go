@@ -55,6 +55,31 @@ func TestMemoGrowingLimit(t *testing.T) {
 	}
 }
 
+// TestMemoReadsOnAfterPartRead: a body the memo set, partly read by
+// someone since, is read on from where they stopped, never rewritten
+// under them.
+func TestMemoReadsOnAfterPartRead(t *testing.T) {
+	body := `{"messages":"` + strings.Repeat("a", 1000) + `"}`
+	cb := &countingBody{r: strings.NewReader(body)}
+	r := newRequest(cb, -1)
+	var m Memo
+	if _, err := m.Inspect(r, 100); err != ErrTooLarge {
+		t.Fatalf("Inspect(100) = %v, want ErrTooLarge", err)
+	}
+	if _, err := io.ReadFull(r.Body, make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if q, err := m.Inspect(r, 1<<20); q != nil || !errors.Is(err, ErrNotJSON) {
+		t.Fatalf("Inspect(1 MiB) = %+v, %v; want the rest, not JSON", q, err)
+	}
+	if got, err := io.ReadAll(r.Body); err != nil || string(got) != body[10:] {
+		t.Fatalf("body then gave %d bytes, %v", len(got), err)
+	}
+	if err := r.Body.Close(); err != nil || !cb.closed {
+		t.Fatalf("Close = %v; the client's body closed: %v", err, cb.closed)
+	}
+}
+
 func TestMemoErrors(t *testing.T) {
 	t.Run("not JSON", func(t *testing.T) {
 		cb := &countingBody{r: strings.NewReader("not json")}

@@ -31,7 +31,10 @@ const maxFirstRead = 1 << 20
 //
 // A nil body or http.NoBody is an empty body. A body an earlier Read
 // replaced is not read again: the bytes it holds are reused.
-func Read(r *http.Request, limit int64) ([]byte, error) {
+func Read(r *http.Request, limit int64) ([]byte, error) { return read(r, limit, nil) }
+
+// read is Read; the body it sets is room when room is set.
+func read(r *http.Request, limit int64, room *replayBody) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return []byte{}, nil
 	}
@@ -59,7 +62,7 @@ func Read(r *http.Request, limit int64) ([]byte, error) {
 	}
 	for {
 		if int64(len(buf)) > limit {
-			r.Body = &replayBody{buf: buf, rest: src, closer: closer}
+			r.Body = replay(room, replayBody{buf: buf, rest: src, closer: closer})
 			return nil, ErrTooLarge
 		}
 		if len(buf) == cap(buf) {
@@ -69,13 +72,13 @@ func Read(r *http.Request, limit int64) ([]byte, error) {
 		buf = buf[:len(buf)+n]
 		switch {
 		case err == io.EOF && int64(len(buf)) > limit:
-			r.Body = &replayBody{buf: buf, closer: closer}
+			r.Body = replay(room, replayBody{buf: buf, closer: closer})
 			return nil, ErrTooLarge
 		case err == io.EOF:
-			r.Body = &replayBody{buf: buf, closer: closer}
+			r.Body = replay(room, replayBody{buf: buf, closer: closer})
 			return buf[:len(buf):len(buf)], nil
 		case err != nil:
-			r.Body = &replayBody{buf: buf, err: err, closer: closer}
+			r.Body = replay(room, replayBody{buf: buf, err: err, closer: closer})
 			return nil, err
 		}
 	}
@@ -96,6 +99,15 @@ func grow(buf []byte, contentLength, most int64) []byte {
 	next := make([]byte, len(buf), size)
 	copy(next, buf)
 	return next
+}
+
+// replay returns b in room, or in a new replayBody when room is nil.
+func replay(room *replayBody, b replayBody) *replayBody {
+	if room == nil {
+		room = new(replayBody)
+	}
+	*room = b
+	return room
 }
 
 // replayBody is a request body that yields buf, then rest when rest is not
