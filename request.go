@@ -10,6 +10,7 @@ import (
 	"github.com/llmgate/caddy-llmgate/keyring"
 	"github.com/llmgate/caddy-llmgate/limiter"
 	"github.com/llmgate/caddy-llmgate/llmreq"
+	"github.com/llmgate/caddy-llmgate/pricing"
 	"github.com/llmgate/caddy-llmgate/provider"
 	"github.com/llmgate/caddy-llmgate/sse"
 	"github.com/llmgate/caddy-llmgate/usage"
@@ -53,6 +54,22 @@ type requestState struct {
 	// hitUsage is the usage of the stored answer a hit served, read from
 	// it when a placeholder first asks.
 	hitUsage *usage.Usage
+	// limit is what llm_ratelimit published of its decision (see
+	// publishLimit).
+	limit limitPlaceholders
+}
+
+// limitPlaceholders are the values of a rate-limit decision's
+// placeholders, each known only once set. They are kept here and looked
+// up when used, rather than set on the replacer: that would box every
+// count and make the replacer's map, for placeholders most requests never
+// read.
+type limitPlaceholders struct {
+	zone    string // the zone that refused
+	refused bool
+	usage   usage.Usage // set when usage.Total > 0
+	cost    pricing.Micros
+	priced  bool
 }
 
 // stateVar is the request variable holding the requestState.
@@ -96,13 +113,14 @@ func replacer(r *http.Request) *caddy.Replacer {
 }
 
 // withPlaceholders makes {http.llm.model} and {http.llm.cache} available
-// for r, and {http.llm.usage.*} on a cache hit. They are looked up when
-// used (often in the access log, after the handlers ran, or in a deferred
-// header as the answer starts): the model from the body read some handler
-// or matcher made (it never reads the body itself), the cache's result
-// from its report, a hit's usage from the stored answer it served. (The
-// usage of an answer from upstream is set by llm_ratelimit's token zones;
-// values set so come first.)
+// for r, {http.llm.usage.*} on a cache hit, and those llm_ratelimit
+// publishes once it has decided. They are looked up when used (often in
+// the access log, after the handlers ran, or in a deferred header as the
+// answer starts): the model from the body read some handler or matcher
+// made (it never reads the body itself), the cache's result from its
+// report, a hit's usage from the stored answer it served. (The usage of
+// an answer from upstream, published by llm_ratelimit's token zones,
+// comes first.)
 func withPlaceholders(r *http.Request) {
 	s := state(r)
 	if s.placeholders {
@@ -118,8 +136,18 @@ func withPlaceholders(r *http.Request) {
 			return "", true
 		case phCache:
 			return cachePlaceholder(s.cache), true
+		case phZone:
+			return s.limit.zone, s.limit.refused
+		case phCost:
+			if !s.limit.priced {
+				return nil, false
+			}
+			return string(s.limit.cost.AppendUSD(nil)), true
 		case phUsage + "prompt_tokens", phUsage + "completion_tokens", phUsage + "total_tokens":
-			u, ok := s.usageOfHit()
+			u, ok := s.limit.usage, s.limit.usage.Total > 0
+			if !ok {
+				u, ok = s.usageOfHit()
+			}
 			if !ok {
 				return nil, false
 			}
@@ -162,19 +190,19 @@ func cachePlaceholder(res cache.Result) string {
 	return res.Outcome.String()
 }
 
-// publishLimit sets the placeholders of a rate-limit decision.
+// publishLimit sets the placeholders of a rate-limit decision; those of
+// an earlier decision (another llm_ratelimit) that this one does not set
+// stay as they were.
 func publishLimit(r *http.Request, rep limiter.Report) {
-	repl := replacer(r)
+	p := &state(r).limit
 	if t := rep.Ticket; t != nil && !t.Allowed {
-		repl.Set(phZone, t.Zone)
+		p.zone, p.refused = t.Zone, true
 	}
 	if u := rep.Usage; u.Total > 0 {
-		repl.Set(phUsage+"prompt_tokens", u.Input)
-		repl.Set(phUsage+"completion_tokens", u.Output)
-		repl.Set(phUsage+"total_tokens", u.Total)
+		p.usage = u
 	}
 	if rep.Priced {
-		repl.Set(phCost, string(rep.Cost.AppendUSD(nil)))
+		p.cost, p.priced = rep.Cost, true
 	}
 }
 
