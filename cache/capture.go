@@ -89,8 +89,10 @@ func (c *capture) WriteHeader(code int) {
 // nothing of the upstream's own (cookies, organisation, request ids),
 // which belong to the leader's request alone. Nil when nobody can follow.
 // They are the values of shared's names, in its order (nil where h has
-// none), in the flight's room for them: no allocation, where a map would
-// take several, on every miss that others may follow.
+// none), in the flight's room for them. The values are copied, into one
+// array: a handler around the cache may rewrite the leader's in place as
+// its answer starts (Caddy's header replacements do), and followers must
+// not see that.
 func (c *capture) followerHeader(h http.Header) [][]string {
 	if !c.f.registered {
 		return nil
@@ -98,9 +100,10 @@ func (c *capture) followerHeader(h http.Header) [][]string {
 	vals := c.f.sharedValues[:]
 	for i, k := range shared {
 		if v := h[k]; len(v) > 0 {
-			vals[i] = v[:len(v):len(v)]
+			vals[i] = v
 		}
 	}
+	ownValues(vals)
 	return vals
 }
 

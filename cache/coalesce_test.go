@@ -406,3 +406,54 @@ func TestFlightWindow(t *testing.T) {
 		t.Fatalf("listeners %d, want the leader and fast", f.listeners)
 	}
 }
+
+// rewriter rewrites every header value in place as the answer starts, as
+// Caddy's header handler does with a replacement on a response header.
+type rewriter struct{ http.ResponseWriter }
+
+func (w rewriter) WriteHeader(code int) {
+	for _, vs := range w.Header() {
+		for i := range vs {
+			vs[i] += "+"
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// TestCoalescedAnswersOwnTheirHeaders: a handler that rewrites a header's
+// values in place, around the cache, changes the answer of its own client
+// only, not the leader's or another follower's.
+func TestCoalescedAnswersOwnTheirHeaders(t *testing.T) {
+	const n = 4
+	c, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	up := &jsonUpstream{release: make(chan struct{}), status: http.StatusOK}
+	cached := c.Middleware(up)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cached.ServeHTTP(rewriter{w}, r)
+	}))
+	t.Cleanup(srv.Close)
+	got := make(chan string, n)
+	get := func() {
+		resp, _, err := fetch(t, srv.URL, jsonBody)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- resp.Header.Get("Retry-After")
+	}
+	go get()
+	harness.Eventually(t, "the leader's upstream call", func() bool { return up.calls.Load() > 0 })
+	for range n - 1 {
+		go get()
+	}
+	waitFollowers(t, c, n-1)
+	close(up.release)
+	for range n {
+		if v := <-got; v != "1+" {
+			t.Errorf("Retry-After %q, want 1+: an answer saw another's rewrite", v)
+		}
+	}
+}

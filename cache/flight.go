@@ -187,6 +187,24 @@ func (f *flight) body() []byte {
 	return f.buf
 }
 
+// ownValues replaces each slice of vals with a copy, all of them in one
+// new array, so that rewriting a value in place (as Caddy's header
+// replacements do) changes no other answer's. Their capacity is cut: an
+// append copies too.
+func ownValues(vals [][]string) {
+	n := 0
+	for _, v := range vals {
+		n += len(v)
+	}
+	own := make([]string, 0, n)
+	for i, v := range vals {
+		if len(v) > 0 {
+			own = append(own, v...)
+			vals[i] = own[len(own)-len(v) : len(own) : len(own)]
+		}
+	}
+}
+
 func (f *flight) wakeAll() {
 	for _, fo := range f.followers {
 		signal(fo)
@@ -230,10 +248,15 @@ func (f *flight) serve(w http.ResponseWriter, r *http.Request, fo *follower, fwd
 			case done && !ok:
 				return false, ferr
 			case ready:
+				// The follower's own copy: a handler around the cache
+				// may rewrite its values in place.
+				var mine [len(shared)][]string
+				copy(mine[:], header)
+				ownValues(mine[:])
 				h := w.Header()
-				for i, v := range header {
+				for i, v := range mine {
 					if v != nil {
-						h[shared[i]] = v // shared: its capacity is cut, an append copies
+						h[shared[i]] = v
 					}
 				}
 				h.Add(statusHeader, forwardStatus(fwd, status)+"; collapsed")

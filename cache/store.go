@@ -30,6 +30,8 @@ type Entry struct {
 // Store holds entries. Implementations must be safe for concurrent use.
 type Store interface {
 	// Get returns the entry stored under k, or nil when there is none.
+	// Each call returns an Entry of its own: the caller may change its
+	// Header; its Body is read-only.
 	Get(ctx context.Context, k Key) (*Entry, error)
 	// Set stores e under k until e.Expires. When Set returns, a Get of
 	// the same key finds the entry (unless the store chose not to keep it).
