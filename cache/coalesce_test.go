@@ -68,6 +68,18 @@ func (u *jsonUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, body)
 }
 
+// startCoalesced runs get n times: once, until its upstream call is under
+// way, then n-1 times more, and waits for those to follow the first.
+func startCoalesced(t *testing.T, c *Cache, up *jsonUpstream, n int, get func()) {
+	t.Helper()
+	go get()
+	harness.Eventually(t, "the leader's upstream call", func() bool { return up.calls.Load() > 0 })
+	for range n - 1 {
+		go get()
+	}
+	waitFollowers(t, c, n-1)
+}
+
 const jsonBody = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
 
 func TestCoalesceJSON(t *testing.T) {
@@ -116,12 +128,7 @@ func TestCoalesceJSON(t *testing.T) {
 				}
 				answers <- answer{resp, body}
 			}
-			go get()
-			harness.Eventually(t, "the leader's upstream call", func() bool { return up.calls.Load() > 0 })
-			for range n - 1 {
-				go get()
-			}
-			waitFollowers(t, c, n-1)
+			startCoalesced(t, c, up, n, get)
 			close(up.release)
 			var first string
 			statuses := map[string]int{}
@@ -444,12 +451,7 @@ func TestCoalescedAnswersOwnTheirHeaders(t *testing.T) {
 		}
 		got <- resp.Header.Get("Retry-After")
 	}
-	go get()
-	harness.Eventually(t, "the leader's upstream call", func() bool { return up.calls.Load() > 0 })
-	for range n - 1 {
-		go get()
-	}
-	waitFollowers(t, c, n-1)
+	startCoalesced(t, c, up, n, get)
 	close(up.release)
 	for range n {
 		if v := <-got; v != "1+" {
