@@ -143,6 +143,12 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 	// Listed before ristretto holds it: were it listed after, an
 	// eviction in between would leave it listed for good.
 	m.remember(shortKey(k), e.Model, h)
+	// An entry that replaces one under its key comes in as a new one, so
+	// that room is made for it: ristretto swaps the value of a key it
+	// holds in place, adding its cost without evicting anything, and
+	// answers stored again under their keys (no-cache, max-age) would
+	// hold many times max_size.
+	m.c.Del(shortKey(k))
 	if m.c.SetWithTTL(shortKey(k), h, cost, ttl) {
 		m.c.Wait()
 	} else {
