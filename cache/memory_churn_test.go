@@ -1,0 +1,90 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Entries replaced, purged and colliding on the store's 64-bit key while
+// hits read them: a hit gets one whole entry of its own key, never parts
+// of two, and what it got does not change afterwards.
+func TestMemoryStoreHitsStayWholeUnderChurn(t *testing.T) {
+	m, err := NewMemoryStore(1 << 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	var k1, k2 Key
+	k1[31], k2[31] = 1, 2 // same first 8 bytes: one ristretto key
+	entry := func(k Key, i int) *Entry {
+		tag := fmt.Sprintf("%d-%d", k[31], i)
+		now := time.Now()
+		return &Entry{Key: k, Model: "m" + tag, ContentType: "ct" + tag,
+			Header: http.Header{"Openai-Model": {"h" + tag}},
+			Body:   []byte(strings.Repeat(tag+";", 50+i%7)), Stored: now, Expires: now.Add(time.Hour)}
+	}
+	check := func(k Key, e *Entry) {
+		tag := strings.TrimPrefix(e.Model, "m")
+		if e.Key != k || e.ContentType != "ct"+tag || e.Header.Get("Openai-Model") != "h"+tag ||
+			!strings.HasPrefix(string(e.Body), tag+";") || len(e.Body)%len(tag+";") != 0 {
+			t.Errorf("mixed entry for key %d: %q %q %v %q", k[31], e.Model, e.ContentType, e.Header, e.Body[:20])
+		}
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for _, k := range []Key{k1, k2} {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_ = m.Set(ctx, k, entry(k, i))
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			var held []*Entry
+			for {
+				select {
+				case <-stop:
+					for _, e := range held {
+						check(k, e)
+					}
+					return
+				default:
+				}
+				if e, _ := m.Get(ctx, k); e != nil {
+					check(k, e)
+					if len(held) < 1000 {
+						held = append(held, e)
+					}
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_ = m.PurgeModel(ctx, fmt.Sprintf("m%d-%d", 1+i%2, i))
+		}
+	}()
+	time.Sleep(time.Second)
+	close(stop)
+	wg.Wait()
+}
