@@ -80,8 +80,9 @@ func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
 	return m, nil
 }
 
-// remember lists h among the entries of model.
-func (m *MemoryStore) remember(k uint64, model string, h held) {
+// remember lists h among the entries of model, and reports whether it
+// takes the place of one listed under its key.
+func (m *MemoryStore) remember(k uint64, model string, h held) (replaces bool) {
 	m.byModel.Lock()
 	defer m.byModel.Unlock()
 	keys := m.byModel.m[model]
@@ -89,7 +90,9 @@ func (m *MemoryStore) remember(k uint64, model string, h held) {
 		keys = map[uint64]uint64{}
 		m.byModel.m[model] = keys
 	}
+	_, replaces = keys[k]
 	keys[k] = h.n
+	return replaces
 }
 
 // forget takes h, which ristretto let go of, off the list of its model,
@@ -142,13 +145,14 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 	cost := int64(cap(h.form)) + entryOverhead
 	// Listed before ristretto holds it: were it listed after, an
 	// eviction in between would leave it listed for good.
-	m.remember(shortKey(k), e.Model, h)
-	// An entry that replaces one under its key comes in as a new one, so
-	// that room is made for it: ristretto swaps the value of a key it
-	// holds in place, adding its cost without evicting anything, and
-	// answers stored again under their keys (no-cache, max-age) would
-	// hold many times max_size.
-	m.c.Del(shortKey(k))
+	if m.remember(shortKey(k), e.Model, h) {
+		// An entry that replaces one under its key comes in as a new
+		// one, so that room is made for it: ristretto swaps the value
+		// of a key it holds in place, adding its cost without evicting
+		// anything, and answers stored again under their keys
+		// (no-cache, max-age) would hold many times max_size.
+		m.c.Del(shortKey(k))
+	}
 	if m.c.SetWithTTL(shortKey(k), h, cost, ttl) {
 		m.c.Wait()
 	} else {
