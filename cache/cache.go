@@ -281,11 +281,11 @@ func (c *Cache) put(ctx context.Context, key Key, q *llmreq.Request, cw *capture
 		Stored:      now,
 		Expires:     now.Add(c.ttlFor(q.Model)),
 	}
-	if err := c.store.Set(context.WithoutCancel(ctx), key, e); err != nil {
+	err := c.store.Set(context.WithoutCancel(ctx), key, e)
+	if err != nil && !errors.Is(err, ErrNotKept) {
 		c.onError(&StoreError{Op: "store", Err: err})
-		return false
 	}
-	return true
+	return err == nil
 }
 
 // follow answers r from a flight it joined, or, when the flight cannot give

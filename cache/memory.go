@@ -135,11 +135,14 @@ func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
 }
 
 // Set implements Store. It waits for ristretto's asynchronous write to be
-// applied, so the identical request that follows finds the entry.
+// applied, so the identical request that follows finds the entry, and
+// returns ErrNotKept when ristretto did not take it: its admission policy
+// may prefer the entries it holds, or an entry may cost more than the
+// whole store.
 func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 	ttl := time.Until(e.Expires)
 	if ttl <= 0 {
-		return nil
+		return ErrNotKept
 	}
 	h := held{form: AppendEntry(make([]byte, 0, EntryLen(e)), e), n: m.numbered.Add(1), local: e.Local}
 	cost := int64(cap(h.form)) + entryOverhead
@@ -153,10 +156,14 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 		// (no-cache, max-age) would hold many times max_size.
 		m.c.Del(shortKey(k))
 	}
-	if m.c.SetWithTTL(shortKey(k), h, cost, ttl) {
-		m.c.Wait()
-	} else {
+	if !m.c.SetWithTTL(shortKey(k), h, cost, ttl) {
 		m.forget(h) // dropped: ristretto never held it
+		return ErrNotKept
+	}
+	m.c.Wait()
+	// GetTTL reads without counting as a use of the entry.
+	if _, ok := m.c.GetTTL(shortKey(k)); !ok {
+		return ErrNotKept
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package cache_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -142,5 +144,47 @@ func TestMemoryStoreHoldsGrownBodiesAtTheirLength(t *testing.T) {
 	got, err := m.Get(ctx, e.Key)
 	if err != nil || got == nil || string(got.Body) != string(body) {
 		t.Fatalf("the entry came back as %v, %v", got, err)
+	}
+}
+
+// Set says when the store did not keep an entry, and only then: an entry
+// that costs more than the whole store is not kept, and whatever Set says
+// of new entries in a full store of entries in use, which its admission
+// policy may refuse, a Get agrees.
+func TestMemoryStoreSaysWhatItDidNotKeep(t *testing.T) {
+	ctx := context.Background()
+	m, err := cache.NewMemoryStore(64 << 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	set := func(name string, size int) (cache.Key, error) {
+		t.Helper()
+		e := storetest.Entry(name, "m", make([]byte, size), time.Hour)
+		err := m.Set(ctx, e.Key, e)
+		if err != nil && !errors.Is(err, cache.ErrNotKept) {
+			t.Fatal(err)
+		}
+		if got, _ := m.Get(ctx, e.Key); (got != nil) != (err == nil) {
+			t.Fatalf("%s: Set said %v, and a Get found %v", name, err, got != nil)
+		}
+		return e.Key, err
+	}
+	if _, err := set("too large", 128<<10); err == nil {
+		t.Fatal("an entry larger than the store was kept")
+	}
+	var held []cache.Key
+	for i := range 14 {
+		if k, err := set(fmt.Sprint("resident ", i), 4<<10); err == nil {
+			held = append(held, k)
+		}
+	}
+	for range 500 {
+		for _, k := range held {
+			m.Get(ctx, k)
+		}
+	}
+	for i := range 200 {
+		set(fmt.Sprint("newcomer ", i), 4<<10)
 	}
 }

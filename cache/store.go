@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -33,10 +34,16 @@ type Store interface {
 	// Each call returns an Entry of its own: the caller may change its
 	// Header; its Body is read-only.
 	Get(ctx context.Context, k Key) (*Entry, error)
-	// Set stores e under k until e.Expires. When Set returns, a Get of
-	// the same key finds the entry (unless the store chose not to keep it).
+	// Set stores e under k until e.Expires. When Set returns nil, a Get
+	// of the same key finds the entry; when the store chose not to keep
+	// it, Set returns ErrNotKept.
 	Set(ctx context.Context, k Key, e *Entry) error
 }
+
+// ErrNotKept is what Store.Set returns for an entry the store chose not
+// to keep, as a memory store whose admission policy values what it holds
+// more: not a failure, but the answer is not stored.
+var ErrNotKept = errors.New("entry not kept")
 
 // Stats is what a store holds.
 type Stats struct {

@@ -58,14 +58,15 @@ func (s *Store) Get(ctx context.Context, k cache.Key) (*cache.Entry, error) {
 }
 
 // Set implements cache.Store. The entry lives in Redis until e.Expires,
-// rounded up to the millisecond; an entry already expired is not stored.
+// rounded up to the millisecond; an entry already expired is not stored
+// (ErrNotKept).
 func (s *Store) Set(ctx context.Context, k cache.Key, e *cache.Entry) error {
 	if e == nil {
 		return errors.New("redis cache store: set: nil entry")
 	}
 	ttl := time.Until(e.Expires)
 	if ttl <= 0 {
-		return nil
+		return cache.ErrNotKept
 	}
 	ttl = (ttl + time.Millisecond - 1).Truncate(time.Millisecond)
 	value := cache.AppendEntry(make([]byte, 0, cache.EntryLen(e)), e)

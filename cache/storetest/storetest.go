@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -121,8 +122,8 @@ func testMisses(t *testing.T, open func(t *testing.T) Store) {
 		{"never stored", func(*testing.T, cache.Store) cache.Key { return cache.Key{9} }},
 		{"expired before it was stored", func(t *testing.T, s cache.Store) cache.Key {
 			e := Entry("a", "m", []byte("x"), -time.Second)
-			if err := s.Set(ctx, e.Key, e); err != nil {
-				t.Fatal(err)
+			if err := s.Set(ctx, e.Key, e); !errors.Is(err, cache.ErrNotKept) {
+				t.Fatalf("Set of an expired entry: %v, want ErrNotKept", err)
 			}
 			return e.Key
 		}},
