@@ -6,6 +6,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -63,6 +64,8 @@ var connections = newSwappable()
 // requests run.
 type swappable struct {
 	cur atomic.Pointer[http.Transport]
+	// swapped is when NewConnections last ran, in Unix nanoseconds.
+	swapped atomic.Int64
 }
 
 func newSwappable() *swappable {
@@ -71,8 +74,24 @@ func newSwappable() *swappable {
 	return s
 }
 
+// RoundTrip sends r once more, on a new connection, when it got no answer
+// but an EOF within a second of a config reload: Caddy's old and new
+// servers share the listening socket, and a connection the replaced
+// server took as it stopped is closed unanswered. An API client retries
+// such a connection error too; any other failure is the test's.
 func (s *swappable) RoundTrip(r *http.Request) (*http.Response, error) {
-	return s.cur.Load().RoundTrip(r)
+	resp, err := s.cur.Load().RoundTrip(r)
+	if err == nil || !errors.Is(err, io.EOF) || r.GetBody == nil ||
+		time.Since(time.Unix(0, s.swapped.Load())) > time.Second {
+		return resp, err
+	}
+	body, berr := r.GetBody()
+	if berr != nil {
+		return resp, err
+	}
+	again := r.Clone(r.Context())
+	again.Body = body
+	return s.cur.Load().RoundTrip(again)
 }
 
 // CloseIdleConnections closes the idle connections of the transport in
@@ -86,6 +105,7 @@ func (s *swappable) CloseIdleConnections() { s.cur.Load().CloseIdleConnections()
 // the old config, or fails with EOF. Requests in flight finish on theirs.
 func NewConnections() {
 	old := connections.cur.Swap(http.DefaultTransport.(*http.Transport).Clone())
+	connections.swapped.Store(time.Now().UnixNano())
 	old.CloseIdleConnections()
 }
 
