@@ -38,52 +38,39 @@ func TestMemoryStoreHitsStayWholeUnderChurn(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
-	for _, k := range []Key{k1, k2} {
-		wg.Add(2)
+	// loop runs step with 0, 1, 2… until stop closes, then done.
+	loop := func(step func(i int), done func()) {
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; ; i++ {
 				select {
 				case <-stop:
+					done()
 					return
 				default:
 				}
-				_ = m.Set(ctx, k, entry(k, i))
-			}
-		}()
-		go func() {
-			defer wg.Done()
-			var held []*Entry
-			for {
-				select {
-				case <-stop:
-					for _, e := range held {
-						check(k, e)
-					}
-					return
-				default:
-				}
-				if e, _ := m.Get(ctx, k); e != nil {
-					check(k, e)
-					if len(held) < 1000 {
-						held = append(held, e)
-					}
-				}
+				step(i)
 			}
 		}()
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
+	for _, k := range []Key{k1, k2} {
+		loop(func(i int) { _ = m.Set(ctx, k, entry(k, i)) }, func() {})
+		var held []*Entry
+		loop(func(int) {
+			if e, _ := m.Get(ctx, k); e != nil {
+				check(k, e)
+				if len(held) < 1000 {
+					held = append(held, e)
+				}
 			}
-			_ = m.PurgeModel(ctx, fmt.Sprintf("m%d-%d", 1+i%2, i))
-		}
-	}()
+		}, func() {
+			for _, e := range held {
+				check(k, e)
+			}
+		})
+	}
+	loop(func(i int) { _ = m.PurgeModel(ctx, fmt.Sprintf("m%d-%d", 1+i%2, i)) }, func() {})
 	time.Sleep(time.Second)
 	close(stop)
 	wg.Wait()
