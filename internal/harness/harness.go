@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -75,13 +76,13 @@ func newSwappable() *swappable {
 }
 
 // RoundTrip sends r once more, on a new connection, when it got no answer
-// but an EOF within a second of a config reload: Caddy's old and new
+// but an EOF or a reset within a second of a config reload: Caddy's old and new
 // servers share the listening socket, and a connection the replaced
 // server took as it stopped is closed unanswered. An API client retries
 // such a connection error too; any other failure is the test's.
 func (s *swappable) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := s.cur.Load().RoundTrip(r)
-	if err == nil || !errors.Is(err, io.EOF) || r.GetBody == nil ||
+	if err == nil || !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) || r.GetBody == nil ||
 		time.Since(time.Unix(0, s.swapped.Load())) > time.Second {
 		return resp, err
 	}
