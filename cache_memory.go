@@ -10,12 +10,9 @@ import (
 
 // CacheMemory keeps llm_cache entries in process memory.
 type CacheMemory struct {
-	// Upper bound of the memory held by entries, in bytes: each counts
-	// its body, headers and strings, and about 500 bytes of bookkeeping.
-	// Unless GOMEMLIMIT is set, the process gets a soft memory limit of
-	// the memory caches' max_size plus a third and 64MiB, so that the
-	// Go runtime does not let the heap grow to twice what is live.
-	// Default: 256MiB.
+	// Upper bound of the memory held by entries, in bytes, outside the
+	// Go heap: at least 32MiB, used in whole steps of 32MiB. One entry
+	// may take a 32nd of it. Default: 256MiB.
 	MaxSize units.Size `json:"max_size,omitempty"`
 
 	poolKey string
@@ -41,7 +38,7 @@ func (m *CacheMemory) Provision(caddy.Context) error {
 	if m.store, m.poolKey, err = memoryCacheStore(size); err != nil {
 		return err
 	}
-	holdMemory(m.store)
+	liveMemory.add(m.store, m.store)
 	liveCaches.add(m.store, cacheInfo{Backend: "memory", MaxSize: size, store: m.store})
 	return nil
 }
@@ -49,7 +46,7 @@ func (m *CacheMemory) Provision(caddy.Context) error {
 // Cleanup releases this config's hold on the store.
 func (m *CacheMemory) Cleanup() error {
 	if m.store != nil {
-		releaseMemory(m.store)
+		liveMemory.remove(m.store)
 		liveCaches.remove(m.store)
 	}
 	return release(memoryPool, m.poolKey)

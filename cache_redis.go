@@ -28,7 +28,8 @@ import (
 type CacheRedis struct {
 	RedisStorage
 	// Upper bound of the memory held by the local copies, in bytes,
-	// counted as max_size counts a memory store. Default 0: no local tier.
+	// bounded as max_size bounds a memory store (at least 32MiB). Default
+	// 0: no local tier.
 	Local units.Size `json:"local,omitempty"`
 
 	store    cache.Shared
@@ -60,7 +61,7 @@ func (m *CacheRedis) Provision(ctx caddy.Context) error {
 			return err
 		}
 		m.store = m.tier.TieredStore
-		holdMemory(m.tier.mem)
+		liveMemory.add(m.tier.mem, m.tier.mem)
 	}
 	liveCaches.add(m.store, cacheInfo{Backend: m.mode.String(), Server: m.client.String(), Local: int64(m.Local), store: m.store})
 	return nil
@@ -72,7 +73,7 @@ func (m *CacheRedis) Cleanup() error {
 		liveCaches.remove(m.store)
 	}
 	if m.tier != nil {
-		releaseMemory(m.tier.mem)
+		liveMemory.remove(m.tier.mem)
 	}
 	// The tier listens through the client: it goes first.
 	return errors.Join(release(memoryPool, m.localKey), m.cleanup())

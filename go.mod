@@ -3,8 +3,8 @@ module github.com/llmgate/caddy-llmgate
 go 1.26.0
 
 require (
+	github.com/VictoriaMetrics/fastcache v1.13.2
 	github.com/caddyserver/caddy/v2 v2.11.9
-	github.com/dgraph-io/ristretto/v2 v2.4.2
 	github.com/dustin/go-humanize v1.1.0
 	github.com/openai/openai-go/v3 v3.96.0
 	github.com/prometheus/client_golang v1.24.1

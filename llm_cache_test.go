@@ -27,8 +27,8 @@ func TestCacheSDKRepeatIsHit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Sent at once after the first answer completed: ristretto's
-	// asynchronous Set must already be visible.
+	// Sent at once after the first answer completed: the stored entry
+	// must already be visible.
 	b, err := c.Chat.Completions.New(ctx, chat("gpt-4o-mini", "hello"), option.WithResponseInto(&second))
 	if err != nil {
 		t.Fatal(err)
@@ -344,18 +344,19 @@ func TestCacheEntriesSurviveReload(t *testing.T) {
 }
 
 // TestCacheAnswerLargerThanTheStoreIsNotClaimedStored: an answer the
-// memory store cannot hold (100 KB into max_size 64KiB) is passed on
+// memory store cannot hold (2 MB, over the 1 MiB an entry of a 32 MiB store
+// may take) is passed on
 // without "stored" in its Cache-Status or the metric, and the next
 // identical request goes upstream; an answer that fits is stored as usual.
 func TestCacheAnswerLargerThanTheStoreIsNotClaimedStored(t *testing.T) {
-	const maxSize = 64<<10 + 7 // a size of its own, for relStore
+	const maxSize = 32<<20 + 7 // a size of its own, for relStore
 	site, up := cacheSite(t, fmt.Sprintf("max_size %d", maxSize))
 	big := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"big %s"}]}`, site)
 	stored := func() float64 { return testcaddy.Metrics(t)[`llmgate_cache_requests_total{result="stored"}`] }
 	before := stored()
 	for i := range 2 {
-		resp, body := post(t, site+"/v1/chat/completions", big, "x-fake-size", "100000")
-		if resp.StatusCode != 200 || len(body) < 100000 {
+		resp, body := post(t, site+"/v1/chat/completions", big, "x-fake-size", "2000000")
+		if resp.StatusCode != 200 || len(body) < 2000000 {
 			t.Fatalf("big answer %d: %d, %d bytes", i, resp.StatusCode, len(body))
 		}
 		if cs := resp.Header.Get("Cache-Status"); cs != "llmgate; fwd=miss" {

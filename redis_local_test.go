@@ -28,7 +28,7 @@ func startLocalTier(t *testing.T) localTierSite {
 	a, b := twoInstances(t, fmt.Sprintf(`
 	llm_cache {
 		storage redis %s
-		local 16MiB
+		local 32MiB
 		ttl_model short-lived 4s
 	}`, rs.URL()), up)
 	return localTierSite{t: t, a: a, b: b, host: strings.TrimPrefix(a, "http://"), key: "Bearer sk-local-" + strings.TrimPrefix(b, "http://")}
@@ -82,7 +82,7 @@ func TestLocalTierPurgeReachesEveryInstance(t *testing.T) {
 		{"/llm/cache?model=gpt-4o", "gpt-4o"},
 	} {
 		s.warm(purge.model)
-		if _, stats := adminCall(t, http.MethodGet, "/llm/cache/stats"); !strings.Contains(stats, `"local":16777216`) || !strings.Contains(stats, `"local_stats":{"entries":`) {
+		if _, stats := adminCall(t, http.MethodGet, "/llm/cache/stats"); !strings.Contains(stats, `"local":33554432`) || !strings.Contains(stats, `"local_stats":{"entries":`) {
 			t.Fatalf("A's stats say nothing of its local tier: %s", stats)
 		}
 		if status, body := adminCall(t, http.MethodDelete, purge.path); status != http.StatusNoContent {
@@ -120,7 +120,7 @@ func TestLocalTierOutlivesReload(t *testing.T) {
 	up := fakeai.Start(t)
 	site := testcaddy.Site(t)
 	config := func(ttl string) string {
-		return testcaddy.Global("") + fmt.Sprintf("%s {\n\tllm_cache {\n\t\tstorage redis %s\n\t\tlocal 16MiB\n\t\tttl %s\n\t}\n\treverse_proxy %s\n}\n", site, rs.URL(), ttl, up.URL())
+		return testcaddy.Global("") + fmt.Sprintf("%s {\n\tllm_cache {\n\t\tstorage redis %s\n\t\tlocal 32MiB\n\t\tttl %s\n\t}\n\treverse_proxy %s\n}\n", site, rs.URL(), ttl, up.URL())
 	}
 	testcaddy.Load(t, config("1h"))
 	if resp, _ := post(t, site+"/v1/chat/completions", chatBody); resp.Header.Get("Cache-Status") != "llmgate; fwd=miss" {
@@ -162,7 +162,7 @@ func TestLocalTierRedisOutage(t *testing.T) {
 	}
 	llm_cache {
 		storage redis %s
-		local 16MiB
+		local 32MiB
 		ttl 2s
 	}
 	reverse_proxy %s

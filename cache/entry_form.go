@@ -76,15 +76,6 @@ func ReadEntry(b []byte) (*Entry, error) {
 	return e, nil
 }
 
-// formHead reads the model and the key off the front of a byte form that
-// AppendEntry wrote.
-func formHead(b []byte) (model string, k Key) {
-	r, _ := formReader(b)
-	model = r.String()
-	copy(k[:], r.Bytes(len(k)))
-	return model, k
-}
-
 // formReader reads b past its version, and reports whether that version
 // is the one this code writes. An empty b reads as corrupt.
 func formReader(b []byte) (r wire.Reader, ok bool) {

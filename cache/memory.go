@@ -5,223 +5,216 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/dgraph-io/ristretto/v2"
+	"github.com/VictoriaMetrics/fastcache"
 )
 
-// entryOverhead is the bytes an entry holds beyond its byte form, so
-// that max_size bounds the memory entries really take, not just their
-// payload: ristretto's item and its slot in ristretto's map (~200), its
-// expiry bucket and policy (~85), and its place in the model index (~30),
-// as measured (TestMemoryStoreCountsWhatItHolds), rounded up for the
-// maps' growth.
-const entryOverhead = 400
-
-// MemoryStore keeps entries in process memory, bounded by their size in
-// bytes; when full, ristretto's TinyLFU policy decides what stays.
+// MemoryStore keeps entries in process memory, outside the Go heap:
+// fastcache holds them in 64KiB chunks it maps from the system itself, in
+// 512 buckets, each a ring that overwrites its oldest entries when full.
+//
+// Off the heap, a full cache costs the collector nothing. On the heap, a
+// full 256MiB cache was hundreds of thousands of objects the collector
+// marked on every cycle, and the process had to be given a soft memory
+// limit to keep it from growing to twice what it held; together they took
+// more than half of what the cache cost a miss.
+//
+// A ring keeps the most recently written entries. So that an entry in use
+// outlives a flood of new ones, a hit rewrites an entry once an eighth of
+// the store has been written after it, which keeps it in the newer part
+// of its ring as long as it is asked for. An eighth, not a half: a bucket
+// turns faster than the store as a whole when more keys fall in it, and
+// in the smallest store a bucket holds a single 64KiB chunk.
 type MemoryStore struct {
-	c *ristretto.Cache[uint64, held]
-	// purged maps a model to the time its entries were purged: entries of
-	// it stored before are gone (ristretto cannot list its keys). It is
-	// replaced whole on a purge, so a lookup reads it without a lock.
-	purged atomic.Pointer[map[string]time.Time]
-	mu     sync.Mutex // serialises purges
-
-	// byModel lists the entries held of each model, by their ristretto
-	// key and their number, so that a purge of a model removes them at
-	// once and Stats drop with it. An entry leaves it when ristretto lets
-	// go of it (evicted, expired, replaced, deleted).
-	byModel struct {
-		sync.Mutex
-		m map[string]map[uint64]uint64
-	}
-	// numbered counts the entries ever stored.
-	numbered atomic.Uint64
+	c    *fastcache.Cache
+	size int64
+	// written counts the bytes ever written. Each value carries the count
+	// it was last written at, which tells how far its ring has turned
+	// since, and the count its entry was stored at, which tells whether a
+	// purge came after: a purge is a count, not a time, so that no clock
+	// and no rewrite of an entry in use can move an entry past it.
+	written atomic.Uint64
+	// purged maps a model to the count its entries were purged at: those
+	// stored before are gone (a ring cannot list its keys). It is replaced
+	// whole on a purge, so a lookup reads it without a lock.
+	purged atomic.Pointer[map[string]uint64]
+	// emptied is the count at which Purge last dropped every entry:
+	// fastcache empties its buckets one after the other, and a lookup
+	// meanwhile must not find an entry the purge has not reached yet.
+	emptied atomic.Uint64
+	mu      sync.Mutex // serialises purges
+	// closed is set by Close. fastcache's memory returns to it only on
+	// Reset: a write after Close, from a request of a config being
+	// unloaded, must give back what it took.
+	closed atomic.Bool
 }
 
-// held is an entry as a MemoryStore holds it: its byte form (entry_form.go)
-// in one allocation, with no pointers inside. A full cache holds hundreds
-// of thousands of entries, and the collector visits every object of them
-// on each cycle: as an Entry, with its header map, strings and body, an
-// entry was about ten objects, and visiting them took a third of the CPU
-// of a miss-only load once the cache was full.
-type held struct {
-	form []byte
-	// n tells this entry from one that replaced it under the same key.
-	n     uint64
-	local bool
-}
+// MemoryStep is the unit a memory store is sized in: fastcache gives each
+// of its 512 buckets whole 64KiB chunks.
+const MemoryStep = 32 << 20
 
-// NewMemoryStore returns a store holding at most maxSize bytes of entries.
+// A value in the store is a head, then the entry's byte form
+// (entry_form.go). The head holds the written count at its last write,
+// the count at its entry's Set, and whether it is a TieredStore's local
+// copy.
+const (
+	headLen   = 17
+	localFlag = 1
+)
+
+// bigValue is the size from which a value is stored with fastcache's
+// SetBig, in chunks: Set holds a key and value of less than 64KiB only.
+const bigValue = 64<<10 - 4 - len(Key{}) - 1
+
+// NewMemoryStore returns a store holding at most maxSize bytes of
+// entries, in whole steps of MemoryStep: at least one.
 func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
-	if maxSize <= 0 {
-		return nil, fmt.Errorf("max_size: must be positive, got %d", maxSize)
+	if maxSize < MemoryStep {
+		return nil, fmt.Errorf("max_size: must be at least 32MiB, got %d", maxSize)
 	}
-	m := &MemoryStore{}
-	c, err := ristretto.NewCache(&ristretto.Config[uint64, held]{
-		// About ten counters per entry of a typical 2 KiB answer.
-		NumCounters:        max(maxSize/200, 1000),
-		MaxCost:            maxSize,
-		BufferItems:        64,
-		IgnoreInternalCost: true,
-		// Counts of entries and bytes held, for Stats.
-		Metrics: true,
-		OnExit:  func(h held) { m.forget(h) },
-	})
-	if err != nil {
-		return nil, err
-	}
-	m.c = c
-	m.byModel.m = map[string]map[uint64]uint64{}
-	return m, nil
+	size := maxSize - maxSize%MemoryStep
+	return &MemoryStore{c: fastcache.New(int(size)), size: size}, nil
 }
 
-// remember lists h among the entries of model, and reports whether it
-// takes the place of one listed under its key.
-func (m *MemoryStore) remember(k uint64, model string, h held) (replaces bool) {
-	m.byModel.Lock()
-	defer m.byModel.Unlock()
-	keys := m.byModel.m[model]
-	if keys == nil {
-		keys = map[uint64]uint64{}
-		m.byModel.m[model] = keys
-	}
-	_, replaces = keys[k]
-	keys[k] = h.n
-	return replaces
-}
-
-// forget takes h, which ristretto let go of, off the list of its model,
-// unless an entry that replaced it holds its place.
-func (m *MemoryStore) forget(h held) {
-	if h.form == nil {
-		return
-	}
-	model, key := formHead(h.form)
-	k := shortKey(key)
-	m.byModel.Lock()
-	defer m.byModel.Unlock()
-	if keys := m.byModel.m[model]; keys[k] == h.n {
-		delete(keys, k)
-		if len(keys) == 0 {
-			delete(m.byModel.m, model)
-		}
-	}
-}
-
-// Get implements Store. The entry's strings and body share the memory
-// the store holds it in.
+// Get implements Store. Each entry is a copy of its own.
 func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
-	h, ok := m.c.Get(shortKey(k))
-	if !ok {
+	v := m.load(k)
+	if len(v) < headLen {
 		return nil, nil
 	}
-	e, err := ReadEntry(h.form)
+	e, err := ReadEntry(v[headLen:])
 	if err != nil || e == nil || e.Key != k {
 		return nil, err
 	}
-	if purged := m.purged.Load(); purged != nil {
-		if t, ok := (*purged)[e.Model]; ok && !e.Stored.After(t) {
-			m.c.Del(shortKey(k))
-			return nil, nil
-		}
+	if m.isPurged(binary.LittleEndian.Uint64(v[8:]), e.Model) {
+		m.drop(k)
+		return nil, nil
 	}
-	e.Local = h.local
+	e.Local = v[16]&localFlag != 0
+	if m.written.Load()-binary.LittleEndian.Uint64(v) > uint64(m.size/8) {
+		binary.LittleEndian.PutUint64(v, m.written.Add(uint64(len(v))))
+		m.put(k, v)
+	}
 	return e, nil
 }
 
-// Set implements Store. It waits for ristretto's asynchronous write to be
-// applied, so the identical request that follows finds the entry, and
-// returns ErrNotKept when ristretto did not take it: its admission policy
-// may prefer the entries it holds, or an entry may cost more than the
-// whole store.
+// Set implements Store. The entry is found by the next Get: fastcache
+// writes it before Set returns. An entry larger than MaxEntry, or one
+// already expired, is not kept.
 func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
-	ttl := time.Until(e.Expires)
-	if ttl <= 0 {
+	if time.Until(e.Expires) <= 0 || int64(EntryLen(e)) > m.MaxEntry() {
 		return ErrNotKept
 	}
-	h := held{form: AppendEntry(make([]byte, 0, EntryLen(e)), e), n: m.numbered.Add(1), local: e.Local}
-	cost := int64(cap(h.form)) + entryOverhead
-	// Listed before ristretto holds it: were it listed after, an
-	// eviction in between would leave it listed for good.
-	if m.remember(shortKey(k), e.Model, h) {
-		// An entry that replaces one under its key comes in as a new
-		// one, so that room is made for it: ristretto swaps the value
-		// of a key it holds in place, adding its cost without evicting
-		// anything, and answers stored again under their keys
-		// (no-cache, max-age) would hold many times max_size.
-		m.c.Del(shortKey(k))
+	v := AppendEntry(make([]byte, headLen, headLen+EntryLen(e)), e)
+	n := m.written.Add(uint64(len(v)))
+	binary.LittleEndian.PutUint64(v, n)
+	binary.LittleEndian.PutUint64(v[8:], n)
+	if e.Local {
+		v[16] = localFlag
 	}
-	if !m.c.SetWithTTL(shortKey(k), h, cost, ttl) {
-		m.forget(h) // dropped: ristretto never held it
-		return ErrNotKept
-	}
-	m.c.Wait()
-	// GetTTL reads without counting as a use of the entry.
-	if _, ok := m.c.GetTTL(shortKey(k)); !ok {
-		return ErrNotKept
-	}
+	m.put(k, v)
 	return nil
 }
 
-// MaxSize is the bytes the store holds at most, as it counts them.
-func (m *MemoryStore) MaxSize() int64 { return m.c.MaxCost() }
+// put writes v, its head filled in, under k.
+func (m *MemoryStore) put(k Key, v []byte) {
+	if len(v) < bigValue {
+		m.c.Set(k[:], v)
+	} else {
+		// A small value under k would be found first.
+		m.c.Del(k[:])
+		bk := bigKey(k)
+		m.c.SetBig(bk[:], v)
+	}
+	if m.closed.Load() {
+		m.c.Reset()
+	}
+}
 
-// MaxEntry implements Bounded: an entry costs its bytes and a fixed
-// overhead, and ristretto drops one that costs more than the whole store.
-func (m *MemoryStore) MaxEntry() int64 { return m.c.MaxCost() - entryOverhead }
+// load returns the value under k, nil when there is none.
+func (m *MemoryStore) load(k Key) []byte {
+	if v, ok := m.c.HasGet(nil, k[:]); ok {
+		return v
+	}
+	bk := bigKey(k)
+	return m.c.GetBig(nil, bk[:])
+}
 
-// Stats returns the entries and bytes (as counted against max_size) the
-// store holds. Entries past their TTL count until ristretto's cleanup
-// drops them.
+// isPurged reports whether a purge dropped the entry of model stored at
+// the written count n.
+func (m *MemoryStore) isPurged(n uint64, model string) bool {
+	if n <= m.emptied.Load() {
+		return true
+	}
+	if purged := m.purged.Load(); purged != nil {
+		if at, ok := (*purged)[model]; ok && n <= at {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *MemoryStore) drop(k Key) {
+	m.c.Del(k[:])
+	bk := bigKey(k)
+	m.c.Del(bk[:])
+}
+
+// bigKey is the key a value stored in chunks goes under: its own, so that
+// no value is ever read as the other kind.
+func bigKey(k Key) (b [len(Key{}) + 1]byte) {
+	copy(b[:], k[:])
+	b[len(k)] = 'B'
+	return b
+}
+
+// MaxSize is the bytes the store holds at most.
+func (m *MemoryStore) MaxSize() int64 { return m.size }
+
+// MaxEntry implements Bounded: an entry takes at most a 32nd of the store,
+// 8MiB of the default 256MiB (the default max_response). A larger one,
+// stored in chunks across the buckets, would wipe out too many others.
+func (m *MemoryStore) MaxEntry() int64 { return m.size / 32 }
+
+// Stats returns the entries the store holds (an entry stored in chunks
+// counts once for each, and once more) and the memory it has taken for
+// them, up to MaxSize.
 func (m *MemoryStore) Stats(context.Context) (Stats, error) {
-	mt := m.c.Metrics
-	return Stats{
-		Entries: int64(mt.KeysAdded() - mt.KeysEvicted()),
-		Bytes:   int64(mt.CostAdded() - mt.CostEvicted()),
-	}, nil
+	var s fastcache.Stats
+	m.c.UpdateStats(&s)
+	return Stats{Entries: int64(s.EntriesCount), Bytes: int64(s.BytesSize)}, nil
 }
 
 // Purge drops every entry.
 func (m *MemoryStore) Purge(context.Context) error {
-	m.c.Clear()
+	m.emptied.Store(m.written.Load())
+	m.c.Reset()
 	return nil
 }
 
-// PurgeModel drops the entries of model: they are no longer served, and
-// no longer held or counted by Stats once it returns.
+// PurgeModel drops the entries of model: none is served once it returns.
+// Their memory is taken by the entries stored after them.
 func (m *MemoryStore) PurgeModel(_ context.Context, model string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	// Entries being stored as the purge runs are not listed yet: the time
-	// of the purge keeps them from being served.
-	next := map[string]time.Time{}
+	next := map[string]uint64{}
 	if p := m.purged.Load(); p != nil {
 		maps.Copy(next, *p)
 	}
-	next[model] = time.Now()
+	next[model] = m.written.Load()
 	m.purged.Store(&next)
-	m.byModel.Lock()
-	keys := slices.Collect(maps.Keys(m.byModel.m[model]))
-	m.byModel.Unlock()
-	// Not under byModel's lock: ristretto calls forget as it deletes.
-	for _, k := range keys {
-		m.c.Del(k)
-	}
-	m.c.Wait()
 	return nil
 }
 
-// Close stops the store's background goroutines and drops its entries.
-func (m *MemoryStore) Close() { m.c.Close() }
-
-// shortKey is the ristretto key: 64 bits of the SHA-256 key; the full key
-// in the entry settles the rare collision.
-func shortKey(k Key) uint64 { return binary.LittleEndian.Uint64(k[:8]) }
+// Close drops the entries and gives their memory back to fastcache, for
+// the next store to take. A Set after Close stores nothing.
+func (m *MemoryStore) Close() {
+	m.closed.Store(true)
+	m.c.Reset()
+}
 
 // Interface guards
 var (

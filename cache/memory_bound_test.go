@@ -7,11 +7,11 @@ import (
 	"testing"
 )
 
-// An answer that fills a small memory store's MaxEntry exactly is stored
-// and served; one byte more is passed on and not stored.
+// An answer that fills a memory store's MaxEntry exactly is stored and
+// served; one byte more is passed on and not stored.
 func TestAnswerAtTheStoresBound(t *testing.T) {
 	const ct = "application/json"
-	m, err := NewMemoryStore(4 << 10)
+	m, err := NewMemoryStore(MemoryStep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,13 +62,13 @@ func TestAnswerAtTheStoresBound(t *testing.T) {
 // A model name or an upstream header larger than the store's bound: the
 // answer passes whole and is not stored.
 func TestAnswerWhoseMetaExceedsTheBound(t *testing.T) {
-	big := strings.Repeat("m", 64<<10)
+	big := strings.Repeat("m", 2<<20) // the bound of the smallest store is 1MiB
 	for _, tc := range []struct{ name, model, header string }{
 		{"model", big, "x"},
 		{"header", "gpt-4o-mini", big},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := NewMemoryStore(16 << 10)
+			m, err := NewMemoryStore(MemoryStep)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,7 +83,7 @@ func TestAnswerWhoseMetaExceedsTheBound(t *testing.T) {
 					}
 					w.Write([]byte(body))
 				})
-				srv, _ := serve(t, Config{Store: m, MaxBody: 1 << 20}, next)
+				srv, _ := serve(t, Config{Store: m, MaxBody: 4 << 20}, next)
 				req := `{"model":"` + tc.model + `","messages":[]}`
 				for range 2 {
 					resp, got, err := fetch(t, srv.URL, req)

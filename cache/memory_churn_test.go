@@ -10,24 +10,31 @@ import (
 	"time"
 )
 
-// Entries replaced, purged and colliding on the store's 64-bit key while
-// hits read them: a hit gets one whole entry of its own key, never parts
+// Entries replaced, purged and moved between the store's two kinds of
+// value (whole and in chunks) while hits read them: a hit gets one whole entry of its own key, never parts
 // of two, and what it got does not change afterwards.
 func TestMemoryStoreHitsStayWholeUnderChurn(t *testing.T) {
-	m, err := NewMemoryStore(1 << 16)
+	m, err := NewMemoryStore(MemoryStep)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
 	ctx := context.Background()
 	var k1, k2 Key
-	k1[31], k2[31] = 1, 2 // same first 8 bytes: one ristretto key
+	k1[31], k2[31] = 1, 2
+	// Every third entry is stored in chunks.
+	size := func(i int) int {
+		if i%3 == 0 {
+			return 20000 + i%7
+		}
+		return 50 + i%7
+	}
 	entry := func(k Key, i int) *Entry {
 		tag := fmt.Sprintf("%d-%d", k[31], i)
 		now := time.Now()
 		return &Entry{Key: k, Model: "m" + tag, ContentType: "ct" + tag,
 			Header: http.Header{"Openai-Model": {"h" + tag}},
-			Body:   []byte(strings.Repeat(tag+";", 50+i%7)), Stored: now, Expires: now.Add(time.Hour)}
+			Body:   []byte(strings.Repeat(tag+";", size(i))), Stored: now, Expires: now.Add(time.Hour)}
 	}
 	check := func(k Key, e *Entry) {
 		tag := strings.TrimPrefix(e.Model, "m")

@@ -38,7 +38,7 @@ func TestMemoryStoreKeepsEntriesAsTheyAre(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := cache.NewMemoryStore(1 << 24)
+			m, err := cache.NewMemoryStore(cache.MemoryStep)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func TestMemoryStoreKeepsEntriesAsTheyAre(t *testing.T) {
 // accepts) is served for that long, not taken for expired: its times are
 // not kept as nanoseconds since 1970, which stop there.
 func TestMemoryStoreKeepsAFarExpiry(t *testing.T) {
-	m, err := cache.NewMemoryStore(1 << 20)
+	m, err := cache.NewMemoryStore(cache.MemoryStep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestMemoryStoreKeepsAFarExpiry(t *testing.T) {
 // the header values of one (as replay's callers may) changes nothing of
 // the other, nor of what the store holds.
 func TestMemoryStoreHitsDoNotShareHeaders(t *testing.T) {
-	m, err := cache.NewMemoryStore(1 << 20)
+	m, err := cache.NewMemoryStore(cache.MemoryStep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,50 +117,45 @@ func TestMemoryStoreHitsDoNotShareHeaders(t *testing.T) {
 	}
 }
 
-// A body whose buffer grew by doubling (a stream, an answer without a
-// length) is held and counted at its length, not at its buffer's
-// capacity: a stored stream does not take twice its bytes of max_size.
-func TestMemoryStoreHoldsGrownBodiesAtTheirLength(t *testing.T) {
-	m, err := cache.NewMemoryStore(1 << 24)
+// Values of 64KiB and more, which the store keeps in chunks, come back
+// whole, and an entry stored again as the other kind is found as stored
+// last.
+func TestMemoryStoreKeepsLargeEntriesWhole(t *testing.T) {
+	m, err := cache.NewMemoryStore(cache.MemoryStep)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
 	ctx := context.Background()
-	body := append(make([]byte, 0, 64<<10), strings.Repeat("data: {}\n\n", 3300)...) // 33,000 of 65,536
-	e := storetest.Entry("grown", "m", body, time.Hour)
-	if err := m.Set(ctx, e.Key, e); err != nil {
-		t.Fatal(err)
-	}
-	st, err := m.Stats(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Its copy may still round up to the allocator's size (whole pages
-	// past 32 KiB): a quarter more at most.
-	if st.Bytes > int64(len(body))*5/4+1024 {
-		t.Fatalf("a body of %d bytes in a buffer of %d counts %d bytes", len(body), cap(body), st.Bytes)
-	}
-	got, err := m.Get(ctx, e.Key)
-	if err != nil || got == nil || string(got.Body) != string(body) {
-		t.Fatalf("the entry came back as %v, %v", got, err)
+	for i, size := range []int{100, 200 << 10, 64 << 10, 1000, 64<<10 - 200, 500 << 10, 10} {
+		body := []byte(strings.Repeat(fmt.Sprintf("%d;", i), size/2))
+		e := storetest.Entry("one key", "m", body, time.Hour)
+		if err := m.Set(ctx, e.Key, e); err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.Get(ctx, e.Key)
+		if err != nil || got == nil {
+			t.Fatalf("body of %d: %v, %v", len(body), got, err)
+		}
+		if d := storetest.Diff(got, e); d != "" {
+			t.Fatalf("body of %d differs: %s", len(body), d)
+		}
 	}
 }
 
 // Set says when the store did not keep an entry, and only then: an entry
-// that costs more than the whole store is not kept, and whatever Set says
-// of new entries in a full store of entries in use, which its admission
-// policy may refuse, a Get agrees.
+// larger than MaxEntry, or one already expired, is not kept; a Get agrees
+// with what Set said.
 func TestMemoryStoreSaysWhatItDidNotKeep(t *testing.T) {
 	ctx := context.Background()
-	m, err := cache.NewMemoryStore(64 << 10)
+	m, err := cache.NewMemoryStore(cache.MemoryStep)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	set := func(name string, size int) (cache.Key, error) {
+	set := func(name string, size int, ttl time.Duration) error {
 		t.Helper()
-		e := storetest.Entry(name, "m", make([]byte, size), time.Hour)
+		e := storetest.Entry(name, "m", make([]byte, size), ttl)
 		err := m.Set(ctx, e.Key, e)
 		if err != nil && !errors.Is(err, cache.ErrNotKept) {
 			t.Fatal(err)
@@ -168,23 +163,17 @@ func TestMemoryStoreSaysWhatItDidNotKeep(t *testing.T) {
 		if got, _ := m.Get(ctx, e.Key); (got != nil) != (err == nil) {
 			t.Fatalf("%s: Set said %v, and a Get found %v", name, err, got != nil)
 		}
-		return e.Key, err
+		return err
 	}
-	if _, err := set("too large", 128<<10); err == nil {
-		t.Fatal("an entry larger than the store was kept")
+	if err := set("too large", int(m.MaxEntry()), time.Hour); err == nil {
+		t.Fatal("an entry larger than MaxEntry was kept")
 	}
-	var held []cache.Key
-	for i := range 14 {
-		if k, err := set(fmt.Sprint("resident ", i), 4<<10); err == nil {
-			held = append(held, k)
-		}
-	}
-	for range 500 {
-		for _, k := range held {
-			m.Get(ctx, k)
-		}
+	if err := set("expired", 10, -time.Second); err == nil {
+		t.Fatal("an expired entry was kept")
 	}
 	for i := range 200 {
-		set(fmt.Sprint("newcomer ", i), 4<<10)
+		if err := set(fmt.Sprint("entry ", i), 4<<10, time.Hour); err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
 	}
 }

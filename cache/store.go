@@ -41,8 +41,8 @@ type Store interface {
 }
 
 // ErrNotKept is what Store.Set returns for an entry the store chose not
-// to keep, as a memory store whose admission policy values what it holds
-// more: not a failure, but the answer is not stored.
+// to keep, such as one already expired or one larger than a memory store
+// takes: not a failure, but the answer is not stored.
 var ErrNotKept = errors.New("entry not kept")
 
 // Stats is what a store holds.

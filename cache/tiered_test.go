@@ -40,7 +40,7 @@ func (l *listeningTier) Listening(on bool) {
 // listening for purges.
 func newTier(t testing.TB, c *redisclient.Client, prefix string) *listeningTier {
 	t.Helper()
-	mem, err := cache.NewMemoryStore(8 << 20)
+	mem, err := cache.NewMemoryStore(cache.MemoryStep)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,12 +76,16 @@ func ParseCache(d *caddyfile.Dispenser) (cache.Config, json.RawMessage, error) {
 			maxSize, err = size(d, name)
 			if err == nil && maxSize == 0 {
 				err = d.Errf("max_size: must be positive")
+			} else if err == nil && maxSize < cache.MemoryStep {
+				err = d.Errf("max_size: must be at least 32MiB, got %s", d.Val())
 			}
 		case "local":
 			locLine = d.Line()
 			local, err = size(d, name)
 			if err == nil && local == 0 {
 				err = d.Errf("local: must be positive")
+			} else if err == nil && local < cache.MemoryStep {
+				err = d.Errf("local: must be at least 32MiB, got %s", d.Val())
 			}
 		case "max_body":
 			cfg.MaxBody, err = size(d, name)

@@ -75,8 +75,10 @@ func TestAdaptCacheErrors(t *testing.T) {
 		{"repeated coalesce", "llm_cache {\n coalesce on\n coalesce off\n}", "coalesce: already specified", "at Caddyfile:4"},
 		{"local without redis", "llm_cache {\n local 64MiB\n}", "local: a tier in front of Redis storage", "at Caddyfile:3"},
 		{"local on memory", "llm_cache {\n storage memory\n\n local 64MiB\n}", "local: a tier in front of Redis storage", "at Caddyfile:5"},
+		{"small size", "llm_cache {\n max_size 8MiB\n}", "max_size: must be at least 32MiB, got 8MiB", "at Caddyfile:3"},
+		{"small local", "llm_cache {\n storage redis redis://127.0.0.1:6379\n local 16MiB\n}", "local: must be at least 32MiB, got 16MiB", "at Caddyfile:4"},
 		{"zero local", "llm_cache {\n storage redis redis://127.0.0.1:6379\n local 0\n}", "local: must be positive", "at Caddyfile:4"},
-		{"repeated local", "llm_cache {\n local 1MiB\n local 2MiB\n}", "local: already specified", "at Caddyfile:4"},
+		{"repeated local", "llm_cache {\n local 32MiB\n local 64MiB\n}", "local: already specified", "at Caddyfile:4"},
 		{"directive args", "llm_cache now", "wrong argument count", "at Caddyfile:2"},
 	})
 }

@@ -17,7 +17,7 @@ var lineRE = regexp.MustCompile(`Testfile:\d+`)
 func FuzzGrammar(f *testing.F) {
 	for _, seed := range []string{
 		"llm_cache",
-		"llm_cache {\n ttl 1h\n ttl_model gpt-4* 10m\n max_size 1MiB\n scope shared\n}",
+		"llm_cache {\n ttl 1h\n ttl_model gpt-4* 10m\n max_size 32MiB\n scope shared\n}",
 		"llm_cache {\n storage memory\n ignore_fields user\n paths /v1/embeddings\n}",
 		"llm_ratelimit {\n zone z {\n key static\n requests 10/s\n burst 3\n }\n}",
 		"llm_ratelimit {\n zone z {\n match llm_model gpt-4*\n requests 100/10s\n algorithm fixed_window\n }\n headers ietf\n}",
