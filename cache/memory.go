@@ -79,7 +79,8 @@ func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
 	return &MemoryStore{c: fastcache.New(int(size)), size: size}, nil
 }
 
-// Get implements Store. Each entry is a copy of its own.
+// Get implements Store. Each entry is a copy of its own; an expired one
+// is a miss.
 func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
 	v := m.load(k)
 	if len(v) < headLen {
@@ -91,6 +92,10 @@ func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
 	}
 	if m.isPurged(binary.LittleEndian.Uint64(v[8:]), e.Model) {
 		m.drop(k)
+		return nil, nil
+	}
+	// Not rewritten: its place goes to the answer stored next.
+	if !time.Now().Before(e.Expires) {
 		return nil, nil
 	}
 	e.Local = v[16]&localFlag != 0

@@ -177,3 +177,26 @@ func TestMemoryStoreSaysWhatItDidNotKeep(t *testing.T) {
 		}
 	}
 }
+
+// An entry past its Expires is a miss, as in the Redis store, and a hit
+// on it does not rewrite it: an answer nobody may be served does not
+// hold on to its place in the store.
+func TestMemoryStoreServesNoExpiredEntry(t *testing.T) {
+	m, err := cache.NewMemoryStore(cache.MemoryStep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	e := storetest.Entry("short", "m", []byte(`{}`), 30*time.Millisecond)
+	if err := m.Set(ctx, e.Key, e); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := m.Get(ctx, e.Key); got == nil {
+		t.Fatal("the entry was not kept")
+	}
+	time.Sleep(60 * time.Millisecond)
+	if got, _ := m.Get(ctx, e.Key); got != nil {
+		t.Fatalf("an entry that expired at %s is served at %s", got.Expires, time.Now())
+	}
+}
