@@ -120,12 +120,15 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 	if e.Local {
 		v[16] = localFlag
 	}
-	m.put(k, v)
+	if !m.put(k, v) {
+		return ErrNotKept
+	}
 	return nil
 }
 
-// put writes v, its head filled in, under k.
-func (m *MemoryStore) put(k Key, v []byte) {
+// put writes v, its head filled in, under k, and reports whether the
+// store keeps it: a closed store does not.
+func (m *MemoryStore) put(k Key, v []byte) bool {
 	if len(v) < bigValue {
 		m.c.Set(k[:], v)
 	} else {
@@ -136,7 +139,9 @@ func (m *MemoryStore) put(k Key, v []byte) {
 	}
 	if m.closed.Load() {
 		m.c.Reset()
+		return false
 	}
+	return true
 }
 
 // load returns the value under k, nil when there is none.
@@ -215,7 +220,8 @@ func (m *MemoryStore) PurgeModel(_ context.Context, model string) error {
 }
 
 // Close drops the entries and gives their memory back to fastcache, for
-// the next store to take. A Set after Close stores nothing.
+// the next store to take. A Set after Close stores nothing and returns
+// ErrNotKept.
 func (m *MemoryStore) Close() {
 	m.closed.Store(true)
 	m.c.Reset()

@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"testing"
@@ -125,5 +126,22 @@ func TestMemoryStoreClosedKeepsNothing(t *testing.T) {
 	}
 	if st, _ := m.Stats(ctx); st.Bytes != 0 || st.Entries != 0 {
 		t.Fatalf("a closed store holds %+v", st)
+	}
+}
+
+// A Set on a closed store says the entry was not kept (so the answer is
+// not reported as stored), as the Store contract asks of an entry a Get
+// does not find.
+func TestMemoryStoreClosedSaysNotKept(t *testing.T) {
+	m, err := cache.NewMemoryStore(cache.MemoryStep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	for _, size := range []int{10, 200 << 10} {
+		e := storetest.Entry(fmt.Sprint("late ", size), "m", make([]byte, size), time.Hour)
+		if err := m.Set(context.Background(), e.Key, e); !errors.Is(err, cache.ErrNotKept) {
+			t.Fatalf("Set of %d bytes after Close: %v, want ErrNotKept", size, err)
+		}
 	}
 }
