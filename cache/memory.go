@@ -198,9 +198,15 @@ func (m *MemoryStore) Stats(context.Context) (Stats, error) {
 	return Stats{Entries: int64(s.EntriesCount), Bytes: int64(s.BytesSize)}, nil
 }
 
-// Purge drops every entry.
+// Purge drops every entry. It covers the model purges before it, which
+// are forgotten.
 func (m *MemoryStore) Purge(context.Context) error {
+	// Under the lock: two purges at once could otherwise store their
+	// counts in the other order, and move the count back.
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.emptied.Store(m.written.Load())
+	m.purged.Store(nil)
 	m.c.Reset()
 	return nil
 }
