@@ -65,9 +65,22 @@ const (
 	localFlag = 1
 )
 
-// bigValue is the size from which a value is stored with fastcache's
-// SetBig, in chunks: Set holds a key and value of less than 64KiB only.
-const bigValue = 64<<10 - 4 - len(Key{}) - 1
+// partLen is the most bytes of a value written under one fastcache key.
+// A longer value is written in parts of partLen, each under its entry's
+// key, the value's last-write count and the part's number, then a meta
+// value of metaLen under the entry's key: the count and the value's
+// length. A part is a small answer's share of its bucket: a bucket of the
+// smallest store is a single 64KiB chunk, which one value written whole
+// (or by SetBig, in parts of nearly 64KiB) would take at once, entries in
+// use with it, faster than any hit rewrites them.
+//
+// No read mixes two writes: a part's key names the write, and no two
+// writes have one count. A whole value is never metaLen long (the head
+// alone is more).
+const (
+	partLen = 4 << 10
+	metaLen = 16
+)
 
 // NewMemoryStore returns a store holding at most maxSize bytes of
 // entries, in whole steps of MemoryStep: at least one.
@@ -129,13 +142,20 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 // put writes v, its head filled in, under k, and reports whether the
 // store keeps it: a closed store does not.
 func (m *MemoryStore) put(k Key, v []byte) bool {
-	if len(v) < bigValue {
+	if len(v) <= partLen {
 		m.c.Set(k[:], v)
 	} else {
-		// A small value under k would be found first.
-		m.c.Del(k[:])
-		bk := bigKey(k)
-		m.c.SetBig(bk[:], v)
+		var meta [metaLen]byte
+		n := binary.LittleEndian.Uint64(v)
+		binary.LittleEndian.PutUint64(meta[:], n)
+		binary.LittleEndian.PutUint64(meta[8:], uint64(len(v)))
+		for i := uint32(0); len(v) > 0; i++ {
+			p := v[:min(len(v), partLen)]
+			v = v[len(p):]
+			pk := partKey(k, n, i)
+			m.c.Set(pk[:], p)
+		}
+		m.c.Set(k[:], meta[:])
 	}
 	if m.closed.Load() {
 		m.c.Reset()
@@ -146,11 +166,23 @@ func (m *MemoryStore) put(k Key, v []byte) bool {
 
 // load returns the value under k, nil when there is none.
 func (m *MemoryStore) load(k Key) []byte {
-	if v, ok := m.c.HasGet(nil, k[:]); ok {
+	v, ok := m.c.HasGet(nil, k[:])
+	if !ok || len(v) != metaLen {
 		return v
 	}
-	bk := bigKey(k)
-	return m.c.GetBig(nil, bk[:])
+	n, size := binary.LittleEndian.Uint64(v), binary.LittleEndian.Uint64(v[8:])
+	b := make([]byte, 0, size)
+	for i := uint32(0); uint64(len(b)) < size; i++ {
+		pk := partKey(k, n, i)
+		had := len(b)
+		if b, ok = m.c.HasGet(b, pk[:]); !ok || len(b) == had {
+			return nil // a part went out of its ring
+		}
+	}
+	if uint64(len(b)) != size {
+		return nil
+	}
+	return b
 }
 
 // isPurged reports whether a purge dropped the entry of model stored at
@@ -167,17 +199,15 @@ func (m *MemoryStore) isPurged(n uint64, model string) bool {
 	return false
 }
 
-func (m *MemoryStore) drop(k Key) {
-	m.c.Del(k[:])
-	bk := bigKey(k)
-	m.c.Del(bk[:])
-}
+// drop drops the entry under k. The parts of a long one are left to age
+// out of their rings: no value names them any more.
+func (m *MemoryStore) drop(k Key) { m.c.Del(k[:]) }
 
-// bigKey is the key a value stored in chunks goes under: its own, so that
-// no value is ever read as the other kind.
-func bigKey(k Key) (b [len(Key{}) + 1]byte) {
+// partKey is the key of part i of the value under k written at count n.
+func partKey(k Key, n uint64, i uint32) (b [len(Key{}) + 12]byte) {
 	copy(b[:], k[:])
-	b[len(k)] = 'B'
+	binary.LittleEndian.PutUint64(b[len(k):], n)
+	binary.LittleEndian.PutUint32(b[len(k)+8:], i)
 	return b
 }
 
@@ -186,10 +216,10 @@ func (m *MemoryStore) MaxSize() int64 { return m.size }
 
 // MaxEntry implements Bounded: an entry takes at most a 32nd of the store,
 // 8MiB of the default 256MiB (the default max_response). A larger one,
-// stored in chunks across the buckets, would wipe out too many others.
+// written in parts across the buckets, would wipe out too many others.
 func (m *MemoryStore) MaxEntry() int64 { return m.size / 32 }
 
-// Stats returns the entries the store holds (an entry stored in chunks
+// Stats returns the entries the store holds (an entry written in parts
 // counts once for each, and once more) and the memory it has taken for
 // them, up to MaxSize.
 func (m *MemoryStore) Stats(context.Context) (Stats, error) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // An answer that fills a memory store's MaxEntry exactly is stored and
@@ -97,5 +98,29 @@ func TestAnswerWhoseMetaExceedsTheBound(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Values around the length from which the store writes them in parts,
+// and around a whole number of parts, come back whole.
+func TestMemoryStoreValuesAtThePartBound(t *testing.T) {
+	m, err := NewMemoryStore(MemoryStep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := t.Context()
+	e := &Entry{Model: "m", ContentType: "application/json", Stored: time.Now(), Expires: time.Now().Add(time.Hour)}
+	fixed := headLen + len(AppendEntry(nil, e))
+	for _, n := range []int{partLen - 1, partLen, partLen + 1, 2 * partLen, 2*partLen + 1, 16*partLen - 1} {
+		e.Key[0], e.Key[1] = byte(n), byte(n>>8)
+		e.Body = []byte(strings.Repeat("x", n-fixed))
+		if err := m.Set(ctx, e.Key, e); err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.Get(ctx, e.Key)
+		if err != nil || got == nil || string(got.Body) != string(e.Body) {
+			t.Fatalf("a value of %d bytes: %v, %v", n, got != nil, err)
+		}
 	}
 }

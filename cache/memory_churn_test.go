@@ -11,7 +11,7 @@ import (
 )
 
 // Entries replaced, purged and moved between the store's two kinds of
-// value (whole and in chunks) while hits read them: a hit gets one whole entry of its own key, never parts
+// value (whole and in parts) while hits read them: a hit gets one whole entry of its own key, never parts
 // of two, and what it got does not change afterwards.
 func TestMemoryStoreHitsStayWholeUnderChurn(t *testing.T) {
 	m, err := NewMemoryStore(MemoryStep)
@@ -22,7 +22,7 @@ func TestMemoryStoreHitsStayWholeUnderChurn(t *testing.T) {
 	ctx := context.Background()
 	var k1, k2 Key
 	k1[31], k2[31] = 1, 2
-	// Every third entry is stored in chunks.
+	// Every third entry is written in parts.
 	size := func(i int) int {
 		if i%3 == 0 {
 			return 20000 + i%7

@@ -145,3 +145,52 @@ func TestMemoryStoreClosedSaysNotKept(t *testing.T) {
 		}
 	}
 }
+
+// A flood of large answers (a caller asking for long completions), from
+// just under 64KiB up to the largest an entry may be, does not push out
+// the answers others keep asking for either: a large value is written in
+// parts no larger than a small answer, and does not take a whole bucket
+// of the smallest store at once.
+func TestMemoryStoreKeepsEntriesInUseThroughAFloodOfLargeAnswers(t *testing.T) {
+	for _, size := range []int{60 << 10, 1<<20 - 1000} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			m, err := cache.NewMemoryStore(cache.MemoryStep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			ctx := context.Background()
+			var hot []*cache.Entry
+			for i := range 200 {
+				h := storetest.Entry(fmt.Sprint("hot ", i), "m", make([]byte, 2000), time.Hour)
+				if err := m.Set(ctx, h.Key, h); err != nil {
+					t.Fatal(err)
+				}
+				hot = append(hot, h)
+			}
+			n := 4 * int(m.MaxSize()) / size
+			for i := range n {
+				e := storetest.Entry(fmt.Sprint("flood ", i), "m", make([]byte, size), time.Hour)
+				if err := m.Set(ctx, e.Key, e); err != nil {
+					t.Fatal(err)
+				}
+				// Each hot answer is asked for once per fortieth of the
+				// flood, a tenth of the store written.
+				if i%max(n/40, 1) == 0 {
+					for _, h := range hot {
+						m.Get(ctx, h.Key)
+					}
+				}
+			}
+			held := 0
+			for _, h := range hot {
+				if got, _ := m.Get(ctx, h.Key); got != nil {
+					held++
+				}
+			}
+			if held != len(hot) {
+				t.Fatalf("after a flood of %d answers of %d bytes: %d of %d answers in use held", n, size, held, len(hot))
+			}
+		})
+	}
+}

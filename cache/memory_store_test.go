@@ -117,7 +117,7 @@ func TestMemoryStoreHitsDoNotShareHeaders(t *testing.T) {
 	}
 }
 
-// Values of 64KiB and more, which the store keeps in chunks, come back
+// Values longer than a part, which the store writes in parts, come back
 // whole, and an entry stored again as the other kind is found as stored
 // last.
 func TestMemoryStoreKeepsLargeEntriesWhole(t *testing.T) {
