@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,8 @@ import (
 type MemoryStore struct {
 	c    *fastcache.Cache
 	size int64
+	// seed picks the bucket of each entry (see slot).
+	seed maphash.Seed
 	// written counts the bytes ever written. Each value carries the count
 	// it was last written at, which tells how far its ring has turned
 	// since, and the count its entry was stored at, which tells whether a
@@ -89,7 +92,7 @@ func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
 		return nil, fmt.Errorf("max_size: must be at least 32MiB, got %d", maxSize)
 	}
 	size := maxSize - maxSize%MemoryStep
-	return &MemoryStore{c: fastcache.New(int(size)), size: size}, nil
+	return &MemoryStore{c: fastcache.New(int(size)), size: size, seed: maphash.MakeSeed()}, nil
 }
 
 // Get implements Store. Each entry is a copy of its own; an expired one
@@ -142,8 +145,9 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 // put writes v, its head filled in, under k, and reports whether the
 // store keeps it: a closed store does not.
 func (m *MemoryStore) put(k Key, v []byte) bool {
+	s := m.slot(k)
 	if len(v) <= partLen {
-		m.c.Set(k[:], v)
+		m.c.Set(s[:], v)
 	} else {
 		var meta [metaLen]byte
 		n := binary.LittleEndian.Uint64(v)
@@ -152,10 +156,10 @@ func (m *MemoryStore) put(k Key, v []byte) bool {
 		for i := uint32(0); len(v) > 0; i++ {
 			p := v[:min(len(v), partLen)]
 			v = v[len(p):]
-			pk := partKey(k, n, i)
+			pk := partKey(s, n, i)
 			m.c.Set(pk[:], p)
 		}
-		m.c.Set(k[:], meta[:])
+		m.c.Set(s[:], meta[:])
 	}
 	if m.closed.Load() {
 		m.c.Reset()
@@ -166,14 +170,15 @@ func (m *MemoryStore) put(k Key, v []byte) bool {
 
 // load returns the value under k, nil when there is none.
 func (m *MemoryStore) load(k Key) []byte {
-	v, ok := m.c.HasGet(nil, k[:])
+	s := m.slot(k)
+	v, ok := m.c.HasGet(nil, s[:])
 	if !ok || len(v) != metaLen {
 		return v
 	}
 	n, size := binary.LittleEndian.Uint64(v), binary.LittleEndian.Uint64(v[8:])
 	b := make([]byte, 0, size)
 	for i := uint32(0); uint64(len(b)) < size; i++ {
-		pk := partKey(k, n, i)
+		pk := partKey(s, n, i)
 		had := len(b)
 		if b, ok = m.c.HasGet(b, pk[:]); !ok || len(b) == had {
 			return nil // a part went out of its ring
@@ -201,13 +206,27 @@ func (m *MemoryStore) isPurged(n uint64, model string) bool {
 
 // drop drops the entry under k. The parts of a long one are left to age
 // out of their rings: no value names them any more.
-func (m *MemoryStore) drop(k Key) { m.c.Del(k[:]) }
+func (m *MemoryStore) drop(k Key) {
+	s := m.slot(k)
+	m.c.Del(s[:])
+}
 
-// partKey is the key of part i of the value under k written at count n.
-func partKey(k Key, n uint64, i uint32) (b [len(Key{}) + 12]byte) {
-	copy(b[:], k[:])
-	binary.LittleEndian.PutUint64(b[len(k):], n)
-	binary.LittleEndian.PutUint32(b[len(k)+8:], i)
+// slot is the fastcache key of the entry under k: k after a hash of it
+// seeded by the store. fastcache picks a key's bucket by an unseeded
+// xxhash of it, which anyone could compute for a key they know (under
+// scope shared, that of any prompt), and aim a few dozen answers at the
+// bucket of an answer others use: far fewer than make a hit rewrite it.
+func (m *MemoryStore) slot(k Key) (s [8 + len(Key{})]byte) {
+	binary.LittleEndian.PutUint64(s[:], maphash.Bytes(m.seed, k[:]))
+	copy(s[8:], k[:])
+	return s
+}
+
+// partKey is the key of part i of the value in slot s written at count n.
+func partKey(s [8 + len(Key{})]byte, n uint64, i uint32) (b [8 + len(Key{}) + 12]byte) {
+	copy(b[:], s[:])
+	binary.LittleEndian.PutUint64(b[len(s):], n)
+	binary.LittleEndian.PutUint32(b[len(s)+8:], i)
 	return b
 }
 
