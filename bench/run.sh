@@ -388,7 +388,7 @@ wait "$WRK_PID"
 {
 	go tool pprof -top -nodecount=20 "$CADDY" "$WORK/miss-both.pprof"
 	echo
-	go tool pprof -top -cum -show '^github.com/(llmgate|dgraph-io)/' -ignore reverseproxy -nodecount=20 "$CADDY" "$WORK/miss-both.pprof"
+	go tool pprof -top -cum -show '^github.com/(llmgate|VictoriaMetrics)/' -ignore reverseproxy -nodecount=20 "$CADDY" "$WORK/miss-both.pprof"
 } 2>/dev/null | grep -v -e '^File:' -e '^Build ID:' -e '^Time:' -e '^Type:' >"$WORK/profile.txt" ||
 	die "go tool pprof could not read the miss profile"
 record_rss miss bare cache ratelimit both
