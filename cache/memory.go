@@ -34,6 +34,8 @@ type MemoryStore struct {
 	size int64
 	// seed picks the bucket of each entry (see slot).
 	seed maphash.Seed
+	// partLen is the most bytes of a value written under one key.
+	partLen int
 	// written counts the bytes ever written. Each value carries the count
 	// it was last written at, which tells how far its ring has turned
 	// since, and the count its entry was stored at, which tells whether a
@@ -68,21 +70,22 @@ const (
 	localFlag = 1
 )
 
-// partLen is the most bytes of a value written under one fastcache key.
-// A longer value is written in parts of partLen, each under its entry's
-// key, the value's last-write count and the part's number, then a meta
-// value of metaLen under the entry's key: the count and the value's
-// length. A part is a small answer's share of its bucket: a bucket of the
-// smallest store is a single 64KiB chunk, which one value written whole
-// (or by SetBig, in parts of nearly 64KiB) would take at once, entries in
-// use with it, faster than any hit rewrites them.
+// A value longer than the store's part length is written in parts of
+// that length, each under its entry's key, the value's last-write count
+// and the part's number, then a meta value of metaLen under the entry's
+// key: the count and the value's length. A part is a sixteenth of a
+// bucket (4KiB in the smallest store, whose buckets are a single 64KiB
+// chunk; 32KiB from 256MiB on): one value written whole, or by SetBig in
+// parts of nearly 64KiB, would take a bucket of a small store at once,
+// entries in use with it, faster than any hit rewrites them.
 //
 // No read mixes two writes: a part's key names the write, and no two
 // writes have one count. A whole value is never metaLen long (the head
 // alone is more).
 const (
-	partLen = 4 << 10
 	metaLen = 16
+	// maxPartLen keeps a part and its key within a fastcache chunk.
+	maxPartLen = 32 << 10
 )
 
 // NewMemoryStore returns a store holding at most maxSize bytes of
@@ -92,7 +95,8 @@ func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
 		return nil, fmt.Errorf("max_size: must be at least 32MiB, got %d", maxSize)
 	}
 	size := maxSize - maxSize%MemoryStep
-	return &MemoryStore{c: fastcache.New(int(size)), size: size, seed: maphash.MakeSeed()}, nil
+	return &MemoryStore{c: fastcache.New(int(size)), size: size, seed: maphash.MakeSeed(),
+		partLen: int(min(size/512/16, maxPartLen))}, nil
 }
 
 // Get implements Store. Each entry is a copy of its own; an expired one
@@ -146,7 +150,7 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 // store keeps it: a closed store does not.
 func (m *MemoryStore) put(k Key, v []byte) bool {
 	s := m.slot(k)
-	if len(v) <= partLen {
+	if len(v) <= m.partLen {
 		m.c.Set(s[:], v)
 	} else {
 		var meta [metaLen]byte
@@ -154,7 +158,7 @@ func (m *MemoryStore) put(k Key, v []byte) bool {
 		binary.LittleEndian.PutUint64(meta[:], n)
 		binary.LittleEndian.PutUint64(meta[8:], uint64(len(v)))
 		for i := uint32(0); len(v) > 0; i++ {
-			p := v[:min(len(v), partLen)]
+			p := v[:min(len(v), m.partLen)]
 			v = v[len(p):]
 			pk := partKey(s, n, i)
 			m.c.Set(pk[:], p)

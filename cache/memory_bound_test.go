@@ -102,9 +102,16 @@ func TestAnswerWhoseMetaExceedsTheBound(t *testing.T) {
 }
 
 // Values around the length from which the store writes them in parts,
-// and around a whole number of parts, come back whole.
+// and around a whole number of parts, come back whole, in the smallest
+// store and in one whose parts are the longest.
 func TestMemoryStoreValuesAtThePartBound(t *testing.T) {
-	m, err := NewMemoryStore(MemoryStep)
+	for _, size := range []int64{MemoryStep, 8 * MemoryStep} {
+		t.Run(fmt.Sprint(size>>20, "MiB"), func(t *testing.T) { testValuesAtThePartBound(t, size) })
+	}
+}
+
+func testValuesAtThePartBound(t *testing.T, size int64) {
+	m, err := NewMemoryStore(size)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +119,7 @@ func TestMemoryStoreValuesAtThePartBound(t *testing.T) {
 	ctx := t.Context()
 	e := &Entry{Model: "m", ContentType: "application/json", Stored: time.Now(), Expires: time.Now().Add(time.Hour)}
 	fixed := headLen + len(AppendEntry(nil, e))
+	partLen := m.partLen
 	for _, n := range []int{partLen - 1, partLen, partLen + 1, 2 * partLen, 2*partLen + 1, 16*partLen - 1} {
 		e.Key[0], e.Key[1] = byte(n), byte(n>>8)
 		e.Body = []byte(strings.Repeat("x", n-fixed))
