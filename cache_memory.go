@@ -1,6 +1,8 @@
 package llmgate
 
 import (
+	"fmt"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/llmgate/caddy-llmgate/cache"
@@ -36,7 +38,7 @@ func (m *CacheMemory) Provision(caddy.Context) error {
 	// A reload that keeps the same max_size keeps every entry.
 	var err error
 	if m.store, m.poolKey, err = memoryCacheStore(size); err != nil {
-		return err
+		return fmt.Errorf("max_size: %v", err)
 	}
 	liveMemory.add(m.store, m.store)
 	liveCaches.add(m.store, cacheInfo{Backend: "memory", MaxSize: size, store: m.store})

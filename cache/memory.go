@@ -92,7 +92,7 @@ const (
 // entries, in whole steps of MemoryStep: at least one.
 func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
 	if maxSize < MemoryStep {
-		return nil, fmt.Errorf("max_size: must be at least 32MiB, got %d", maxSize)
+		return nil, fmt.Errorf("must be at least 32MiB, got %d bytes", maxSize)
 	}
 	size := maxSize - maxSize%MemoryStep
 	return &MemoryStore{c: fastcache.New(int(size)), size: size, seed: maphash.MakeSeed(),
@@ -102,7 +102,8 @@ func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
 // Get implements Store. Each entry is a copy of its own; an expired one
 // is a miss.
 func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
-	v := m.load(k)
+	s := m.slot(k)
+	v := m.load(s)
 	if len(v) < headLen {
 		return nil, nil
 	}
@@ -111,7 +112,9 @@ func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
 		return nil, err
 	}
 	if m.isPurged(binary.LittleEndian.Uint64(v[8:]), e.Model) {
-		m.drop(k)
+		// The parts of a long one are left to age out of their rings: no
+		// value names them any more.
+		m.c.Del(s[:])
 		return nil, nil
 	}
 	// Not rewritten: its place goes to the answer stored next.
@@ -121,7 +124,7 @@ func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
 	e.Local = v[16]&localFlag != 0
 	if m.written.Load()-binary.LittleEndian.Uint64(v) > uint64(m.size/8) {
 		binary.LittleEndian.PutUint64(v, m.written.Add(uint64(len(v))))
-		m.put(k, v)
+		m.put(s, v)
 	}
 	return e, nil
 }
@@ -130,26 +133,26 @@ func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
 // writes it before Set returns. An entry larger than MaxEntry, or one
 // already expired, is not kept.
 func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
-	if time.Until(e.Expires) <= 0 || int64(EntryLen(e)) > m.MaxEntry() {
+	n := EntryLen(e)
+	if time.Until(e.Expires) <= 0 || int64(n) > m.MaxEntry() {
 		return ErrNotKept
 	}
-	v := AppendEntry(make([]byte, headLen, headLen+EntryLen(e)), e)
-	n := m.written.Add(uint64(len(v)))
-	binary.LittleEndian.PutUint64(v, n)
-	binary.LittleEndian.PutUint64(v[8:], n)
+	v := AppendEntry(make([]byte, headLen, headLen+n), e)
+	count := m.written.Add(uint64(len(v)))
+	binary.LittleEndian.PutUint64(v, count)
+	binary.LittleEndian.PutUint64(v[8:], count)
 	if e.Local {
 		v[16] = localFlag
 	}
-	if !m.put(k, v) {
+	if !m.put(m.slot(k), v) {
 		return ErrNotKept
 	}
 	return nil
 }
 
-// put writes v, its head filled in, under k, and reports whether the
+// put writes v, its head filled in, in slot s, and reports whether the
 // store keeps it: a closed store does not.
-func (m *MemoryStore) put(k Key, v []byte) bool {
-	s := m.slot(k)
+func (m *MemoryStore) put(s slot, v []byte) bool {
 	if len(v) <= m.partLen {
 		m.c.Set(s[:], v)
 	} else {
@@ -172,9 +175,8 @@ func (m *MemoryStore) put(k Key, v []byte) bool {
 	return true
 }
 
-// load returns the value under k, nil when there is none.
-func (m *MemoryStore) load(k Key) []byte {
-	s := m.slot(k)
+// load returns the value in slot s, nil when there is none.
+func (m *MemoryStore) load(s slot) []byte {
 	v, ok := m.c.HasGet(nil, s[:])
 	if !ok || len(v) != metaLen {
 		return v
@@ -208,26 +210,22 @@ func (m *MemoryStore) isPurged(n uint64, model string) bool {
 	return false
 }
 
-// drop drops the entry under k. The parts of a long one are left to age
-// out of their rings: no value names them any more.
-func (m *MemoryStore) drop(k Key) {
-	s := m.slot(k)
-	m.c.Del(s[:])
-}
+// slot is the fastcache key of an entry: its key after a hash of it
+// seeded by the store.
+type slot [8 + len(Key{})]byte
 
-// slot is the fastcache key of the entry under k: k after a hash of it
-// seeded by the store. fastcache picks a key's bucket by an unseeded
+// slot returns the slot of the entry under k. fastcache picks a key's bucket by an unseeded
 // xxhash of it, which anyone could compute for a key they know (under
 // scope shared, that of any prompt), and aim a few dozen answers at the
 // bucket of an answer others use: far fewer than make a hit rewrite it.
-func (m *MemoryStore) slot(k Key) (s [8 + len(Key{})]byte) {
+func (m *MemoryStore) slot(k Key) (s slot) {
 	binary.LittleEndian.PutUint64(s[:], maphash.Bytes(m.seed, k[:]))
 	copy(s[8:], k[:])
 	return s
 }
 
 // partKey is the key of part i of the value in slot s written at count n.
-func partKey(s [8 + len(Key{})]byte, n uint64, i uint32) (b [8 + len(Key{}) + 12]byte) {
+func partKey(s slot, n uint64, i uint32) (b [len(slot{}) + 12]byte) {
 	copy(b[:], s[:])
 	binary.LittleEndian.PutUint64(b[len(s):], n)
 	binary.LittleEndian.PutUint32(b[len(s)+8:], i)

@@ -9,11 +9,7 @@ import (
 
 func TestMemoryStoreAdmin(t *testing.T) {
 	ctx := context.Background()
-	m, err := NewMemoryStore(MemoryStep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newMemory(t)
 	put := func(name, model string) Key {
 		k := Key(sha256.Sum256([]byte(name)))
 		now := time.Now()
@@ -57,4 +53,16 @@ func TestMemoryStoreAdmin(t *testing.T) {
 	if has(e) {
 		t.Error("entry stored twice, then purged, is served")
 	}
+}
+
+// newMemory returns a memory store of the smallest size, closed when the
+// test ends.
+func newMemory(t testing.TB) *MemoryStore {
+	t.Helper()
+	m, err := NewMemoryStore(MemoryStep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m
 }

@@ -12,11 +12,7 @@ import (
 // served; one byte more is passed on and not stored.
 func TestAnswerAtTheStoresBound(t *testing.T) {
 	const ct = "application/json"
-	m, err := NewMemoryStore(MemoryStep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newMemory(t)
 	fixed := EntryLen(&Entry{Model: "gpt-4o-mini", ContentType: ct,
 		Header: http.Header{"Openai-Model": {"gpt-4o-mini-2024"}}})
 	for _, extra := range []int{0, 1} {
@@ -69,11 +65,7 @@ func TestAnswerWhoseMetaExceedsTheBound(t *testing.T) {
 		{"header", "gpt-4o-mini", big},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := NewMemoryStore(MemoryStep)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
+			m := newMemory(t)
 			body := `{"ok":true}`
 			for _, length := range []bool{true, false} {
 				next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

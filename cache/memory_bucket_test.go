@@ -17,11 +17,7 @@ import (
 // compute the bucket of a key they know (under scope shared, that of
 // any prompt) and aim at it.
 func TestMemoryStoreKeepsAnEntryInUseThroughAFloodAimedAtItsBucket(t *testing.T) {
-	m, err := NewMemoryStore(MemoryStep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newMemory(t)
 	ctx := context.Background()
 	entry := func(name string) *Entry {
 		now := time.Now()

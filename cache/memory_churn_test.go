@@ -14,11 +14,7 @@ import (
 // value (whole and in parts) while hits read them: a hit gets one whole entry of its own key, never parts
 // of two, and what it got does not change afterwards.
 func TestMemoryStoreHitsStayWholeUnderChurn(t *testing.T) {
-	m, err := NewMemoryStore(MemoryStep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newMemory(t)
 	ctx := context.Background()
 	var k1, k2 Key
 	k1[31], k2[31] = 1, 2

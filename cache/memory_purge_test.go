@@ -10,11 +10,7 @@ import (
 // everything, which covers them all: without it, each distinct model
 // ever purged stays in the map, which every later purge copies whole.
 func TestMemoryStorePurgeForgetsModelPurges(t *testing.T) {
-	m, err := NewMemoryStore(MemoryStep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newMemory(t)
 	ctx := context.Background()
 	for i := range 1000 {
 		if err := m.PurgeModel(ctx, fmt.Sprint("model-", i)); err != nil {

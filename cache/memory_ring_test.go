@@ -16,11 +16,7 @@ import (
 // entries it holds are not on the Go heap: the collector's work and the
 // heap's growth do not depend on how full the cache is.
 func TestMemoryStoreHoldsItsBoundOffTheHeap(t *testing.T) {
-	m, err := cache.NewMemoryStore(cache.MemoryStep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newMemoryStore(t)
 	ctx := context.Background()
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -61,11 +57,7 @@ func TestMemoryStoreHoldsItsBoundOffTheHeap(t *testing.T) {
 // does not push out the answers others keep asking for; answers nobody
 // asks for again make room.
 func TestMemoryStoreKeepsEntriesInUseThroughAFlood(t *testing.T) {
-	m, err := cache.NewMemoryStore(cache.MemoryStep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newMemoryStore(t)
 	ctx := context.Background()
 	entry := func(name string, size int) *cache.Entry {
 		return storetest.Entry(name, "m", make([]byte, size), time.Hour)
@@ -154,11 +146,7 @@ func TestMemoryStoreClosedSaysNotKept(t *testing.T) {
 func TestMemoryStoreKeepsEntriesInUseThroughAFloodOfLargeAnswers(t *testing.T) {
 	for _, size := range []int{60 << 10, 1<<20 - 1000} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
-			m, err := cache.NewMemoryStore(cache.MemoryStep)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
+			m := newMemoryStore(t)
 			ctx := context.Background()
 			var hot []*cache.Entry
 			for i := range 200 {

@@ -38,11 +38,7 @@ func TestMemoryStoreKeepsEntriesAsTheyAre(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := cache.NewMemoryStore(cache.MemoryStep)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
+			m := newMemoryStore(t)
 			e := storetest.Entry(tt.name, tt.model, []byte(`{"a":1}`), time.Hour)
 			e.ContentType, e.Header = tt.ct, tt.header
 			ctx := context.Background()
@@ -70,11 +66,7 @@ func TestMemoryStoreKeepsEntriesAsTheyAre(t *testing.T) {
 // accepts) is served for that long, not taken for expired: its times are
 // not kept as nanoseconds since 1970, which stop there.
 func TestMemoryStoreKeepsAFarExpiry(t *testing.T) {
-	m, err := cache.NewMemoryStore(cache.MemoryStep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newMemoryStore(t)
 	ctx := context.Background()
 	e := storetest.Entry("far", "gpt-4o", []byte(`{}`), 100000*24*time.Hour)
 	if err := m.Set(ctx, e.Key, e); err != nil {
@@ -96,11 +88,7 @@ func TestMemoryStoreKeepsAFarExpiry(t *testing.T) {
 // the header values of one (as replay's callers may) changes nothing of
 // the other, nor of what the store holds.
 func TestMemoryStoreHitsDoNotShareHeaders(t *testing.T) {
-	m, err := cache.NewMemoryStore(cache.MemoryStep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newMemoryStore(t)
 	ctx := context.Background()
 	e := storetest.Entry("h", "m", []byte(`{}`), time.Hour)
 	e.Header = http.Header{"Openai-Version": {"2020-10-01"}}
@@ -121,11 +109,7 @@ func TestMemoryStoreHitsDoNotShareHeaders(t *testing.T) {
 // whole, and an entry stored again as the other kind is found as stored
 // last.
 func TestMemoryStoreKeepsLargeEntriesWhole(t *testing.T) {
-	m, err := cache.NewMemoryStore(cache.MemoryStep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newMemoryStore(t)
 	ctx := context.Background()
 	for i, size := range []int{100, 200 << 10, 64 << 10, 1000, 64<<10 - 200, 500 << 10, 10} {
 		body := []byte(strings.Repeat(fmt.Sprintf("%d;", i), size/2))
@@ -148,11 +132,7 @@ func TestMemoryStoreKeepsLargeEntriesWhole(t *testing.T) {
 // with what Set said.
 func TestMemoryStoreSaysWhatItDidNotKeep(t *testing.T) {
 	ctx := context.Background()
-	m, err := cache.NewMemoryStore(cache.MemoryStep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newMemoryStore(t)
 	set := func(name string, size int, ttl time.Duration) error {
 		t.Helper()
 		e := storetest.Entry(name, "m", make([]byte, size), ttl)
@@ -182,11 +162,7 @@ func TestMemoryStoreSaysWhatItDidNotKeep(t *testing.T) {
 // on it does not rewrite it: an answer nobody may be served does not
 // hold on to its place in the store.
 func TestMemoryStoreServesNoExpiredEntry(t *testing.T) {
-	m, err := cache.NewMemoryStore(cache.MemoryStep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newMemoryStore(t)
 	ctx := context.Background()
 	e := storetest.Entry("short", "m", []byte(`{}`), 30*time.Millisecond)
 	if err := m.Set(ctx, e.Key, e); err != nil {
@@ -199,4 +175,16 @@ func TestMemoryStoreServesNoExpiredEntry(t *testing.T) {
 	if got, _ := m.Get(ctx, e.Key); got != nil {
 		t.Fatalf("an entry that expired at %s is served at %s", got.Expires, time.Now())
 	}
+}
+
+// newMemoryStore returns a memory store of the smallest size, closed when
+// the test ends.
+func newMemoryStore(t testing.TB) *cache.MemoryStore {
+	t.Helper()
+	m, err := cache.NewMemoryStore(cache.MemoryStep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m
 }

@@ -73,20 +73,10 @@ func ParseCache(d *caddyfile.Dispenser) (cache.Config, json.RawMessage, error) {
 			}
 		case "max_size":
 			sizeLine = d.Line()
-			maxSize, err = size(d, name)
-			if err == nil && maxSize == 0 {
-				err = d.Errf("max_size: must be positive")
-			} else if err == nil && maxSize < cache.MemoryStep {
-				err = d.Errf("max_size: must be at least 32MiB, got %s", d.Val())
-			}
+			maxSize, err = memorySize(d, name)
 		case "local":
 			locLine = d.Line()
-			local, err = size(d, name)
-			if err == nil && local == 0 {
-				err = d.Errf("local: must be positive")
-			} else if err == nil && local < cache.MemoryStep {
-				err = d.Errf("local: must be at least 32MiB, got %s", d.Val())
-			}
+			local, err = memorySize(d, name)
 		case "max_body":
 			cfg.MaxBody, err = size(d, name)
 		case "max_response":
@@ -131,4 +121,19 @@ func ParseCache(d *caddyfile.Dispenser) (cache.Config, json.RawMessage, error) {
 		storage = caddyconfig.JSON(m, nil)
 	}
 	return cfg, storage, nil
+}
+
+// memorySize reads the size of a memory store (max_size, local): positive,
+// and at least the smallest store (cache.MemoryStep).
+func memorySize(d *caddyfile.Dispenser, name string) (units.Size, error) {
+	n, err := size(d, name)
+	switch {
+	case err != nil:
+		return 0, err
+	case n == 0:
+		return 0, d.Errf("%s: must be positive", name)
+	case n < cache.MemoryStep:
+		return 0, d.Errf("%s: must be at least 32MiB, got %s", name, d.Val())
+	}
+	return n, nil
 }
