@@ -1,6 +1,6 @@
 // Command demo runs Caddy with llmgate in front of a built-in fake OpenAI
-// upstream, sends it requests with the official OpenAI Go SDK, and prints
-// what llmgate did with each one.
+// upstream, sends it requests as the OpenAI SDKs do, and prints what
+// llmgate did with each one.
 //
 //	go run ./examples/demo
 package main
@@ -25,8 +25,6 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 	_ "github.com/caddyserver/caddy/v2/modules/logging"
-	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 
 	_ "github.com/llmgate/caddy-llmgate"
 	"github.com/llmgate/caddy-llmgate/internal/harness"
@@ -84,22 +82,16 @@ func run() error {
 // demoCache shows misses, hits and tenant isolation.
 func demoCache(site string, up *fakeai.Server) error {
 	fmt.Println("== response cache (llm_cache) ==")
-	ctx := context.Background()
 	ask := func(label, key, prompt string) error {
-		var resp *http.Response
-		c := openai.NewClient(option.WithBaseURL(site+"/v1/"), option.WithAPIKey(key))
-		out, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
-			Model:    "gpt-4o-mini",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(prompt)},
-		}, option.WithResponseInto(&resp))
+		resp, answer, err := client{site: site, key: key}.chat(prompt)
 		if err != nil {
 			return err
 		}
 		fmt.Printf("%-44s Cache-Status: %-28s upstream calls: %d  answer: %q\n",
-			label, resp.Header.Get("Cache-Status"), up.Calls(), out.Choices[0].Message.Content)
+			label, resp.Header.Get("Cache-Status"), up.Calls(), answer)
 		return nil
 	}
-	if err := ask("openai-go, key sk-demo-alice:", "sk-demo-alice", "Say hello"); err != nil {
+	if err := ask("key sk-demo-alice:", "sk-demo-alice", "Say hello"); err != nil {
 		return err
 	}
 	if err := ask("the same request again:", "sk-demo-alice", "Say hello"); err != nil {
@@ -108,7 +100,7 @@ func demoCache(site string, up *fakeai.Server) error {
 	// The same request written by hand, with keys in another order and
 	// other spacing: the canonical body, and so the key, is the same.
 	raw := `{ "messages": [ {"content": "Say hello", "role": "user"} ], "model": "gpt-4o-mini" }`
-	resp, err := post(site+"/v1/chat/completions", raw, "Authorization", "Bearer sk-demo-alice")
+	resp, _, err := post(site+"/v1/chat/completions", raw, "Authorization", "Bearer sk-demo-alice")
 	if err != nil {
 		return err
 	}
@@ -121,36 +113,84 @@ func demoCache(site string, up *fakeai.Server) error {
 }
 
 // demoLimit sends a burst over the per-key limit: llmgate answers 429 in
-// OpenAI's shape with retry-after-ms, and the SDK waits and retries.
+// OpenAI's shape with retry-after-ms, and the client waits and retries.
 func demoLimit(site string, up *fakeai.Server) error {
 	fmt.Println("== rate limit (llm_ratelimit, 5 requests/s per key) ==")
 	refused := 0
-	c := openai.NewClient(option.WithBaseURL(site+"/v1/"), option.WithAPIKey("sk-demo-carol"),
-		option.WithMiddleware(func(r *http.Request, next option.MiddlewareNext) (*http.Response, error) {
-			resp, err := next(r)
-			if err == nil && resp.StatusCode == http.StatusTooManyRequests {
-				refused++
-				if refused == 1 {
-					fmt.Printf("first 429: Retry-After-Ms %s, x-ratelimit-remaining-requests %s\n",
-						resp.Header.Get("Retry-After-Ms"), resp.Header.Get("X-Ratelimit-Remaining-Requests"))
-				}
-			}
-			return resp, err
-		}))
+	c := client{site: site, key: "sk-demo-carol", refused: func(resp *http.Response) {
+		refused++
+		if refused == 1 {
+			fmt.Printf("first 429: Retry-After-Ms %s, x-ratelimit-remaining-requests %s\n",
+				resp.Header.Get("Retry-After-Ms"), resp.Header.Get("X-Ratelimit-Remaining-Requests"))
+		}
+	}}
 	const n = 10
 	before, start := up.Calls(), time.Now()
 	for i := range n {
-		_, err := c.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
-			Model:    "gpt-4o-mini",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(fmt.Sprint("question ", i))},
-		})
-		if err != nil {
+		if _, _, err := c.chat(fmt.Sprint("question ", i)); err != nil {
 			return err
 		}
 	}
-	fmt.Printf("%d requests back to back from sk-demo-carol: %d refusals (429) retried by openai-go, all %d answered in %.1fs, upstream calls %d\n\n",
+	fmt.Printf("%d requests back to back from sk-demo-carol: %d refusals (429) retried as the OpenAI SDKs retry, all %d answered in %.1fs, upstream calls %d\n\n",
 		n, refused, n, time.Since(start).Seconds(), up.Calls()-before)
 	return nil
+}
+
+// client asks for chat completions the way the OpenAI SDKs do: the key
+// as a bearer token, and a 429 retried, twice at most, after the time its
+// retry-after-ms asks for. The demo leaves the SDK out because compiling
+// it would take about a minute of a first run; the tests run the SDKs
+// themselves (Go, and Node's OpenAI and Anthropic).
+type client struct {
+	site, key string
+	// refused, when set, is told of each 429 before it is retried.
+	refused func(*http.Response)
+}
+
+// chatRequest is the body of a chat completion request, its members in
+// the order the SDKs send them.
+type chatRequest struct {
+	Model    string        `json:"model"`
+	Messages []chatMessage `json:"messages"`
+}
+
+type chatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// chat asks the model of the demo prompt, and returns the answer and its
+// message.
+func (c client) chat(prompt string) (*http.Response, string, error) {
+	body, err := json.Marshal(chatRequest{Model: "gpt-4o-mini", Messages: []chatMessage{{Role: "user", Content: prompt}}})
+	if err != nil {
+		return nil, "", err
+	}
+	for retries := 0; ; retries++ {
+		resp, text, err := post(c.site+"/v1/chat/completions", string(body), "Authorization", "Bearer "+c.key)
+		switch {
+		case err != nil:
+			return nil, "", err
+		case resp.StatusCode == http.StatusTooManyRequests && retries < 2:
+			if c.refused != nil {
+				c.refused(resp)
+			}
+			ms, _ := strconv.Atoi(resp.Header.Get("Retry-After-Ms"))
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+			continue
+		case resp.StatusCode != http.StatusOK:
+			return nil, "", fmt.Errorf("%s: %s", resp.Status, text)
+		}
+		var answer struct {
+			Choices []struct {
+				Message chatMessage `json:"message"`
+			} `json:"choices"`
+		}
+		if err := json.Unmarshal([]byte(text), &answer); err != nil || len(answer.Choices) == 0 {
+			return nil, "", fmt.Errorf("not a chat completion: %s", text)
+		}
+		return resp, answer.Choices[0].Message.Content, nil
+	}
 }
 
 // demoRedact sends keys where Caddy's own access log would show them and
@@ -160,7 +200,7 @@ func demoRedact(site, logPath string) error {
 	const anthropicKey = "sk-ant-api03-R2D2c3poBB8yodaLuke0Leia1Han2Solo3Chewie4Lando5Vader6Palpatine7Obiwan8Kenobi9Quigon0Jinn1Padme2Amidala3MaceAA"
 	const googleKey = "AIzaSyDemo0123456789abcdefghijklmnopq"
 	body := `{"model":"claude-3-5-haiku-latest","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`
-	if _, err := post(site+"/v1/messages?key="+googleKey, body, "X-Api-Key", anthropicKey, "Anthropic-Version", "2023-06-01"); err != nil {
+	if _, _, err := post(site+"/v1/messages?key="+googleKey, body, "X-Api-Key", anthropicKey, "Anthropic-Version", "2023-06-01"); err != nil {
 		return err
 	}
 	fmt.Printf("request:  POST /v1/messages?key=%s\n          X-Api-Key: %s\n", googleKey, anthropicKey)
@@ -194,15 +234,15 @@ func demoRedact(site, logPath string) error {
 }
 
 // post sends a JSON body to url with header pairs, as a client written by
-// hand would, and returns the answer, its body read.
-func post(url, body string, header ...string) (*http.Response, error) {
+// hand would, and returns the answer and its body.
+func post(url, body string, header ...string) (*http.Response, string, error) {
 	req, err := harness.NewPost(context.Background(), url, body, header...)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	resp, _, err := harness.Send(req, nil)
+	resp, text, err := harness.Send(req, nil)
 	if resp == nil {
-		return nil, err
+		return nil, "", err
 	}
-	return resp, nil
+	return resp, text, nil
 }
