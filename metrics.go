@@ -173,15 +173,25 @@ func countCache(res cache.Result) {
 	if res.Outcome == 0 {
 		return
 	}
-	result := res.Outcome.String()
+	i := int(res.Outcome)
 	if res.Stored {
-		result = "stored"
+		i = 0
 	}
-	counter(cacheRequests, result).Inc()
+	cacheCounts[i].Inc()
 	if res.Served() {
 		cacheSaved.Inc()
 	}
 }
+
+// cacheCounts are cacheRequests' counters, by Outcome and at 0 "stored":
+// found once, so that counting a hit hashes no label.
+var cacheCounts = func() (c [cache.Coalesced + 1]prometheus.Counter) {
+	c[0] = counter(cacheRequests, "stored")
+	for o := cache.Bypass; o <= cache.Coalesced; o++ {
+		c[o] = counter(cacheRequests, o.String())
+	}
+	return c
+}()
 
 // maxModels bounds the model label: the first models seen get their own
 // value, later ones count as "other". Only models upstreams answered with
