@@ -220,9 +220,22 @@ func (r *results) p99MS(scenario, name string) float64 {
 type limitRow struct {
 	Label                           string
 	Depth                           int
-	Offered, Admitted, ErrorPct     float64
+	Rate, Offered, Admitted         float64
+	ErrorPct                        float64
 	Status200, Status429, Status503 float64
 	RSSMB                           float64
+}
+
+// GapLoss is the error a bucket of depth 1 makes whatever its counting,
+// "" at other depths. It cannot bank the time from its refill to the next
+// arrival, so each admission loses between half a mean gap between
+// arrivals (arrivals evenly spaced) and a whole one (arrivals at random):
+// an error of rate/(2·offered) to rate/offered.
+func (l limitRow) GapLoss() string {
+	if l.Depth != 1 || l.Offered <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("-%.2f%% to -%.2f%%", 100*l.Rate/(2*l.Offered), 100*l.Rate/l.Offered)
 }
 
 // limitRow is the row of the limiter name, whose rate is rate per second.
@@ -241,6 +254,7 @@ func (r *results) limitRow(c contender, rate float64) (limitRow, error) {
 	return limitRow{
 		Label:     c.label,
 		Depth:     runs[0].Depth,
+		Rate:      rate,
 		Offered:   median(runs, heyRun.offered),
 		Admitted:  median(runs, heyRun.admitted),
 		ErrorPct:  median(runs, func(h heyRun) float64 { return h.errorPct(rate) }),
