@@ -55,6 +55,27 @@ type MemoryStore struct {
 	// Reset: a write after Close, from a request of a config being
 	// unloaded, must give back what it took.
 	closed atomic.Bool
+	// stripes order a Set against the rewrite or drop of a lookup that
+	// read the value before it (see stripe).
+	stripes [numStripes]stripe
+	// afterLoad, when a test sets it, runs in Get between reading a value
+	// and rewriting or dropping it.
+	afterLoad func()
+}
+
+// numStripes is how many stripes a store's slots fall in.
+const numStripes = 256
+
+// stripe orders the writes of the slots that fall in it. A lookup
+// rewrites or drops the value it read only if no Set came in its stripe
+// since the read: a Set of that key between the two would otherwise be
+// undone, an answer stored by a no-cache request replaced by the older
+// one, or one stored after a purge dropped. A Set that comes after the
+// rewrite overwrites it, as it should. Sets of other keys in the stripe
+// only put a rewrite off to a later hit.
+type stripe struct {
+	mu   sync.Mutex
+	sets atomic.Uint64 // the Sets done in the stripe
 }
 
 // MemoryStep is the unit a memory store is sized in: fastcache gives each
@@ -103,7 +124,12 @@ func NewMemoryStore(maxSize int64) (*MemoryStore, error) {
 // is a miss.
 func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
 	s := m.slot(k)
+	st := m.stripe(s)
+	sets := st.sets.Load()
 	v := m.load(s)
+	if m.afterLoad != nil {
+		m.afterLoad()
+	}
 	if len(v) < headLen {
 		return nil, nil
 	}
@@ -114,7 +140,11 @@ func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
 	if m.isPurged(binary.LittleEndian.Uint64(v[8:]), e.Model) {
 		// The parts of a long one are left to age out of their rings: no
 		// value names them any more.
-		m.c.Del(s[:])
+		st.mu.Lock()
+		if st.sets.Load() == sets {
+			m.c.Del(s[:])
+		}
+		st.mu.Unlock()
 		return nil, nil
 	}
 	// Not rewritten: its place goes to the answer stored next.
@@ -124,7 +154,11 @@ func (m *MemoryStore) Get(_ context.Context, k Key) (*Entry, error) {
 	e.Local = v[16]&localFlag != 0
 	if m.written.Load()-binary.LittleEndian.Uint64(v) > uint64(m.size/8) {
 		binary.LittleEndian.PutUint64(v, m.written.Add(uint64(len(v))))
-		m.put(s, v)
+		st.mu.Lock()
+		if st.sets.Load() == sets {
+			m.put(s, v)
+		}
+		st.mu.Unlock()
 	}
 	return e, nil
 }
@@ -144,7 +178,13 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 	if e.Local {
 		v[16] = localFlag
 	}
-	if !m.put(m.slot(k), v) {
+	s := m.slot(k)
+	st := m.stripe(s)
+	st.mu.Lock()
+	kept := m.put(s, v)
+	st.sets.Add(1)
+	st.mu.Unlock()
+	if !kept {
 		return ErrNotKept
 	}
 	return nil
@@ -222,6 +262,11 @@ func (m *MemoryStore) slot(k Key) (s slot) {
 	binary.LittleEndian.PutUint64(s[:], maphash.Bytes(m.seed, k[:]))
 	copy(s[8:], k[:])
 	return s
+}
+
+// stripe returns the stripe of slot s.
+func (m *MemoryStore) stripe(s slot) *stripe {
+	return &m.stripes[binary.LittleEndian.Uint64(s[:])%numStripes]
 }
 
 // partKey is the key of part i of the value in slot s written at count n.
