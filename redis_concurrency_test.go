@@ -1,6 +1,7 @@
 package llmgate_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -52,9 +53,11 @@ func TestRedisConcurrencyAcrossInstances(t *testing.T) {
 	testcaddy.Process(t, processGlobal+config(sites[1]), sites[1])
 	third := testcaddy.Process(t, processGlobal+config(sites[2]), sites[2])
 
+	chat := func(prompt string) string {
+		return `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"` + prompt + `"}]}`
+	}
 	stream := func(site, prompt string, header ...string) (int, string) {
-		resp, b, _ := send(t, site+"/v1/chat/completions",
-			`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"`+prompt+`"}]}`, header...)
+		resp, b, _ := send(t, site+"/v1/chat/completions", chat(prompt), header...)
 		return resp.StatusCode, b
 	}
 	var wg sync.WaitGroup
@@ -75,7 +78,15 @@ func TestRedisConcurrencyAcrossInstances(t *testing.T) {
 	// Two endless streams through the third instance hold both slots;
 	// the instance dies with them.
 	for i := range 2 {
-		go stream(sites[2], fmt.Sprint("held ", i), "x-fake-chunks", "1000", "x-fake-delay", "100ms")
+		// Each ends with the instance, before its answer starts or after:
+		// no failure of its own.
+		url := sites[2] + "/v1/chat/completions"
+		req, err := harness.NewPost(context.Background(), url, chat(fmt.Sprint("held ", i)),
+			siteKey(url, []string{"x-fake-chunks", "1000", "x-fake-delay", "100ms"})...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go harness.Send(req, nil)
 	}
 	harness.Eventually(t, "both slots held by the third instance", func() bool { return up.cur.Load() == 2 })
 	third.Kill()
