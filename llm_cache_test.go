@@ -14,6 +14,7 @@ import (
 	"github.com/llmgate/caddy-llmgate/internal/harness"
 	"github.com/llmgate/caddy-llmgate/internal/harness/fakeai"
 	"github.com/llmgate/caddy-llmgate/internal/harness/testcaddy"
+	"github.com/llmgate/caddy-llmgate/internal/harness/testredis"
 	"github.com/openai/openai-go/v3/option"
 )
 
@@ -381,5 +382,34 @@ func TestCacheAnswerLargerThanTheStoreIsNotClaimedStored(t *testing.T) {
 	}
 	if got := stored() - before; got != 1 {
 		t.Errorf("stored counter rose by %v, want 1", got)
+	}
+}
+
+// TestCacheMemorySizeRefusedInJSON: a JSON config, as the admin API takes
+// it, with a memory store or a local tier under 32MiB fails to load and
+// names its option, as the Caddyfile does at adapt time; the config
+// running before keeps serving.
+func TestCacheMemorySizeRefusedInJSON(t *testing.T) {
+	rs := testredis.Start(t)
+	site, _ := cacheSite(t, "")
+	for _, tt := range []struct{ option, storage string }{
+		{"max_size", ""},
+		{"local", "storage redis " + rs.URL()},
+	} {
+		cfg, err := testcaddy.Adapt(testcaddy.Global("") + fmt.Sprintf("%s {\n\tllm_cache {\n\t\t%s\n\t\t%s 32MiB\n\t}\n\treverse_proxy 127.0.0.1:1\n}\n", testcaddy.Site(t), tt.storage, tt.option))
+		if err != nil {
+			t.Fatal(err)
+		}
+		field := fmt.Sprintf(`"%s":%d`, tt.option, 32<<20)
+		if !bytes.Contains(cfg, []byte(field)) {
+			t.Fatalf("adapted config has no %s:\n%s", field, cfg)
+		}
+		small := bytes.Replace(cfg, []byte(field), fmt.Appendf(nil, `"%s":%d`, tt.option, 8<<20), 1)
+		if err := testcaddy.LoadJSONErr(small); err == nil || !strings.Contains(err.Error(), tt.option+": must be at least 32MiB, got 8388608 bytes") {
+			t.Errorf("%s 8MiB in JSON: %v, want it refused, naming the option", tt.option, err)
+		}
+		if resp, _ := post(t, site+"/v1/chat/completions", chatBody); resp.StatusCode != http.StatusOK {
+			t.Errorf("after the refused %s config, the running one answers %d", tt.option, resp.StatusCode)
+		}
 	}
 }

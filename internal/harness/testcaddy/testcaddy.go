@@ -130,22 +130,28 @@ func LoadErr(caddyfile string) error {
 // config, its admin settings replaced by those Global gives.
 func LoadJSON(t testing.TB, cfg []byte) {
 	t.Helper()
+	if err := LoadJSONErr(cfg); err != nil {
+		t.Fatalf("loading config: %v\n%s", err, cfg)
+	}
+}
+
+// LoadJSONErr is LoadJSON returning the error: what the admin API says
+// of a JSON config Caddy refuses.
+func LoadJSONErr(cfg []byte) error {
 	start()
 	if startErr != nil {
-		t.Fatal(startErr)
+		return startErr
 	}
 	var m map[string]any
 	if err := json.Unmarshal(cfg, &m); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	m["admin"] = map[string]any{"listen": adminAddr, "config": map[string]any{"persist": false}}
 	b, err := json.Marshal(m)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if err := load(b); err != nil {
-		t.Fatalf("loading config: %v\n%s", err, b)
-	}
+	return load(b)
 }
 
 // load posts a JSON config to the admin API's /load.
