@@ -2,7 +2,6 @@ package cache
 
 import (
 	"context"
-	"crypto/sha256"
 	"testing"
 	"time"
 )
@@ -10,14 +9,7 @@ import (
 func TestMemoryStoreAdmin(t *testing.T) {
 	ctx := context.Background()
 	m := newMemory(t)
-	put := func(name, model string) Key {
-		k := Key(sha256.Sum256([]byte(name)))
-		now := time.Now()
-		if err := m.Set(ctx, k, &Entry{Key: k, Body: make([]byte, 100), Model: model, Stored: now, Expires: now.Add(time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
+	put := func(name, model string) Key { return setAnswer(t, m, name, model, string(make([]byte, 100))) }
 	has := func(k Key) bool { e, _ := m.Get(ctx, k); return e != nil }
 	a, b, c := put("a", "gpt-4o"), put("b", "gpt-4o-mini"), put("c", "gpt-4o")
 	if st, _ := m.Stats(ctx); st.Entries != 3 || st.Bytes <= 0 || st.Bytes > m.MaxSize() {
