@@ -138,9 +138,10 @@ func demoLimit(site string, up *fakeai.Server) error {
 
 // client asks for chat completions the way the OpenAI SDKs do: the key
 // as a bearer token, and a 429 retried, twice at most, after the time its
-// retry-after-ms asks for. The demo leaves the SDK out because compiling
-// it would take about a minute of a first run; the tests run the SDKs
-// themselves (Go, and Node's OpenAI and Anthropic).
+// retry-after-ms asks for, unless it says x-should-retry: false. The demo
+// leaves the SDK out because compiling it would take about a minute of a
+// first run; the tests run the SDKs themselves (Go, and Node's OpenAI and
+// Anthropic).
 type client struct {
 	site, key string
 	// refused, when set, is told of each 429 before it is retried.
@@ -171,7 +172,7 @@ func (c client) chat(prompt string) (*http.Response, string, error) {
 		switch {
 		case err != nil:
 			return nil, "", err
-		case resp.StatusCode == http.StatusTooManyRequests && retries < 2:
+		case resp.StatusCode == http.StatusTooManyRequests && retries < 2 && resp.Header.Get("X-Should-Retry") != "false":
 			if c.refused != nil {
 				c.refused(resp)
 			}
