@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -171,7 +172,12 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 	if time.Until(e.Expires) <= 0 || int64(n) > m.MaxEntry() {
 		return ErrNotKept
 	}
-	v := AppendEntry(make([]byte, headLen, headLen+n), e)
+	buf := setBufs.Get().(*[]byte)
+	defer putSetBuf(buf)
+	head := slices.Grow((*buf)[:0], headLen+n)[:headLen]
+	clear(head)
+	v := AppendEntry(head, e)
+	*buf = v
 	count := m.written.Add(uint64(len(v)))
 	binary.LittleEndian.PutUint64(v, count)
 	binary.LittleEndian.PutUint64(v[8:], count)
@@ -188,6 +194,21 @@ func (m *MemoryStore) Set(_ context.Context, k Key, e *Entry) error {
 		return ErrNotKept
 	}
 	return nil
+}
+
+// setBufs holds the buffers Set writes an entry's byte form in. fastcache
+// copies what it is given, so a buffer is free again once Set returns:
+// a miss need not allocate the size of its answer a second time.
+var setBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxSetBuf is the largest buffer setBufs keeps: one long answer must not
+// hold its size in the pool.
+const maxSetBuf = 64 << 10
+
+func putSetBuf(buf *[]byte) {
+	if cap(*buf) <= maxSetBuf {
+		setBufs.Put(buf)
+	}
 }
 
 // put writes v, its head filled in, in slot s, and reports whether the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,6 +124,45 @@ func TestMemoryStoreKeepsLargeEntriesWhole(t *testing.T) {
 		}
 		if d := storetest.Diff(got, e); d != "" {
 			t.Fatalf("body of %d differs: %s", len(body), d)
+		}
+	}
+}
+
+// Set writes an entry's byte form in a buffer the next Set reuses: the
+// entries stored one after the other, from goroutines at once and of
+// sizes on both sides of what the buffers keep, each come back as they
+// were, not with bytes of another.
+func TestMemoryStoreSetsDoNotShareBytes(t *testing.T) {
+	m := newMemoryStore(t)
+	ctx := context.Background()
+	sizes := []int{10, 1500, 70 << 10, 3000, 200 << 10, 40}
+	const writers = 4
+	entries := make([][]*cache.Entry, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i, size := range sizes {
+				name := fmt.Sprint(w, "/", i)
+				e := storetest.Entry(name, "m", []byte(strings.Repeat(name+";", size/len(name))), time.Hour)
+				e.Header = http.Header{"Openai-Model": {name}}
+				if err := m.Set(ctx, e.Key, e); err != nil {
+					t.Error(err)
+					return
+				}
+				entries[w] = append(entries[w], e)
+			}
+		})
+	}
+	wg.Wait()
+	for _, es := range entries {
+		for _, e := range es {
+			got, err := m.Get(ctx, e.Key)
+			if err != nil || got == nil {
+				t.Fatalf("%s: %v, %v", e.Header.Get("Openai-Model"), got, err)
+			}
+			if d := storetest.Diff(got, e); d != "" {
+				t.Fatalf("%s differs: %s", e.Header.Get("Openai-Model"), d)
+			}
 		}
 	}
 }
