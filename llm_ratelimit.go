@@ -51,6 +51,7 @@ type RateLimit struct {
 	// redis is set when the zones' state is in Redis.
 	redis    bool
 	inflight []string
+	counts   map[string]zoneCounts
 	debug    *zap.Logger // every request, at debug level only
 }
 
@@ -110,6 +111,7 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 		names = append(names, name)
 	}
 	slices.Sort(names)
+	h.counts = newZoneCounts(names)
 	zones := make([]limiter.Zone, 0, len(names))
 	for _, name := range names {
 		zc := h.Zones[name]
@@ -227,7 +229,7 @@ func (h *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 // answer reported no usage.
 func (h *RateLimit) report(r *http.Request, rep limiter.Report) {
 	publishLimit(r, rep)
-	countLimit(rep)
+	countLimit(rep, h.counts)
 	if rep.Exact || rep.Usage.Total == 0 {
 		return
 	}

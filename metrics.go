@@ -102,36 +102,49 @@ func registerMetrics(ctx caddy.Context) {
 	}
 }
 
-// countLimit counts a rate-limit decision and the tokens and USD its
-// answer cost.
-func countLimit(rep limiter.Report) {
+// zoneCounts are a zone's decision counters, found when its handler is
+// provisioned: counting a decision hashes no label.
+type zoneCounts struct{ allowed, refused prometheus.Counter }
+
+// newZoneCounts returns the decision counters of each zone.
+func newZoneCounts(zones []string) map[string]zoneCounts {
+	m := make(map[string]zoneCounts, len(zones))
+	for _, z := range zones {
+		m[z] = zoneCounts{counter(limitDecisions, z, "allowed"), counter(limitDecisions, z, "refused")}
+	}
+	return m
+}
+
+// countLimit counts a rate-limit decision, in zones' counters, and the
+// tokens and USD its answer cost.
+func countLimit(rep limiter.Report, zones map[string]zoneCounts) {
 	if t := rep.Ticket; t != nil {
 		if !t.Allowed {
-			counter(limitDecisions, t.Zone, "refused").Inc()
+			zones[t.Zone].refused.Inc()
 		} else {
 			sts := t.Statuses()
 			for i, st := range sts {
 				// A zone has a status per limit: count it once.
 				if !slices.ContainsFunc(sts[:i], func(o limiter.Status) bool { return o.Zone == st.Zone }) {
-					counter(limitDecisions, st.Zone, "allowed").Inc()
+					zones[st.Zone].allowed.Inc()
 				}
 			}
 		}
 	}
 	if u := rep.Usage; u.Total > 0 {
-		source := "estimated"
+		source := estimated
 		if rep.Exact {
-			source = "reported"
+			source = reported
 		}
 		// The model the upstream says served the answer: a caller can
 		// name any model it likes, but not make the upstream answer
 		// with it.
-		model := modelLabel(u.Model)
-		counter(tokensTotal, model, "prompt", source).Add(float64(u.Input))
-		counter(tokensTotal, model, "completion", source).Add(float64(u.Output))
+		mc := modelCounters(u.Model)
+		mc.tokens[prompt][source].Add(float64(u.Input))
+		mc.tokens[completion][source].Add(float64(u.Output))
 	}
 	if rep.Cost > 0 {
-		model := modelLabel(rep.Usage.Model)
+		model := modelCounters(rep.Usage.Model).label
 		usd := float64(rep.Cost) / 1e6
 		sts := rep.Ticket.Statuses()
 		for i, st := range sts {
@@ -151,21 +164,41 @@ func countAttempt(k *provider.Key, res provider.Result) {
 // countAuth counts an llm_auth decision: err is why the request was
 // refused, nil when it was let through.
 func countAuth(err error) {
-	result := "allowed"
+	result := authAllowed
 	switch {
+	case err == nil:
 	case errors.Is(err, keyring.ErrNoKey):
-		result = "no_key"
+		result = authNoKey
 	case errors.Is(err, keyring.ErrUnknownKey):
-		result = "unknown_key"
+		result = authUnknownKey
 	case errors.Is(err, keyring.ErrExpired):
-		result = "expired"
+		result = authExpired
 	case errors.Is(err, keyring.ErrSeveralKeys):
-		result = "several_keys"
-	case err != nil:
-		result = "model"
+		result = authSeveralKeys
+	default:
+		result = authModel
 	}
-	counter(authRequests, result).Inc()
+	authCounts[result].Inc()
 }
+
+// The results of an llm_auth decision, authRequests' label values.
+const (
+	authAllowed = iota
+	authNoKey
+	authUnknownKey
+	authExpired
+	authSeveralKeys
+	authModel
+	authResults
+)
+
+// authCounts are authRequests' counters by result, found once.
+var authCounts = func() (c [authResults]prometheus.Counter) {
+	for i, v := range [authResults]string{"allowed", "no_key", "unknown_key", "expired", "several_keys", "model"} {
+		c[i] = counter(authRequests, v)
+	}
+	return c
+}()
 
 // countCache counts what llm_cache did with a request, once it is done. A
 // request it refused (two different credentials) has no result.
@@ -199,27 +232,56 @@ var cacheCounts = func() (c [cache.Coalesced + 1]prometheus.Counter) {
 // fill the set and push the real models into "other".
 const maxModels = 100
 
+// modelCounts are the counters of one value of the model label, found
+// when the value is first seen.
+type modelCounts struct {
+	label  string
+	tokens [2][2]prometheus.Counter // by kind and source
+}
+
+// The indexes of modelCounts.tokens.
+const (
+	prompt, completion  = 0, 1
+	estimated, reported = 0, 1
+)
+
 var models = struct {
 	sync.Mutex
-	seen map[string]bool
-}{seen: map[string]bool{}}
+	seen  map[string]*modelCounts
+	named int // the values in seen that are models, not "unknown" or "other"
+}{seen: map[string]*modelCounts{}}
 
-// modelLabel is the model's value of the model label.
-func modelLabel(model string) string {
-	if model == "" {
-		return "unknown"
+// modelCounters returns the counters of the model label's value for
+// model: the model itself while the label set has room, "other" after,
+// and "unknown" for no model.
+func modelCounters(model string) *modelCounts {
+	label := "unknown"
+	if model != "" {
+		label = labelValue(model)
 	}
-	model = labelValue(model)
 	models.Lock()
 	defer models.Unlock()
-	if models.seen[model] {
-		return model
+	if mc := models.seen[label]; mc != nil {
+		return mc
 	}
-	if len(models.seen) >= maxModels {
-		return "other"
+	if model != "" {
+		if models.named >= maxModels {
+			label = "other"
+			if mc := models.seen[label]; mc != nil {
+				return mc
+			}
+		} else {
+			models.named++
+		}
 	}
-	models.seen[model] = true
-	return model
+	mc := &modelCounts{label: label}
+	for k, kind := range [...]string{prompt: "prompt", completion: "completion"} {
+		for s, source := range [...]string{estimated: "estimated", reported: "reported"} {
+			mc.tokens[k][s] = counter(tokensTotal, label, kind, source)
+		}
+	}
+	models.seen[label] = mc
+	return mc
 }
 
 // maxLabel bounds a label value, in bytes.
