@@ -268,7 +268,9 @@ func TestRecordCommands(t *testing.T) {
 		wantErr bool
 	}{
 		{args: []string{"wrk", "-scenario", "hit", "-name", "proxy_cache", "testdata/wrk-hit.txt"},
-			want: `{"scenario":"hit","name":"proxy_cache","requests":39433,"duration_us":1015470,"non2xx":0,"socket_errors":0,"p50_us":153,"p99_us":48604}` + "\n"},
+			want: `{"scenario":"hit","name":"proxy_cache","requests":39433,"duration_us":1015470,"non2xx":0,"socket_errors":0,"p50_us":153,"p99_us":48604,"cpu_ticks":0}` + "\n"},
+		{args: []string{"wrk", "-scenario", "hit", "-name", "proxy_cache", "-cpu-ticks", "157", "testdata/wrk-hit.txt"},
+			want: `{"scenario":"hit","name":"proxy_cache","requests":39433,"duration_us":1015470,"non2xx":0,"socket_errors":0,"p50_us":153,"p99_us":48604,"cpu_ticks":157}` + "\n"},
 		{args: []string{"hey", "-scenario", "limit", "-name", "limit", "-depth", "1", "testdata/hey-limit.txt"},
 			want: `{"scenario":"limit","name":"limit","depth":1,"seconds":1.0007,"codes":{"200":443,"429":12361}}` + "\n"},
 		{args: []string{"rss", "-scenario", "hit", "-name", "self", strconv.Itoa(os.Getpid())}},
