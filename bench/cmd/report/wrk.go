@@ -25,9 +25,10 @@ type wrkRun struct {
 // rps is the run's throughput in requests per second.
 func (w wrkRun) rps() float64 { return float64(w.Requests) / (float64(w.DurationUS) / 1e6) }
 
-// cpuUSPerRequest is the server's CPU time per request, in µs.
-func (w wrkRun) cpuUSPerRequest() float64 {
-	return float64(w.CPUTicks) * (1e6 / ticksPerSecond) / float64(w.Requests)
+// cpuUS is the server's CPU time per request in µs, NaN for a run without
+// requests.
+func (w wrkRun) cpuUS() float64 {
+	return ratio(float64(w.CPUTicks)*(1e6/ticksPerSecond), float64(w.Requests))
 }
 
 // parseWrk reads wrk's output for the WRKRESULT line into w; wrk's own
