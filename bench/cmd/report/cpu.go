@@ -12,7 +12,8 @@ const ticksPerSecond = 100
 
 // cpuTicks is the CPU time, user and system, that pid and its live children
 // have used so far, in ticks of 1/ticksPerSecond s: nginx serves from worker
-// processes under its master, each with its own times.
+// processes under its master, each with its own times. A process's stat
+// file counts all its threads, Caddy's goroutines' included.
 func cpuTicks(pid int) (int64, error) {
 	pids, err := children(pid)
 	if err != nil {
