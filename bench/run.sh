@@ -265,16 +265,19 @@ expect_header() {
 WRK_HEADERS=()
 
 # wrk_run SCEN NAME MODE ROUND [DURATION]: one wrk run against NAME; ROUND 0
-# is an unrecorded warm-up.
+# is an unrecorded warm-up. The record carries the CPU time NAME's server
+# (with its workers, for nginx) used during the run.
 wrk_run() {
-	local scen=$1 name=$2 mode=$3 round=$4 dur=${5:-$DURATION} out
+	local scen=$1 name=$2 mode=$3 round=$4 dur=${5:-$DURATION} out ticks_before ticks_after
 	out=$WORK/logs/wrk-$scen-$name-$round.txt
 	local cmd=(wrk "-t$THREADS" "-c$CONNS" "-d$dur" --latency -s "$BENCH_DIR/lua/chat.lua" "${URL_OF[$name]}"
 		-- "$mode" "$CHAT_BODY" "$scen-$name-$round-$RANDOM$RANDOM" "$AUTH" "$SIZE_HDR" "${WRK_HEADERS[@]}")
 	[[ $round == 0 ]] || echo "${cmd[*]}" >>"$WORK/commands.txt"
+	ticks_before=$("$REPORT" cpu "${PID_OF[$name]}") || die "no CPU time of $name"
 	"${cmd[@]}" >"$out" 2>&1 || die "wrk against $name failed: $(tail -n 5 "$out")"
+	ticks_after=$("$REPORT" cpu "${PID_OF[$name]}") || die "no CPU time of $name"
 	[[ $round == 0 ]] && return
-	"$REPORT" wrk -scenario "$scen" -name "$name" "$out" >>"$WORK/wrk.jsonl" ||
+	"$REPORT" wrk -scenario "$scen" -name "$name" -cpu-ticks "$((ticks_after - ticks_before))" "$out" >>"$WORK/wrk.jsonl" ||
 		die "wrk against $name printed no result: $(tail -n 5 "$out")"
 }
 

@@ -7,11 +7,19 @@
 // as JSON lines, which run.sh appends to a file of the run's directory; a
 // file that does not parse fails the run at once, not at its end:
 //
-//	report wrk -scenario hit -name respond wrk.txt           >>DIR/wrk.jsonl
-//	report hey -scenario limit -name limit -depth 1 hey.txt  >>DIR/hey.jsonl
-//	report rss -scenario hit -name respond PID               >>DIR/rss.jsonl
-//	report ttfb -hit cache-hit -miss cache-miss ttfb.tsv     >DIR/ttfb.jsonl
-//	report gobench gobench.txt                               >DIR/gobench.jsonl
+//	report wrk -scenario hit -name respond -cpu-ticks 412 wrk.txt  >>DIR/wrk.jsonl
+//	report hey -scenario limit -name limit -depth 1 hey.txt        >>DIR/hey.jsonl
+//	report rss -scenario hit -name respond PID                     >>DIR/rss.jsonl
+//	report ttfb -hit cache-hit -miss cache-miss ttfb.tsv           >DIR/ttfb.jsonl
+//	report gobench gobench.txt                                     >DIR/gobench.jsonl
+//
+// One more command prints a plain number rather than records:
+//
+//	report cpu PID
+//
+// is the CPU time, user and system, that PID and its live children have
+// used so far, in ticks of 10 ms; run.sh reads it before and after each wrk
+// run and passes the difference to report wrk's -cpu-ticks.
 //
 // wrk's output must come from bench/lua/chat.lua (its WRKRESULT line), hey's
 // is its default summary, ttfb's is bench/cmd/ttfb's, gobench's is `go test
@@ -49,6 +57,7 @@ var commands = map[string]func(args []string, stdout io.Writer) error{
 	"wrk":     wrkCmd,
 	"hey":     heyCmd,
 	"rss":     rssCmd,
+	"cpu":     cpuCmd,
 	"ttfb":    ttfbCmd,
 	"gobench": goBenchCmd,
 	"write":   writeCmd,
@@ -56,7 +65,7 @@ var commands = map[string]func(args []string, stdout io.Writer) error{
 
 func runCommand(args []string, stdout io.Writer) error {
 	if len(args) == 0 || commands[args[0]] == nil {
-		return errors.New("want a command: wrk, hey, rss, ttfb, gobench or write")
+		return errors.New("want a command: wrk, hey, rss, cpu, ttfb, gobench or write")
 	}
 	return commands[args[0]](args[1:], stdout)
 }
@@ -125,6 +134,7 @@ func one[T any](rec *T, parse func(io.Reader, *T) error) func(io.Reader) ([]T, e
 func wrkCmd(args []string, stdout io.Writer) error {
 	var w wrkRun
 	fs := w.label.flagSet("wrk")
+	fs.Int64Var(&w.CPUTicks, "cpu-ticks", 0, "the server's CPU time during the run, in ticks (see report cpu)")
 	return fileCmd(fs, args, stdout, "wrk's output file", one(&w, parseWrk))
 }
 
@@ -170,6 +180,23 @@ func rssCmd(args []string, stdout io.Writer) error {
 		return err
 	}
 	return printJSONL(stdout, m)
+}
+
+func cpuCmd(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("cpu", flag.ContinueOnError)
+	if err := parseFlags(fs, args, 1, "the server's pid"); err != nil {
+		return err
+	}
+	pid, err := strconv.Atoi(fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("cpu: pid %q: %w", fs.Arg(0), err)
+	}
+	ticks, err := cpuTicks(pid)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, ticks)
+	return err
 }
 
 func writeCmd(args []string, stdout io.Writer) error {

@@ -132,13 +132,17 @@ func ratio(a, b float64) float64 {
 type wrkRow struct {
 	Label                    string
 	RPS, Ratio, P50MS, P99MS float64
+	// CPUUS is the server's CPU time per request in µs, CPURatio that over
+	// the reference contender's.
+	CPUUS, CPURatio float64
 	// MinRPS and MaxRPS are the slowest and the fastest round.
 	MinRPS, MaxRPS float64
 	Errors         int64
 	RSSMB          float64
 }
 
-// wrkTable is a wrk scenario's table: Ratio divides by Ref's req/s.
+// wrkTable is a wrk scenario's table: Ratio divides by Ref's req/s, CPURatio
+// by Ref's CPU time per request.
 type wrkTable struct {
 	Ref  string
 	Rows []wrkRow
@@ -175,10 +179,11 @@ func (r *results) rps(scenario, name string) (float64, error) {
 
 // wrkTable is the table of a wrk scenario, its ratios against ref.
 func (r *results) wrkTable(scenario, ref string, cs ...contender) (wrkTable, error) {
-	refRPS, err := r.rps(scenario, ref)
+	refRuns, err := r.wrkRuns(scenario, ref)
 	if err != nil {
 		return wrkTable{}, err
 	}
+	refRPS, refCPU := median(refRuns, wrkRun.rps), median(refRuns, wrkRun.cpuUS)
 	t := wrkTable{Ref: ref}
 	for _, c := range cs {
 		runs, err := r.wrkRuns(scenario, c.name)
@@ -195,9 +200,11 @@ func (r *results) wrkTable(scenario, ref string, cs ...contender) (wrkTable, err
 			MinRPS: math.Inf(1),
 			P50MS:  median(runs, func(w wrkRun) float64 { return float64(w.P50US) / 1000 }),
 			P99MS:  r.p99MS(scenario, c.name),
+			CPUUS:  median(runs, wrkRun.cpuUS),
 			RSSMB:  mb,
 		}
 		row.Ratio = ratio(row.RPS, refRPS)
+		row.CPURatio = ratio(row.CPUUS, refCPU)
 		for _, w := range runs {
 			row.Errors += w.Non2xx + w.SocketErrors
 			row.MinRPS, row.MaxRPS = min(row.MinRPS, w.rps()), max(row.MaxRPS, w.rps())

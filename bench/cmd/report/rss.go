@@ -83,17 +83,26 @@ func children(pid int) ([]int, error) {
 	return out, nil
 }
 
-// parsePPID reads the parent's pid from a /proc/PID/stat line: the fourth
-// field, counted after the command name, which sits in parentheses and may
-// itself hold spaces and parentheses.
+// parsePPID reads the parent's pid from a /proc/PID/stat line: its fourth
+// field, the second after the command name.
 func parsePPID(stat string) (int, error) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("no ')' in %q", stat)
+	f, err := statFields(stat)
+	if err != nil {
+		return 0, err
 	}
-	f := strings.Fields(stat[i+1:])
 	if len(f) < 2 {
 		return 0, fmt.Errorf("no parent pid in %q", stat)
 	}
 	return strconv.Atoi(f[1])
+}
+
+// statFields is the fields of a /proc/PID/stat line after the command name,
+// field 3 (the state) first. The name sits in parentheses and may itself hold
+// spaces and parentheses, so the fields start after the line's last ')'.
+func statFields(stat string) ([]string, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return nil, fmt.Errorf("no ')' in %q", stat)
+	}
+	return strings.Fields(stat[i+1:]), nil
 }

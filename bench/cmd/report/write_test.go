@@ -12,12 +12,13 @@ import (
 )
 
 // wrkRounds is three rounds of one contender: rps[i] requests in one second
-// each, p50 and p99 in µs rising with the round.
-func wrkRounds(scenario, name string, rps ...int64) []wrkRun {
+// each, the server using ticks[i] of CPU time, p50 and p99 in µs rising with
+// the round.
+func wrkRounds(scenario, name string, rps, ticks []int64) []wrkRun {
 	var out []wrkRun
 	for i, n := range rps {
 		out = append(out, wrkRun{label: label{scenario, name}, Requests: n, DurationUS: 1e6,
-			Non2xx: int64(i), P50US: 500 + int64(i)*100, P99US: 9000 + int64(i)*1000})
+			Non2xx: int64(i), P50US: 500 + int64(i)*100, P99US: 9000 + int64(i)*1000, CPUTicks: ticks[i]})
 	}
 	return out
 }
@@ -32,9 +33,23 @@ func runRecords() (wrks []wrkRun, heys []heyRun, rsses []rss, streams []stream) 
 		"redis_hit":     {"hit_memory": {36000, 35000, 37000}, "hit_redis": {18000, 17000, 19000}, "hit_local": {34000, 35000, 33000}},
 		"access_log":    {"log_json": {25000, 25100, 24900}, "log_redact": {25200, 25300, 25100}},
 	}
+	// The server's CPU ticks in those rounds, each of 10 ms of CPU time: a
+	// round's CPU µs per request is its ticks × 10,000 / its requests, here
+	// hit 230, 200, 220; respond 310, 300, 290; proxy_cache 100, 110, 90;
+	// bare 300, 310, 320; both 400, 425, 300.
+	ticks := map[string]map[string][]int64{
+		"hit":  {"hit": {1035, 920, 968}, "respond": {1240, 1260, 1189}, "proxy_cache": {690, 770, 612}},
+		"miss": {"bare": {300, 279, 352}, "both": {320, 374, 273}},
+	}
 	for scenario, names := range rps {
 		for name, rounds := range names {
-			wrks = append(wrks, wrkRounds(scenario, name, rounds...)...)
+			t := ticks[scenario][name]
+			if t == nil { // 200 µs a request
+				for _, n := range rounds {
+					t = append(t, n/50)
+				}
+			}
+			wrks = append(wrks, wrkRounds(scenario, name, rounds, t)...)
 			rsses = append(rsses, rss{label: label{scenario, name}, KB: 72 * 1024})
 		}
 	}
@@ -86,14 +101,22 @@ func TestReport(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The medians are the middle rounds; the errors add up over the rounds.
+	// The medians are the middle rounds, each measure's own (the CPU time
+	// per request of hit is its third round's, 220 µs); the errors add up
+	// over the rounds.
 	wantHit := wrkTable{Ref: "respond", Rows: []wrkRow{
-		{Label: "llmgate llm_cache hit", RPS: 45000, Ratio: 45000.0 / 41000, P50MS: 0.6, P99MS: 10, MinRPS: 44000, MaxRPS: 46000, Errors: 3, RSSMB: 72},
-		{Label: "Caddy respond (same bytes)", RPS: 41000, Ratio: 1, P50MS: 0.6, P99MS: 10, MinRPS: 40000, MaxRPS: 42000, Errors: 3, RSSMB: 72},
-		{Label: "nginx proxy_cache (POST, body in key)", RPS: 69000, Ratio: 69000.0 / 41000, P50MS: 0.6, P99MS: 10, MinRPS: 68000, MaxRPS: 70000, Errors: 3, RSSMB: 72},
+		{Label: "llmgate llm_cache hit", RPS: 45000, Ratio: 45000.0 / 41000, P50MS: 0.6, P99MS: 10, CPUUS: 220, CPURatio: 220.0 / 300, MinRPS: 44000, MaxRPS: 46000, Errors: 3, RSSMB: 72},
+		{Label: "Caddy respond (same bytes)", RPS: 41000, Ratio: 1, P50MS: 0.6, P99MS: 10, CPUUS: 300, CPURatio: 1, MinRPS: 40000, MaxRPS: 42000, Errors: 3, RSSMB: 72},
+		{Label: "nginx proxy_cache (POST, body in key)", RPS: 69000, Ratio: 69000.0 / 41000, P50MS: 0.6, P99MS: 10, CPUUS: 100, CPURatio: 100.0 / 300, MinRPS: 68000, MaxRPS: 70000, Errors: 3, RSSMB: 72},
 	}}
 	if !reflect.DeepEqual(rep.Hit, wantHit) {
 		t.Errorf("hit table\n%+v\nwant\n%+v", rep.Hit, wantHit)
+	}
+	if both := rep.Miss.Rows[3]; both.CPUUS != 400 || both.CPURatio != 400.0/310 {
+		t.Errorf("miss row of both: CPU %v µs/req, %v× bare; want 400 and 400/310", both.CPUUS, both.CPURatio)
+	}
+	if l := rep.AccessLog.Rows[1]; l.CPUUS != 200 || l.CPURatio != 1 {
+		t.Errorf("access log row of llm_redact: CPU %v µs/req, %v× json; want 200 and 1", l.CPUUS, l.CPURatio)
 	}
 	wantTargets := []target{
 		{"cache hit ≥ 0.95× Caddy `respond`", "1.098×", true},
@@ -221,14 +244,15 @@ func TestWrite(t *testing.T) {
 		"- load: wrk -t2 -c32 -d5s (plus a 1 s warm-up per contender); hey -c32 -z10s;",
 		"| cache hit ≥ 0.95× Caddy `respond` | 1.098× | met |\n",
 		"| limiter count error ≤ 1% over 10 s (depth 1; nginx: -0.60%) | -6.80% | **not met** |\n",
-		"| llmgate llm_cache hit | 45000 | 44000–46000 | 1.098 | 0.600 | 10.000 | 3 | 72 |\n",
-		"| + llm_ratelimit + llm_cache | 8800 | 8000–9100 | 0.880 | 0.600 | 10.000 | 3 | 72 |\n",
+		// CPU: 220 µs a request, 220/300 of respond's; both 400, 400/310 of bare's.
+		"| llmgate llm_cache hit | 45000 | 44000–46000 | 1.098 | 220.0 | 0.733 | 0.600 | 10.000 | 3 | 72 |\n",
+		"| + llm_ratelimit + llm_cache | 8800 | 8000–9100 | 0.880 | 400.0 | 1.290 | 0.600 | 10.000 | 3 | 72 |\n",
 		"| llmgate llm_ratelimit token_bucket | 1 | 20466 | 466.1 | -6.80% | -1.22% to -2.44% | 4661 | 200000 | 0 | 21 |\n",
 		"| llm_ratelimit tokens 100000000/m | 4.191 | 5.907 | 124.648 | 137.981 | +1.049 | 54 | 1 | 64 |\n",
 		"Redis' own peak RSS: 12 MB.",
 		"5 rounds; \"rounds' req/s\" is the slowest and the fastest.",
 		"```text\n      flat  flat%   sum%        cum   cum%\n     1.59s 11.81% 11.81%      1.59s 11.81%  runtime.scanObject\n```\n",
-		"| contender | req/s | rounds' req/s | × rl_memory |",
+		"| contender | req/s | rounds' req/s | × rl_memory | CPU µs/req | CPU × rl_memory | p50 ms |",
 		"there the header reads `\"X-Api-Key\":[\"sk-ant-api03-[REDACTED:098b]\"]`.",
 		"| limiter/redisstore | Take | 832632 |  | 73672 | 173 | 831.5 p50-µs, 831.5 p99-µs |\n",
 		"`go test -bench . -benchmem -benchtime 300ms` over",
@@ -268,7 +292,9 @@ func TestRecordCommands(t *testing.T) {
 		wantErr bool
 	}{
 		{args: []string{"wrk", "-scenario", "hit", "-name", "proxy_cache", "testdata/wrk-hit.txt"},
-			want: `{"scenario":"hit","name":"proxy_cache","requests":39433,"duration_us":1015470,"non2xx":0,"socket_errors":0,"p50_us":153,"p99_us":48604}` + "\n"},
+			want: `{"scenario":"hit","name":"proxy_cache","requests":39433,"duration_us":1015470,"non2xx":0,"socket_errors":0,"p50_us":153,"p99_us":48604,"cpu_ticks":0}` + "\n"},
+		{args: []string{"wrk", "-scenario", "hit", "-name", "proxy_cache", "-cpu-ticks", "157", "testdata/wrk-hit.txt"},
+			want: `{"scenario":"hit","name":"proxy_cache","requests":39433,"duration_us":1015470,"non2xx":0,"socket_errors":0,"p50_us":153,"p99_us":48604,"cpu_ticks":157}` + "\n"},
 		{args: []string{"hey", "-scenario", "limit", "-name", "limit", "-depth", "1", "testdata/hey-limit.txt"},
 			want: `{"scenario":"limit","name":"limit","depth":1,"seconds":1.0007,"codes":{"200":443,"429":12361}}` + "\n"},
 		{args: []string{"rss", "-scenario", "hit", "-name", "self", strconv.Itoa(os.Getpid())}},

@@ -17,10 +17,19 @@ type wrkRun struct {
 	SocketErrors int64 `json:"socket_errors"` // connect, read, write and timeout errors
 	P50US        int64 `json:"p50_us"`
 	P99US        int64 `json:"p99_us"`
+	// CPUTicks is the server's CPU time during the run (see cpuTicks),
+	// which report wrk takes from its -cpu-ticks, not from wrk's output.
+	CPUTicks int64 `json:"cpu_ticks"`
 }
 
 // rps is the run's throughput in requests per second.
 func (w wrkRun) rps() float64 { return float64(w.Requests) / (float64(w.DurationUS) / 1e6) }
+
+// cpuUS is the server's CPU time per request in µs, NaN for a run without
+// requests.
+func (w wrkRun) cpuUS() float64 {
+	return ratio(float64(w.CPUTicks)*(1e6/ticksPerSecond), float64(w.Requests))
+}
 
 // parseWrk reads wrk's output for the WRKRESULT line into w; wrk's own
 // summary, printed with rounded units, is left alone.

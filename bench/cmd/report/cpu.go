@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// ticksPerSecond is USER_HZ, the unit of /proc's CPU times: Linux reports
+// them in hundredths of a second whatever the HZ the kernel was built with.
+const ticksPerSecond = 100
+
+// cpuTicks is the CPU time, user and system, that pid and its live children
+// have used so far, in ticks of 1/ticksPerSecond s: nginx serves from worker
+// processes under its master, each with its own times. A process's stat
+// file counts all its threads, Caddy's goroutines' included.
+func cpuTicks(pid int) (int64, error) {
+	pids, err := children(pid)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, p := range append([]int{pid}, pids...) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			if p == pid {
+				return 0, err
+			}
+			continue // a child that has just exited
+		}
+		ticks, err := parseCPUTicks(string(b))
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", p, err)
+		}
+		total += ticks
+	}
+	return total, nil
+}
+
+// parseCPUTicks reads utime + stime from a /proc/PID/stat line: its fields
+// 14 and 15, the 12th and 13th after the command name.
+func parseCPUTicks(stat string) (int64, error) {
+	f, err := statFields(stat)
+	if err != nil {
+		return 0, err
+	}
+	if len(f) < 13 {
+		return 0, fmt.Errorf("no utime and stime in %q", stat)
+	}
+	utime, err := strconv.ParseInt(f[11], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("utime: %w", err)
+	}
+	stime, err := strconv.ParseInt(f[12], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("stime: %w", err)
+	}
+	return utime + stime, nil
+}
