@@ -14,27 +14,19 @@ const ticksPerSecond = 100
 // have used so far, in ticks of 1/ticksPerSecond s: nginx serves from worker
 // processes under its master, each with its own times. A process's stat
 // file counts all its threads, Caddy's goroutines' included.
-func cpuTicks(pid int) (int64, error) {
-	pids, err := children(pid)
+func cpuTicks(pid int) (int64, error) { return sumTree(pid, ownTicks) }
+
+// ownTicks is the CPU time of one process, in ticks.
+func ownTicks(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
 	}
-	var total int64
-	for _, p := range append([]int{pid}, pids...) {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
-		if err != nil {
-			if p == pid {
-				return 0, err
-			}
-			continue // a child that has just exited
-		}
-		ticks, err := parseCPUTicks(string(b))
-		if err != nil {
-			return 0, fmt.Errorf("/proc/%d/stat: %w", p, err)
-		}
-		total += ticks
+	ticks, err := parseCPUTicks(string(b))
+	if err != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
 	}
-	return total, nil
+	return ticks, nil
 }
 
 // parseCPUTicks reads utime + stime from a /proc/PID/stat line: its fields

@@ -108,15 +108,6 @@ func TestCPUTicks(t *testing.T) {
 	}
 }
 
-// ownTicks is pid's CPU ticks without its children's.
-func ownTicks(pid int) (int64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	return parseCPUTicks(string(b))
-}
-
 // TestCPUCommand runs report cpu, whose output run.sh reads with $(...).
 func TestCPUCommand(t *testing.T) {
 	var out bytes.Buffer

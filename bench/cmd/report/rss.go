@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,26 +20,39 @@ type rss struct {
 
 // peakRSSKB is the VmHWM of pid plus that of its children: nginx serves from
 // worker processes under its master, and each has its own peak.
-func peakRSSKB(pid int) (int64, error) {
+func peakRSSKB(pid int) (int64, error) { return sumTree(pid, vmHWM) }
+
+// vmHWM is the peak resident memory of one process, in kB.
+func vmHWM(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	kb, err := parseVmHWM(f)
+	if err != nil {
+		return 0, fmt.Errorf("/proc/%d/status: %w", pid, err)
+	}
+	return kb, nil
+}
+
+// sumTree adds up read over pid and its live children. A child that exits
+// meanwhile counts for nothing; pid itself must be there.
+func sumTree(pid int, read func(pid int) (int64, error)) (int64, error) {
 	pids, err := children(pid)
 	if err != nil {
 		return 0, err
 	}
 	var total int64
 	for _, p := range append([]int{pid}, pids...) {
-		f, err := os.Open(fmt.Sprintf("/proc/%d/status", p))
+		n, err := read(p)
 		if err != nil {
-			if p == pid {
-				return 0, err
+			if p != pid && errors.Is(err, fs.ErrNotExist) {
+				continue // a child that has just exited
 			}
-			continue // a child that has just exited
+			return 0, err
 		}
-		kb, err := parseVmHWM(f)
-		f.Close()
-		if err != nil {
-			return 0, fmt.Errorf("/proc/%d/status: %w", p, err)
-		}
-		total += kb
+		total += n
 	}
 	return total, nil
 }

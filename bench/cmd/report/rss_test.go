@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -56,11 +55,11 @@ func TestPeakRSS(t *testing.T) {
 	if !slices.Contains(kids, child.Process.Pid) {
 		t.Fatalf("children of this test %v, want %d among them", kids, child.Process.Pid)
 	}
-	own, err := parseFileVmHWM(os.Getpid())
+	own, err := vmHWM(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	sleep, err := parseFileVmHWM(child.Process.Pid)
+	sleep, err := vmHWM(child.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,13 +74,4 @@ func TestPeakRSS(t *testing.T) {
 	if _, err := peakRSSKB(child.Process.Pid + 1<<22); err == nil {
 		t.Error("peakRSSKB of a pid above the kernel's limit: no error")
 	}
-}
-
-func parseFileVmHWM(pid int) (int64, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	return parseVmHWM(f)
 }
