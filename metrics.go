@@ -116,7 +116,8 @@ func newZoneCounts(zones []string) map[string]zoneCounts {
 }
 
 // countLimit counts a rate-limit decision, in zones' counters, and the
-// tokens and USD its answer cost.
+// tokens and USD its answer cost. zones holds every zone of the limiter
+// that decided: a decision names no other.
 func countLimit(rep limiter.Report, zones map[string]zoneCounts) {
 	if t := rep.Ticket; t != nil {
 		if !t.Allowed {
