@@ -322,19 +322,35 @@ func (m *MemoryStore) Purge(context.Context) error {
 	// counts in the other order, and move the count back.
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.emptied.Store(m.written.Load())
-	m.purged.Store(nil)
-	m.c.Reset()
+	m.purgeAll()
 	return nil
 }
 
+// purgeAll drops every entry; m.mu is held.
+func (m *MemoryStore) purgeAll() {
+	m.emptied.Store(m.written.Load())
+	m.purged.Store(nil)
+	m.c.Reset()
+}
+
+// maxPurgedModels bounds the models whose purges the store remembers
+// since it was last emptied: each purge copies them all, and each lookup
+// of a model reads them.
+const maxPurgedModels = 1024
+
 // PurgeModel drops the entries of model: none is served once it returns.
-// Their memory is taken by the entries stored after them.
+// Their memory is taken by the entries stored after them. Past
+// maxPurgedModels models purged one by one, a purge of another model
+// drops every entry, as a cache always may.
 func (m *MemoryStore) PurgeModel(_ context.Context, model string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	next := map[string]uint64{}
 	if p := m.purged.Load(); p != nil {
+		if _, again := (*p)[model]; !again && len(*p) >= maxPurgedModels {
+			m.purgeAll()
+			return nil
+		}
 		maps.Copy(next, *p)
 	}
 	next[model] = m.written.Load()
