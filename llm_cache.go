@@ -66,6 +66,7 @@ func (h *Cache) Provision(ctx caddy.Context) error {
 	_, h.redis = mod.(redisBacked)
 	h.OnError = storeFailures(ctx.Logger(), "cache store")
 	h.Report = h.report
+	h.Memo = bodyMemo
 	if h.placeholderScope() {
 		h.Partition = h.partition
 	}
@@ -86,7 +87,6 @@ func (h *Cache) Validate() error {
 // ServeHTTP answers from the cache or passes the request on.
 func (h *Cache) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	withPlaceholders(r)
-	r = withBodyMemo(r)
 	if h.redis {
 		r = withRedisBudget(r)
 	}

@@ -45,9 +45,6 @@ type RateLimit struct {
 	// zones are in the order given to the limiter.
 	zones []rateZone
 	style limiter.HeaderStyle
-	// metered is set when a zone meters usage (tokens or cost): the
-	// limiter then reads the body, through the request's shared memo.
-	metered bool
 	// redis is set when the zones' state is in Redis.
 	redis    bool
 	inflight []string
@@ -145,7 +142,6 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 		}
 		h.zones = append(h.zones, rz)
 		zones = append(zones, z)
-		h.metered = h.metered || z.Metered()
 	}
 	prices, err := h.PriceTable()
 	if err != nil {
@@ -159,6 +155,7 @@ func (h *RateLimit) Provision(ctx caddy.Context) error {
 		StreamUsage: h.StreamUsage == nil || *h.StreamUsage,
 		Prices:      prices,
 		Report:      h.report,
+		Memo:        bodyMemo,
 	})
 	if err != nil {
 		return err
@@ -215,9 +212,6 @@ func (h *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 		return err
 	}
 	withPlaceholders(r)
-	if h.metered {
-		r = withBodyMemo(r)
-	}
 	if h.redis {
 		r = withRedisBudget(r)
 	}

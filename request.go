@@ -87,14 +87,9 @@ func state(r *http.Request) *requestState {
 	return s
 }
 
-// withBodyMemo returns r carrying its body memo in its context, where the
-// libraries look for it.
-func withBodyMemo(r *http.Request) *http.Request {
-	if llmreq.FromContext(r.Context()) != nil {
-		return r
-	}
-	return r.WithContext(llmreq.NewContext(r.Context(), &state(r).body))
-}
+// bodyMemo returns the memo of r's body, read once however many of
+// llmgate's matchers and handlers look at it: the libraries' Memo hook.
+func bodyMemo(r *http.Request) *llmreq.Memo { return &state(r).body }
 
 // withRedisBudget gives r the Redis time budget that every handler's
 // stores share (see redisclient.WithBudget): with llm_ratelimit and

@@ -38,6 +38,7 @@ type Cache struct {
 	coalesce  bool
 	flights   flights
 	report    func(*http.Request, Result)
+	memo      func(*http.Request) *llmreq.Memo
 }
 
 type modelTTL struct {
@@ -61,6 +62,7 @@ func New(cfg Config) (*Cache, error) {
 		coalesce:    cfg.Coalesce == nil || *cfg.Coalesce,
 		flights:     flights{m: map[Key]*flight{}},
 		report:      cfg.Report,
+		memo:        cfg.Memo,
 	}
 	for m, d := range cfg.ModelTTL {
 		c.modelTTL = append(c.modelTTL, modelTTL{m, time.Duration(d)})
@@ -157,7 +159,7 @@ func (c *Cache) Serve(w http.ResponseWriter, r *http.Request, next Next) error {
 	case llmreq.WriteRefusal(w, r, err):
 		return nil
 	}
-	q, err := llmreq.Inspect(r, c.maxBody)
+	q, err := llmreq.MemoOf(r, c.memo).Inspect(r, c.maxBody)
 	switch {
 	case errors.Is(err, llmreq.ErrTooLarge):
 		return bypass(w, r, next, &rep, detailTooLarge)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/llmgate/caddy-llmgate/llmreq"
 	"github.com/llmgate/caddy-llmgate/units"
 )
 
@@ -83,6 +84,11 @@ type Config struct {
 	// Serve survives: a failed lookup forwards the request, a failed store
 	// leaves the answer unstored. Nil: they are dropped.
 	OnError func(error) `json:"-"`
+
+	// Memo, when set, returns the memo of a request's body that its
+	// handlers share (see llmreq.MemoOf); nil: the memo its context
+	// carries, if any.
+	Memo func(*http.Request) *llmreq.Memo `json:"-"`
 
 	// Report, when set, is told what Serve did with each request: once
 	// the outcome is known, before the answer starts (what reads it while

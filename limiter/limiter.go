@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/llmgate/caddy-llmgate/llmreq"
 	"net/http"
 	"slices"
 	"sync/atomic"
@@ -40,6 +41,10 @@ type Options struct {
 	// upstream no tokens, such as one a cache answered: its reservation
 	// is given back. Nil: none.
 	Free func(r *http.Request) bool
+	// Memo, when set, returns the memo of a request's body that its
+	// handlers share (see llmreq.MemoOf); nil: the memo its context
+	// carries, if any.
+	Memo func(*http.Request) *llmreq.Memo
 	// Report, when set, is told how each request Serve decided went,
 	// once its answer is done.
 	Report func(r *http.Request, rep Report)

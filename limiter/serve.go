@@ -59,6 +59,7 @@ type Report struct {
 func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, style HeaderStyle, next Next) error {
 	style = styleFor(r, style)
 	var (
+		memo     *llmreq.Memo
 		f        *llmreq.Fields
 		estimate Spend
 		price    pricing.Price
@@ -67,7 +68,8 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 	)
 	if l.metered {
 		var err error
-		f, err = llmreq.InspectFields(r, l.opts.MaxBody)
+		memo = llmreq.MemoOf(r, l.opts.Memo)
+		f, err = memo.Fields(r, l.opts.MaxBody)
 		zone, costZone := l.meteredZones(keys)
 		askUsage = err == nil && l.opts.StreamUsage && llmreq.AsksNoStreamUsage(r, f) && zone != ""
 		var refusal *llmreq.APIError
@@ -145,9 +147,9 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		// ask for it unencoded (Caddy's encode compresses per client).
 		r.Header.Del("Accept-Encoding")
 		if askUsage {
-			// The body the client sent is read whole: InspectFields read it.
+			// The body the client sent is read whole: memo.Fields read it.
 			body, _ := llmreq.Read(r, l.opts.MaxBody)
-			llmreq.SetBody(r, llmreq.AskStreamUsage(body, f))
+			memo.SetBody(r, llmreq.AskStreamUsage(body, f))
 			mw.hideUsage = true
 		}
 	}

@@ -11,8 +11,8 @@
 // spelling) are byte for byte equal. Scan reads the same Fields (model,
 // stream, token caps, amount of text) as Parse without the canonical form,
 // in one pass and bounded memory, for bodies far larger than a cache keys
-// on. Memo, Inspect and InspectFields let several handlers of one request
-// share one read, one scan and one parse.
+// on. A Memo lets several handlers of one request share one read, one scan
+// and one parse; MemoOf finds it, in the request's state or its context.
 //
 // Credential gives the handlers one identity of the caller, the API key it
 // sent, however spelt; APIError is the shape of the answers llmgate gives

@@ -45,10 +45,10 @@ func ExampleParse() {
 
 // Handlers of one request share one read and parse of its body through a
 // Memo in the request's context.
-func ExampleInspect() {
+func ExampleMemoOf() {
 	countModel := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if q, err := llmreq.Inspect(r, 1<<20); err == nil {
+			if q, err := llmreq.MemoOf(r, nil).Inspect(r, 1<<20); err == nil {
 				fmt.Println("model:", q.Model)
 			}
 			next.ServeHTTP(w, r)

@@ -121,19 +121,26 @@ func TestInspectContext(t *testing.T) {
 	if FromContext(r.Context()) != m {
 		t.Fatal("FromContext does not return the Memo")
 	}
-	first, err := Inspect(r, 1000)
+	first, err := MemoOf(r, nil).Inspect(r, 1000)
 	if err != nil || !first.Stream {
 		t.Fatalf("Inspect = %+v, %v", first, err)
 	}
 	reads := cb.reads
-	if second, err := Inspect(r, 1000); second != first || err != nil || cb.reads != reads {
+	if second, err := MemoOf(r, nil).Inspect(r, 1000); second != first || err != nil || cb.reads != reads {
 		t.Fatalf("second Inspect = %p, %v after %d reads; want the first result", second, err, cb.reads-reads)
+	}
+
+	// A request's own Memo, found by a func, comes before its context's.
+	own := new(Memo)
+	if MemoOf(r, func(*http.Request) *Memo { return own }) != own {
+		t.Fatal("MemoOf does not return the Memo its func finds")
 	}
 
 	// Without a Memo every call parses anew, reading the body only once.
 	plain := newRequest(&countingBody{r: strings.NewReader(body)}, -1)
-	a, errA := Inspect(plain, 1000)
-	b, errB := Inspect(plain, 1000)
+	var none *Memo = MemoOf(plain, nil)
+	a, errA := none.Inspect(plain, 1000)
+	b, errB := none.Inspect(plain, 1000)
 	if errA != nil || errB != nil || a == b || !bytes.Equal(a.Canonical, b.Canonical) {
 		t.Fatalf("Inspect without Memo = %v, %v", errA, errB)
 	}

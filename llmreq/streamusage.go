@@ -86,11 +86,11 @@ func replaceStreamOptions(body []byte) []byte {
 
 // SetBody makes body what r sends on: r.Body, r.ContentLength and its
 // Content-Length header; closing r.Body still closes the body the client
-// sent. The Memo in r's context forgets the body it read: the handlers
+// sent. m, r's Memo (nil: none), forgets the body it read: the handlers
 // after read the new one, so a cache keys on the request the upstream
 // answers (a stream asked for its usage is not the stream the client
 // asked for, and must not be served to a client that did not).
-func SetBody(r *http.Request, body []byte) {
+func (m *Memo) SetBody(r *http.Request, body []byte) {
 	closer := r.Body
 	if closer == nil {
 		closer = http.NoBody
@@ -98,7 +98,7 @@ func SetBody(r *http.Request, body []byte) {
 	r.Body = &replayBody{buf: body, closer: closer}
 	r.ContentLength = int64(len(body))
 	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	if m := FromContext(r.Context()); m != nil {
+	if m != nil {
 		m.bodyState = bodyState{}
 	}
 }

@@ -72,12 +72,11 @@ func TestAsksNoStreamUsage(t *testing.T) {
 func TestSetBody(t *testing.T) {
 	r := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(`{"model":"m","stream":true}`))
 	m := new(Memo)
-	r = r.WithContext(NewContext(r.Context(), m))
 	before, err := m.Inspect(r, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	SetBody(r, AskStreamUsage([]byte(`{"stream":true}`), &Fields{}))
+	m.SetBody(r, AskStreamUsage([]byte(`{"stream":true}`), &Fields{}))
 	want := `{"stream_options":{"include_usage":true},"stream":true}`
 	if q, err := m.Inspect(r, 1<<20); err != nil || string(q.Body) != want {
 		t.Fatalf("the memo holds %v, %v", q, err)
