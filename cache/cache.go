@@ -220,9 +220,12 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *rep
 	// A stored answer must suit every client, so ask for it unencoded;
 	// Caddy's encode handler (or the transport) compresses per client.
 	r.Header.Del("Accept-Encoding")
+	// The answer is stored, and the call made for the followers, even
+	// when the client leaves: both run in r's context without its end.
+	detached := context.WithoutCancel(r.Context())
 	cw := &f.leader
 	*cw = capture{ResponseWriter: w, f: f, fwd: fwd, max: c.maxResponse, room: -1,
-		cache: c, ctx: r.Context(), key: key, q: q}
+		cache: c, ctx: detached, key: key, q: q}
 	if c.maxEntry > 0 {
 		cw.room = c.maxEntry
 	}
@@ -230,7 +233,7 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *rep
 	if f.registered {
 		// The upstream call serves the followers too: it must outlive the
 		// leader's client, and end when nobody listens anymore.
-		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+		ctx, cancel := context.WithCancel(detached)
 		defer cancel()
 		f.mu.Lock()
 		f.cancel = cancel
@@ -261,14 +264,14 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *rep
 		// length is proven whole only by parsing (a handler may end early
 		// without an error). Parsing costs more than the rest of a miss.
 		if body := f.body(); cw.length >= 0 || json.Valid(body) {
-			rep.res.Stored = c.put(r.Context(), key, q, cw, body)
+			rep.res.Stored = c.put(detached, key, q, cw, body)
 		}
 	}
 	return err
 }
 
-// put stores an answer, even when the client that asked for it is gone,
-// and reports whether it did.
+// put stores an answer and reports whether it did. ctx must not end
+// with the client that asked for it: the answer is stored all the same.
 func (c *Cache) put(ctx context.Context, key Key, q *llmreq.Request, cw *capture, body []byte) bool {
 	if body == nil {
 		return false // bytes were dropped: not whole
@@ -283,7 +286,7 @@ func (c *Cache) put(ctx context.Context, key Key, q *llmreq.Request, cw *capture
 		Stored:      now,
 		Expires:     now.Add(c.ttlFor(q.Model)),
 	}
-	err := c.store.Set(context.WithoutCancel(ctx), key, e)
+	err := c.store.Set(ctx, key, e)
 	if err != nil && !errors.Is(err, ErrNotKept) {
 		c.onError(&StoreError{Op: "store", Err: err})
 	}
