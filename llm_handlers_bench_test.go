@@ -90,13 +90,33 @@ var missAnswer = []byte(`{"id":"chatcmpl-1","object":"chat.completion","model":"
 	strings.Repeat("Hello! How can I help? ", 55) + `"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":7,"total_tokens":16}}`)
 
 // missUpstream answers at once, as a reverse proxy copying an OpenAI
-// answer would.
+// answer would: with OpenAI's headers, its rate-limit headers among them,
+// which llm_ratelimit's replace.
 var missUpstream = caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(missAnswer)))
+	h := w.Header()
+	for _, kv := range missHeaders {
+		h.Set(kv[0], kv[1])
+	}
+	h.Set("Content-Length", strconv.Itoa(len(missAnswer)))
 	_, err := w.Write(missAnswer)
 	return err
 })
+
+// missHeaders are the headers of an OpenAI answer, as
+// internal/harness/fakeai sends them.
+var missHeaders = [][2]string{
+	{"Content-Type", "application/json"},
+	{"X-Request-Id", "req_bench"},
+	{"Openai-Organization", "org-bench"},
+	{"Set-Cookie", "__cf_bm=bench; path=/; HttpOnly"},
+	{"Openai-Version", "2020-10-01"},
+	{"X-Ratelimit-Limit-Requests", "10000"},
+	{"X-Ratelimit-Remaining-Requests", "9999"},
+	{"X-Ratelimit-Reset-Requests", "6ms"},
+	{"X-Ratelimit-Limit-Tokens", "30000000"},
+	{"X-Ratelimit-Remaining-Tokens", "29999000"},
+	{"X-Ratelimit-Reset-Tokens", "2ms"},
+}
 
 // missPrompt is a 1 KiB prompt, as a JSON string.
 func missPrompt() []byte {
