@@ -111,6 +111,7 @@ func (h *Provider) Provision(ctx caddy.Context) error {
 			log.Warn("provider key refused: it leaves the pool until the next reload", zap.String("key", k.ID), zap.Int("status", status))
 		},
 		Report: publishProvider,
+		Memo:   bodyMemo,
 		Again:  ownVars,
 	}
 	return nil

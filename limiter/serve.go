@@ -149,6 +149,11 @@ func (l *Limiter) Serve(w http.ResponseWriter, r *http.Request, keys []string, s
 		if askUsage {
 			// The body the client sent is read whole: memo.Fields read it.
 			body, _ := llmreq.Read(r, l.opts.MaxBody)
+			// The handlers after send the new body; those before keep the
+			// request they hold (one that sends it again, on a retry,
+			// sends the client's).
+			r = r.WithContext(r.Context())
+			r.Header = r.Header.Clone()
 			memo.SetBody(r, llmreq.AskStreamUsage(body, f))
 			mw.hideUsage = true
 		}

@@ -137,12 +137,9 @@ func (b *replayBody) Read(p []byte) (int, error) {
 
 func (b *replayBody) Close() error { return b.closer.Close() }
 
-// Resend gives r a fresh body of body, the bytes Read returned for it, so
-// that the request can be sent again (a retry) from its first byte. Each
-// call makes a new reader: a transport still finishing an earlier attempt
-// keeps reading its own. Closing the body still closes the one the client
-// sent.
-func Resend(r *http.Request, body []byte) {
+// replayAgain returns a fresh body of buf for r: closing it still closes the
+// body the client sent, however many times r's body was replaced.
+func replayAgain(r *http.Request, buf []byte) *replayBody {
 	var closer io.Closer = http.NoBody
 	switch b := r.Body.(type) {
 	case *replayBody:
@@ -151,5 +148,5 @@ func Resend(r *http.Request, body []byte) {
 	default:
 		closer = b
 	}
-	r.Body = &replayBody{buf: body, closer: closer}
+	return &replayBody{buf: buf, closer: closer}
 }

@@ -264,8 +264,12 @@ func TestReadAgain(t *testing.T) {
 	}
 }
 
-func TestResendSendsTheBodyAgain(t *testing.T) {
-	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"model":"m"}`))
+// A retry sends the body again from its first byte, through SetBody: each
+// call a reader of its own, and closing the last still closes the body
+// the client sent. A nil Memo (a request without one) is no obstacle.
+func TestSetBodySendsTheBodyAgain(t *testing.T) {
+	cb := &countingBody{r: strings.NewReader(`{"model":"m"}`)}
+	r := newRequest(cb, 13)
 	body, err := Read(r, 1<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -274,19 +278,26 @@ func TestResendSendsTheBodyAgain(t *testing.T) {
 	if b, _ := io.ReadAll(first); string(b) != `{"model":"m"}` {
 		t.Fatalf("first attempt read %q", b)
 	}
+	var none *Memo
 	for range 2 {
-		Resend(r, body)
-		if b, _ := io.ReadAll(r.Body); string(b) != `{"model":"m"}` {
-			t.Fatalf("a resent body reads %q", b)
+		none.SetBody(r, body)
+		if b, _ := io.ReadAll(r.Body); string(b) != `{"model":"m"}` || r.ContentLength != 13 {
+			t.Fatalf("a resent body reads %q, length %d", b, r.ContentLength)
 		}
 	}
 	// The first attempt's reader is its own: reading it again gives nothing
 	// more, and the resent body is whole.
-	Resend(r, body)
+	none.SetBody(r, body)
 	if n, _ := first.Read(make([]byte, 8)); n != 0 {
 		t.Errorf("the first reader read %d more bytes", n)
 	}
 	if b, _ := io.ReadAll(r.Body); string(b) != `{"model":"m"}` {
 		t.Errorf("resent body after the old reader was read: %q", b)
+	}
+	if r.Body.Close(); !cb.closed {
+		t.Error("closing the resent body did not close the client's")
+	}
+	if _, chained := r.Body.(*replayBody).closer.(*replayBody); chained {
+		t.Error("the resent body closes an earlier resent body, not the client's")
 	}
 }

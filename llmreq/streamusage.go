@@ -84,18 +84,17 @@ func replaceStreamOptions(body []byte) []byte {
 	return append(out, '}')
 }
 
-// SetBody makes body what r sends on: r.Body, r.ContentLength and its
-// Content-Length header; closing r.Body still closes the body the client
-// sent. m, r's Memo (nil: none), forgets the body it read: the handlers
-// after read the new one, so a cache keys on the request the upstream
-// answers (a stream asked for its usage is not the stream the client
-// asked for, and must not be served to a client that did not).
+// SetBody makes body what r sends on, from its first byte: r.Body,
+// r.ContentLength and its Content-Length header; closing r.Body still
+// closes the body the client sent. Each call makes a new reader: a
+// transport still finishing an earlier attempt keeps reading its own. m,
+// r's Memo (nil: none), forgets the body it read: the handlers after read
+// the new one, so a cache keys on the request the upstream answers (a
+// stream asked for its usage is not the stream the client asked for, and
+// must not be served to a client that did not), and a retry that sends
+// the body again from its start is read anew.
 func (m *Memo) SetBody(r *http.Request, body []byte) {
-	closer := r.Body
-	if closer == nil {
-		closer = http.NoBody
-	}
-	r.Body = &replayBody{buf: body, closer: closer}
+	r.Body = replayAgain(r, body)
 	r.ContentLength = int64(len(body))
 	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	if m != nil {

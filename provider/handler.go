@@ -94,6 +94,11 @@ type Handler struct {
 	OnRevoked func(k *Key, status int)
 	// Report, when set, is told how each request went.
 	Report func(r *http.Request, rep Report)
+	// Memo, when set, returns the memo of a request's body that its
+	// handlers share (see llmreq.MemoOf): an attempt after the first sends
+	// the body again, and the handlers after read it anew. Nil: the memo
+	// its context carries, if any.
+	Memo func(*http.Request) *llmreq.Memo
 	// Again, when set, returns the request an attempt after the first
 	// sends: one with state of its own where a transport still finishing
 	// an earlier attempt may read that attempt's (a reverse proxy's dial
@@ -152,7 +157,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, next Next) error
 		}
 		tried |= 1 << i
 		if rep.Tries > 0 {
-			llmreq.Resend(r, body)
+			llmreq.MemoOf(r, h.Memo).SetBody(r, body)
 			if h.Again != nil {
 				r = h.Again(r)
 			}
