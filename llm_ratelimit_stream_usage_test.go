@@ -151,3 +151,50 @@ func usageLogSite(t *testing.T, after string) (site string, up *fakeai.Server, l
 	}
 	return site, up, load, lastTokens
 }
+
+// A token zone asks a stream for its usage by rewriting its body. The
+// access log's {http.llm.model} still names the request's model, whatever
+// reads the body after the rewrite: the cache, or nothing.
+func TestModelPlaceholderAfterStreamUsageRewrite(t *testing.T) {
+	zone := "llm_ratelimit {\n zone %s {\n key static\n tokens 1000000/m\n }\n }"
+	for name, handlers := range map[string]string{
+		"limit only":       zone,
+		"cache then limit": "llm_cache\n " + zone,
+		"limit then cache": zone + "\n llm_cache",
+	} {
+		t.Run(name, func(t *testing.T) {
+			logFile := filepath.Join(t.TempDir(), "access.log")
+			site, _ := proxySite(t, fmt.Sprintf(`
+	log {
+		output file %s
+	}
+	log_append model {http.llm.model}
+	route {
+		`+handlers+`
+	}`, logFile, relName(t, "z")))
+			body := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"` + name + `"}]}`
+			if resp, got := post(t, site+"/v1/chat/completions", body); resp.StatusCode != 200 {
+				t.Fatalf("%d %s", resp.StatusCode, got)
+			}
+			var model *string
+			harness.Eventually(t, "an access log line", func() bool {
+				b, _ := os.ReadFile(logFile)
+				for line := range strings.Lines(string(b)) {
+					var e struct{ Model *string }
+					if json.Unmarshal([]byte(line), &e) == nil {
+						model = e.Model
+						return true
+					}
+				}
+				return false
+			})
+			if model == nil || *model != "gpt-4o-mini" {
+				got := "<absent>"
+				if model != nil {
+					got = *model
+				}
+				t.Errorf("{http.llm.model} = %q, want gpt-4o-mini", got)
+			}
+		})
+	}
+}

@@ -130,6 +130,12 @@ func (m *Memo) Fields(r *http.Request, limit int64) (*Fields, error) {
 	if err := m.load(r, limit); err != nil {
 		return nil, err
 	}
+	return m.readFields()
+}
+
+// readFields returns the Fields of the body read: those Inspect parsed,
+// else parsed or scanned now (see Fields).
+func (m *Memo) readFields() (*Fields, error) {
 	if !m.parsed && len(m.body) <= ParseFirst {
 		m.parseBody()
 	}
@@ -153,13 +159,18 @@ const ParseFirst = maxFieldValue
 func (m *Memo) Parsed() *Request { return m.req }
 
 // Known returns the Fields that Inspect or Fields read of a JSON body, or
-// nil when neither did. It never reads.
+// those of a body SetBody gave, or nil. It never reads the request.
 func (m *Memo) Known() *Fields {
 	switch {
 	case m.req != nil:
 		return &m.req.Fields
 	case m.fields != nil && m.scanErr == nil:
 		return m.fields
+	case m.read && !m.parsed && m.fields == nil:
+		// The body SetBody gave, not looked at since.
+		if f, err := m.readFields(); err == nil {
+			return f
+		}
 	}
 	return nil
 }

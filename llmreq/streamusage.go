@@ -92,12 +92,13 @@ func replaceStreamOptions(body []byte) []byte {
 // the new one, so a cache keys on the request the upstream answers (a
 // stream asked for its usage is not the stream the client asked for, and
 // must not be served to a client that did not), and a retry that sends
-// the body again from its start is read anew.
+// the body again from its start is read anew. What the new body says is
+// known (Known) without reading it from r.
 func (m *Memo) SetBody(r *http.Request, body []byte) {
 	r.Body = replayAgain(r, body)
 	r.ContentLength = int64(len(body))
 	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	if m != nil {
-		m.bodyState = bodyState{}
+		m.bodyState = bodyState{read: true, body: body}
 	}
 }

@@ -77,6 +77,10 @@ func TestSetBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.SetBody(r, AskStreamUsage([]byte(`{"stream":true}`), &Fields{}))
+	// What the new body says is known at once, without reading r.
+	if f := m.Known(); f == nil || !f.StreamUsage || !f.Stream {
+		t.Fatalf("after SetBody the memo knows %+v", f)
+	}
 	want := `{"stream_options":{"include_usage":true},"stream":true}`
 	if q, err := m.Inspect(r, 1<<20); err != nil || string(q.Body) != want {
 		t.Fatalf("the memo holds %v, %v", q, err)
