@@ -21,7 +21,7 @@ import (
 // each loaded config's registry (what Caddy's /metrics shows): a reload
 // neither resets nor duplicates them. No label holds a credential; every
 // label value goes through labelValue; models are bounded (see
-// modelLabel).
+// modelCounters).
 var (
 	cacheRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "llmgate", Subsystem: "cache", Name: "requests_total",

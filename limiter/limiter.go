@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/llmgate/caddy-llmgate/llmreq"
 	"net/http"
 	"slices"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 	ulule "github.com/ulule/limiter/v3"
 	ululemem "github.com/ulule/limiter/v3/drivers/store/memory"
 
+	"github.com/llmgate/caddy-llmgate/llmreq"
 	"github.com/llmgate/caddy-llmgate/pricing"
 )
 
