@@ -61,8 +61,11 @@ func (h timeoutHook) bound(ctx context.Context) (context.Context, func(), error)
 	if limit <= 0 {
 		return nil, nil, ErrBudgetSpent
 	}
-	ctx, cancel := context.WithTimeout(ctx, limit)
+	// The clock is read before the deadline is set from it: a command
+	// that runs until its deadline then spends the whole of what was
+	// left, not all of it but the instant between the two readings.
 	start := time.Now()
+	ctx, cancel := context.WithDeadline(ctx, start.Add(limit))
 	return ctx, func() {
 		cancel()
 		b.spend(start)
@@ -119,10 +122,10 @@ func (c *Client) Await(ctx context.Context, done <-chan struct{}) error {
 		if limit <= 0 {
 			return ErrBudgetSpent
 		}
+		defer b.spend(time.Now()) // before the timer starts, as in bound
 		t := time.NewTimer(limit)
 		defer t.Stop()
 		timeout = t.C
-		defer b.spend(time.Now())
 	}
 	select {
 	case <-done:
