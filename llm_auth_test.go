@@ -47,6 +47,7 @@ func TestAuthKeys(t *testing.T) {
 		{SHA256: keyring.Hash(other), Team: "research"},
 		{SHA256: keyring.Hash(old), Team: "ci", Expires: "2020-01-01"},
 	}, "", "")
+	before := testcaddy.Metrics(t)
 
 	c := sdk(site, good)
 	if _, err := c.Chat.Completions.New(context.Background(), chat("gpt-4o-mini", "auth")); err != nil {
@@ -104,6 +105,17 @@ func TestAuthKeys(t *testing.T) {
 	}
 	if up.Calls() != calls+1 {
 		t.Errorf("upstream calls %d, want %d", up.Calls(), calls+1)
+	}
+	// Each decision is counted under its result.
+	after := testcaddy.Metrics(t)
+	for result, want := range map[string]float64{"allowed": 2, "unknown_key": 2, "expired": 1, "several_keys": 1, "model": 1, "no_key": 0} {
+		series := `llmgate_auth_requests_total{result="` + result + `"}`
+		if _, ok := after[series]; !ok {
+			t.Errorf("%s is not on /metrics", series)
+		}
+		if got := after[series] - before[series]; got != want {
+			t.Errorf("%s grew by %v, want %v", series, got, want)
+		}
 	}
 }
 

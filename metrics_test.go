@@ -53,6 +53,13 @@ func TestMetricsPlaceholdersAndAdmin(t *testing.T) {
 	}
 	testcaddy.Load(t, config(""))
 	before := testcaddy.Metrics(t)
+	// A zone's decisions are on /metrics from the moment it is loaded.
+	for _, result := range []string{"allowed", "refused"} {
+		series := `llmgate_ratelimit_decisions_total{result="` + result + `",zone="` + zone + `"}`
+		if v, ok := before[series]; !ok || v != 0 {
+			t.Errorf("before any request, %s = %v (on /metrics: %v), want 0", series, v, ok)
+		}
+	}
 
 	chatA := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"metrics"}]}`
 	chatB := `{"model":"gpt-4.1","messages":[{"role":"user","content":"metrics"}]}`
