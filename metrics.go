@@ -132,20 +132,23 @@ func countLimit(rep limiter.Report, zones map[string]zoneCounts) {
 			}
 		}
 	}
-	if u := rep.Usage; u.Total > 0 {
+	u := rep.Usage
+	if u.Total <= 0 && rep.Cost <= 0 {
+		return
+	}
+	// The model the upstream says served the answer: a caller can name
+	// any model it likes, but not make the upstream answer with it.
+	mc := modelCounters(u.Model)
+	if u.Total > 0 {
 		source := estimated
 		if rep.Exact {
 			source = reported
 		}
-		// The model the upstream says served the answer: a caller can
-		// name any model it likes, but not make the upstream answer
-		// with it.
-		mc := modelCounters(u.Model)
 		mc.tokens[prompt][source].Add(float64(u.Input))
 		mc.tokens[completion][source].Add(float64(u.Output))
 	}
 	if rep.Cost > 0 {
-		model := modelCounters(rep.Usage.Model).label
+		model := mc.label
 		usd := float64(rep.Cost) / 1e6
 		sts := rep.Ticket.Statuses()
 		for i, st := range sts {
