@@ -124,14 +124,14 @@ func missPrompt() []byte {
 	return prompt
 }
 
-// newMissRequest makes the i-th request of a benchmark as Caddy hands it
-// to its handlers (a replacer, request variables), and its client: a body
-// no earlier request sent.
+// newMissRequest makes the i-th request of a benchmark as Caddy's server
+// hands it to its handlers (PrepareRequest: a replacer with the HTTP
+// placeholders, request variables), and its client: a body no earlier
+// request sent.
 func newMissRequest(prompt []byte, i int) (*http.Request, *nopWriter) {
 	body := []byte(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":` + string(prompt) + `}],"n":` + strconv.Itoa(i) + `}`)
-	rctx := context.WithValue(context.Background(), caddy.ReplacerCtxKey, caddy.NewReplacer())
-	rctx = context.WithValue(rctx, caddyhttp.VarsCtxKey, map[string]any{})
-	r := httptest.NewRequestWithContext(rctx, http.MethodPost, "/v1/chat/completions", bytes.NewReader(body))
+	w := &nopWriter{h: http.Header{}}
+	r := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", bytes.NewReader(body))
 	r.Header.Set("Authorization", "Bearer sk-bench")
-	return r, &nopWriter{h: http.Header{}}
+	return caddyhttp.PrepareRequest(r, caddy.NewReplacer(), w, nil), w
 }
