@@ -225,7 +225,7 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *rep
 	detached := context.WithoutCancel(r.Context())
 	cw := &f.leader
 	*cw = capture{ResponseWriter: w, f: f, fwd: fwd, max: c.maxResponse, room: -1,
-		cache: c, ctx: detached, key: key, q: q}
+		cache: c, ctx: detached, entry: Entry{Key: key, Model: q.Model}}
 	if c.maxEntry > 0 {
 		cw.room = c.maxEntry
 	}
@@ -264,29 +264,23 @@ func (c *Cache) lead(w http.ResponseWriter, r *http.Request, next Next, rep *rep
 		// length is proven whole only by parsing (a handler may end early
 		// without an error). Parsing costs more than the rest of a miss.
 		if body := f.body(); cw.length >= 0 || json.Valid(body) {
-			rep.res.Stored = c.put(detached, key, q, cw, body)
+			rep.res.Stored = c.put(detached, cw, body)
 		}
 	}
 	return err
 }
 
-// put stores an answer and reports whether it did. ctx must not end
-// with the client that asked for it: the answer is stored all the same.
-func (c *Cache) put(ctx context.Context, key Key, q *llmreq.Request, cw *capture, body []byte) bool {
+// put stores the answer cw captured, whose bytes are body, and reports
+// whether it did. ctx must not end with the client that asked for it: the
+// answer is stored all the same.
+func (c *Cache) put(ctx context.Context, cw *capture, body []byte) bool {
 	if body == nil {
 		return false // bytes were dropped: not whole
 	}
 	now := time.Now()
-	e := &Entry{
-		Key:         key,
-		ContentType: cw.Header().Get("Content-Type"),
-		Header:      cw.described,
-		Body:        body,
-		Model:       q.Model,
-		Stored:      now,
-		Expires:     now.Add(c.ttlFor(q.Model)),
-	}
-	err := c.store.Set(ctx, key, e)
+	e := &cw.entry
+	e.Body, e.Stored, e.Expires = body, now, now.Add(c.ttlFor(e.Model))
+	err := c.store.Set(ctx, e.Key, e)
 	if err != nil && !errors.Is(err, ErrNotKept) {
 		c.onError(&StoreError{Op: "store", Err: err})
 	}
@@ -338,8 +332,10 @@ func replay(w http.ResponseWriter, r *http.Request, e *Entry, now time.Time) {
 	if llmreq.DialectOf(r) == llmreq.Anthropic {
 		h["Request-Id"] = all[4:5:5]
 	}
-	for k, v := range e.Header {
-		h[k] = v // the hit's own: each Get reads its entry anew
+	for i, v := range e.Header {
+		if len(v) > 0 {
+			h[Described[i]] = v // the hit's own: each Get reads its entry anew
+		}
 	}
 	w.WriteHeader(http.StatusOK)
 	// A client that left cannot be answered; there is nothing to report.

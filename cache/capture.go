@@ -4,11 +4,9 @@ import (
 	"context"
 	"math"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/llmgate/caddy-llmgate/llmreq"
 	"github.com/llmgate/caddy-llmgate/sse"
 )
 
@@ -29,8 +27,10 @@ type capture struct {
 	// when it is not stored then.
 	cache *Cache
 	ctx   context.Context
-	key   Key
-	q     *llmreq.Request
+	// entry is what put hands the store: its key and model from the
+	// start, its content type and headers from WriteHeader on. In the
+	// capture, not an allocation of its own: Set keeps nothing of it.
+	entry Entry
 
 	wroteHeader bool
 	storing     bool  // the answer may still be stored
@@ -39,9 +39,8 @@ type capture struct {
 	written     int64
 	events      sse.Parser
 	ending      sse.Ending
-	gone        bool        // the client failed while followers listen: its errors are not passed on
-	described   http.Header // the headers a stored answer keeps (Described)
-	status      [1]string   // the answer's Cache-Status value, when it has no other
+	gone        bool      // the client failed while followers listen: its errors are not passed on
+	status      [1]string // the answer's Cache-Status value, when it has no other
 }
 
 func (c *capture) WriteHeader(code int) {
@@ -59,18 +58,23 @@ func (c *capture) WriteHeader(code int) {
 		}
 	}
 	ct := h.Get("Content-Type")
-	c.described = pick(h, Described)
+	vals := c.copyShared(h)
+	c.entry.ContentType, c.entry.Header = ct, Header(vals[numHow:])
 	if c.room >= 0 {
 		// The entry holds the model, the content type and those
 		// headers too.
-		c.max = max(min(c.max, c.room-int64(EntryLen(&Entry{Model: c.q.Model, ContentType: ct, Header: c.described}))), 0)
+		c.max = max(min(c.max, c.room-int64(EntryLen(&c.entry))), 0)
 	}
 	mt := sse.MediaType(ct)
 	c.stream = mt == sse.ContentType
 	c.storing = code == http.StatusOK && (c.stream || isJSON(mt)) &&
 		identity(h.Get("Content-Encoding")) && c.length <= c.max
 	c.events.MaxEvent = int(min(c.max, math.MaxInt))
-	c.f.start(code, c.followerHeader(h), c.stream, c.storing, c.length)
+	var follow [][]string // nil when nobody can follow
+	if c.f.registered {
+		follow = vals
+	}
+	c.f.start(code, follow, c.stream, c.storing, c.length)
 	// Added, after an upstream's own as RFC 9211 lists them, in a slice of
 	// the capture's own: no allocation when it is the only one.
 	status := forwardStatus(c.fwd, code)
@@ -83,20 +87,17 @@ func (c *capture) WriteHeader(code int) {
 	c.ResponseWriter.WriteHeader(code)
 }
 
-// followerHeader returns the headers a follower's answer gets, those a hit
-// gets: what its bytes are (type, length, and the encoding when the
-// upstream chose one anyway), and for a shared error when to try again;
-// nothing of the upstream's own (cookies, organisation, request ids),
-// which belong to the leader's request alone. Nil when nobody can follow.
-// They are the values of shared's names, in its order (nil where h has
-// none), in the flight's room for them. The values are copied, into one
-// array: a handler around the cache may rewrite the leader's in place as
-// its answer starts (Caddy's header replacements do), and followers must
-// not see that.
-func (c *capture) followerHeader(h http.Header) [][]string {
-	if !c.f.registered {
-		return nil
-	}
+// copyShared returns the values of shared's names in h, in its order
+// (nil where h has none), in the flight's room for them: the headers a
+// follower's answer gets, those a hit gets (what its bytes are: type,
+// length, and the encoding when the upstream chose one anyway; for a
+// shared error when to try again; from numHow on, what describes the
+// answer), and nothing of the upstream's own (cookies, organisation,
+// request ids), which belong to the leader's request alone. The values
+// are copied, into one array: a handler around the cache may rewrite the
+// leader's in place as its answer starts (Caddy's header replacements
+// do), and neither followers nor the stored entry may see that.
+func (c *capture) copyShared(h http.Header) [][]string {
 	vals := c.f.sharedValues[:]
 	for i, k := range shared {
 		if v := h[k]; len(v) > 0 {
@@ -117,36 +118,12 @@ var shared = [...]string{"Content-Type", "Content-Length", "Content-Encoding", "
 // when to ask again.
 const numHow = 5
 
-// Described are the upstream headers a stored answer keeps and a hit
-// replays: they describe the answer itself and stay true on replay. None
-// that names the operator's account or one call (organisation, project,
-// request id, processing time, rate limits, cookies) is kept.
+// Described are the upstream headers a stored answer keeps (an Entry's
+// Header) and a hit replays: they describe the answer itself and stay
+// true on replay. None that names the operator's account or one call
+// (organisation, project, request id, processing time, rate limits,
+// cookies) is kept.
 var Described = shared[numHow:len(shared):len(shared)]
-
-// pick returns a copy of the headers of h named in names; nil when there
-// is none. An entry keeps it as long as it lives, so it holds nothing of
-// h beyond the values picked: h's value slices share one array with every
-// other header of the answer (net/textproto allocates them together), and
-// keeping one would keep them all, a dozen more objects for the collector
-// to mark in each entry. The map is sized to what it holds.
-func pick(h http.Header, names []string) http.Header {
-	n := 0
-	for _, k := range names {
-		if len(h[k]) > 0 {
-			n++
-		}
-	}
-	if n == 0 {
-		return nil
-	}
-	out := make(http.Header, n)
-	for _, k := range names {
-		if v := h[k]; len(v) > 0 {
-			out[k] = slices.Clone(v)
-		}
-	}
-	return out
-}
 
 func (c *capture) Write(p []byte) (int, error) {
 	if !c.wroteHeader {
@@ -166,9 +143,9 @@ func (c *capture) Write(p []byte) (int, error) {
 	c.f.append(p, !end)
 	if end {
 		if c.cache != nil {
-			c.stored = c.cache.put(c.ctx, c.key, c.q, c, c.f.body())
+			c.stored = c.cache.put(c.ctx, c, c.f.body())
 			// New requests find the entry now, not the flight.
-			c.cache.flights.remove(c.key, c.f)
+			c.cache.flights.remove(c.entry.Key, c.f)
 		}
 		c.f.wake()
 	}

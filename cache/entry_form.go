@@ -37,7 +37,7 @@ func AppendEntry(b []byte, e *Entry) []byte {
 	b = wire.AppendTime(b, e.Stored)
 	b = wire.AppendTime(b, e.Expires)
 	b = wire.AppendString(b, e.ContentType)
-	b = wire.AppendHeader(b, e.Header)
+	b = wire.AppendHeader(b, Described, e.Header[:])
 	return append(b, e.Body...)
 }
 
@@ -46,7 +46,7 @@ func AppendEntry(b []byte, e *Entry) []byte {
 // whenever it is.
 func EntryLen(e *Entry) int {
 	return 1 + wire.StringLen(e.Model) + len(e.Key) + 2*wire.MaxTimeLen +
-		wire.StringLen(e.ContentType) + wire.HeaderLen(e.Header) + len(e.Body)
+		wire.StringLen(e.ContentType) + wire.HeaderLen(Described, e.Header[:]) + len(e.Body)
 }
 
 // EntryPrefix is how the byte form of every entry of model begins.
@@ -68,7 +68,7 @@ func ReadEntry(b []byte) (*Entry, error) {
 	e.Stored = r.Time()
 	e.Expires = r.Time()
 	e.ContentType = r.String()
-	e.Header = r.Header()
+	r.Header(Described, e.Header[:])
 	if r.Bad {
 		return nil, ErrCorruptEntry
 	}

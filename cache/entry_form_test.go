@@ -3,13 +3,15 @@ package cache_test
 import (
 	"bytes"
 	"errors"
-	"net/http"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/llmgate/caddy-llmgate/cache"
 	"github.com/llmgate/caddy-llmgate/cache/storetest"
+	"github.com/llmgate/caddy-llmgate/internal/wire"
 )
 
 // version is the first byte of every byte form.
@@ -28,7 +30,7 @@ func TestEntryFormRoundTrip(t *testing.T) {
 		{"stream", &cache.Entry{Key: cache.Key{3}, ContentType: "text/event-stream", Model: "claude-sonnet-4",
 			Body: []byte("data: {}\n\ndata: [DONE]\n\n"), Stored: time.Unix(1_700_000_000, 123456789), Expires: time.Unix(1_800_000_000, 1)}},
 		{"headers", &cache.Entry{Key: cache.Key{4}, ContentType: "application/json", Model: "gpt-4o",
-			Header: http.Header{"Openai-Version": {"2020-10-01"}, "Content-Language": {"en", "fr"}}, Body: []byte("{}")}},
+			Header: cache.Header{{"en", "fr"}, nil, {"2020-10-01"}}, Body: []byte("{}")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,6 +93,31 @@ func TestReadEntryBadValues(t *testing.T) {
 		if e, err := cache.ReadEntry(good[:n]); err == nil && e != nil && !bytes.HasPrefix([]byte("body"), e.Body) {
 			t.Fatalf("cut at %d decoded body %q", n, e.Body)
 		}
+	}
+}
+
+// A form's headers are read by name: a name the form's reader does not
+// keep is skipped, and the values of one name apart (which no writer
+// writes) are a corrupt form.
+func TestReadEntryHeaderNames(t *testing.T) {
+	// The form of an entry with no headers and no body ends in its count
+	// of header values, 0.
+	empty := cache.AppendEntry(nil, &cache.Entry{Key: cache.Key{9}, Model: "m", ContentType: "application/json"})
+	form := func(names []string, values [][]string) []byte {
+		b := wire.AppendHeader(slices.Clone(empty[:len(empty)-1]), names, values)
+		return append(b, "{}"...)
+	}
+	e, err := cache.ReadEntry(form([]string{"X-Other", "Openai-Version", "Content-Language", "X-Other"},
+		[][]string{{"a"}, {"v"}, {"en", "fr"}, {"b"}}))
+	if err != nil || e == nil {
+		t.Fatalf("got %v, %v", e, err)
+	}
+	if got, want := fmt.Sprint(e.Header), fmt.Sprint(cache.Header{{"en", "fr"}, nil, {"v"}}); got != want || string(e.Body) != "{}" {
+		t.Fatalf("headers %s, body %q; want %s", got, e.Body, want)
+	}
+	_, err = cache.ReadEntry(form([]string{"Openai-Version", "Content-Language", "Openai-Version"}, [][]string{{"a"}, {"b"}, {"c"}}))
+	if !errors.Is(err, cache.ErrCorruptEntry) {
+		t.Fatalf("values of one name apart: %v", err)
 	}
 }
 

@@ -2,7 +2,9 @@ package cache
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -47,5 +49,48 @@ func TestHitKeepsDescribingHeaders(t *testing.T) {
 	}
 	if id := hit.Header.Get("X-Request-Id"); !strings.HasPrefix(id, "llmgate-") {
 		t.Errorf("hit request id %q", id)
+	}
+}
+
+// TestHitKeepsTheUpstreamsHeaders: a handler around the cache that
+// rewrites the answer's header values in place as it starts (as Caddy's
+// header handler does with a replacement) changes its own client's
+// answer, not what is stored: the hit after it gets the upstream's
+// content type and headers.
+func TestHitKeepsTheUpstreamsHeaders(t *testing.T) {
+	c, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	cached := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Openai-Version", "2020-10-01")
+		h["Content-Language"] = []string{"en", "fr"}
+		_, _ = w.Write([]byte(`{"id":"chatcmpl-1","choices":[]}`))
+	}))
+	var rewrite atomic.Bool
+	rewrite.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rewrite.Load() {
+			w = rewriter{w}
+		}
+		cached.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	miss, _, err := fetch(t, srv.URL, jsonBody)
+	if err != nil || miss.Header.Get("Openai-Version") != "2020-10-01+" || miss.Header.Get("Content-Type") != "application/json+" {
+		t.Fatalf("miss: %v, %v", miss.Header, err)
+	}
+	rewrite.Store(false)
+	hit, _, err := fetch(t, srv.URL, jsonBody)
+	if err != nil || !strings.HasPrefix(hit.Header.Get("Cache-Status"), "llmgate; hit") {
+		t.Fatalf("not a hit: %v, %v", hit.Header, err)
+	}
+	for k, want := range map[string]string{"Content-Type": "application/json", "Openai-Version": "2020-10-01", "Content-Language": "en,fr"} {
+		if got := strings.Join(hit.Header.Values(k), ","); got != want {
+			t.Errorf("hit %s = %q, want %q", k, got, want)
+		}
 	}
 }

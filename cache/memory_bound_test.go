@@ -14,7 +14,7 @@ func TestAnswerAtTheStoresBound(t *testing.T) {
 	const ct = "application/json"
 	m := newMemory(t)
 	fixed := EntryLen(&Entry{Model: "gpt-4o-mini", ContentType: ct,
-		Header: http.Header{"Openai-Model": {"gpt-4o-mini-2024"}}})
+		Header: Header{1: {"gpt-4o-mini-2024"}}}) // Openai-Model
 	for _, extra := range []int{0, 1} {
 		n := int(m.MaxEntry()) - fixed + extra
 		body := `{"x":"` + strings.Repeat("a", n-8) + `"}`

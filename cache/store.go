@@ -3,7 +3,6 @@ package cache
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 )
 
@@ -15,8 +14,8 @@ type Entry struct {
 	// ContentType of the answer, e.g. application/json.
 	ContentType string
 	// Header holds the upstream's headers that describe the answer and
-	// stay true when it is replayed (see Described); nil when it had none.
-	Header http.Header
+	// stay true when it is replayed.
+	Header Header
 	// Body of the answer, complete and not content-encoded.
 	Body []byte
 	// Model is the request's model, kept as a label (TTL, metrics, purge).
@@ -28,6 +27,11 @@ type Entry struct {
 	Local bool
 }
 
+// Header holds the values of the headers of Described an answer had, in
+// Described's order: nil where it had none. An array, which an Entry
+// holds without an allocation of its own.
+type Header [len(shared) - numHow][]string
+
 // Store holds entries. Implementations must be safe for concurrent use.
 type Store interface {
 	// Get returns the entry stored under k, or nil when there is none.
@@ -36,7 +40,8 @@ type Store interface {
 	Get(ctx context.Context, k Key) (*Entry, error)
 	// Set stores e under k until e.Expires. When Set returns nil, a Get
 	// of the same key finds the entry; when the store chose not to keep
-	// it, Set returns ErrNotKept.
+	// it, Set returns ErrNotKept. Set keeps nothing of e once it returns
+	// (it copies what it stores): the caller may reuse e and its Body.
 	Set(ctx context.Context, k Key, e *Entry) error
 }
 

@@ -4,7 +4,7 @@ package wire
 
 import (
 	"encoding/binary"
-	"net/http"
+	"slices"
 	"time"
 	"unsafe"
 )
@@ -29,32 +29,33 @@ func AppendTime(b []byte, t time.Time) []byte {
 // and nanoseconds below 2^30 as a uvarint.
 const MaxTimeLen = binary.MaxVarintLen64 + 5
 
-// AppendHeader appends h: the number of its values as a uvarint, then
-// each name and value as AppendString does, one pair a value.
-func AppendHeader(b []byte, h http.Header) []byte {
+// AppendHeader appends a header whose values of names[i] are values[i]:
+// the number of values as a uvarint, then each name and value as
+// AppendString does, one pair a value, the values of a name together.
+func AppendHeader(b []byte, names []string, values [][]string) []byte {
 	n := 0
-	for _, vs := range h {
+	for _, vs := range values {
 		n += len(vs)
 	}
 	b = binary.AppendUvarint(b, uint64(n))
-	for k, vs := range h {
+	for i, vs := range values {
 		for _, v := range vs {
-			b = AppendString(AppendString(b, k), v)
+			b = AppendString(AppendString(b, names[i]), v)
 		}
 	}
 	return b
 }
 
-// HeaderLen is the length of h appended by AppendHeader.
-func HeaderLen(h http.Header) int {
-	n, values := 0, 0
-	for k, vs := range h {
+// HeaderLen is the length AppendHeader appends.
+func HeaderLen(names []string, values [][]string) int {
+	n, count := 0, 0
+	for i, vs := range values {
 		for _, v := range vs {
-			n += StringLen(k) + StringLen(v)
+			n += StringLen(names[i]) + StringLen(v)
 		}
-		values += len(vs)
+		count += len(vs)
 	}
-	return n + uvarintLen(uint64(values))
+	return n + uvarintLen(uint64(count))
 }
 
 func uvarintLen(v uint64) int {
@@ -130,22 +131,36 @@ func (r *Reader) Time() time.Time {
 	return time.Unix(sec, int64(nsec))
 }
 
-// Header reads a header AppendHeader wrote; nil when it has no values.
-func (r *Reader) Header() http.Header {
+// Header reads a header AppendHeader wrote: the values of names[i] into
+// values[i] (which must be nil), all in one new array, their capacity cut
+// so that an append copies. A name not among names is skipped: a form
+// written with more names still reads.
+func (r *Reader) Header(names []string, values [][]string) {
 	// Each value takes at least two bytes: a count beyond that is
 	// corrupt, and must not size an allocation.
 	n := r.Uvarint()
 	if n > uint64(len(r.B)/2) {
 		r.Bad = true
-		return nil
+		return
 	}
 	if n == 0 {
-		return nil
+		return
 	}
-	h := make(http.Header, n)
+	all := make([]string, 0, n)
+	last := -1
 	for range n {
-		k := r.String()
-		h[k] = append(h[k], r.String())
+		k, v := r.String(), r.String()
+		i := slices.Index(names, k)
+		if i < 0 {
+			continue
+		}
+		if i != last && values[i] != nil {
+			// AppendHeader writes the values of a name together.
+			r.Bad = true
+			return
+		}
+		all = append(all, v)
+		values[i] = all[len(all)-len(values[i])-1 : len(all) : len(all)]
+		last = i
 	}
-	return h
 }
