@@ -20,6 +20,10 @@ import (
 // take seconds, and well above the pauses of a loaded machine.
 const NodeTimeout = time.Second
 
+// createTimeout bounds redis-cli's making of a cluster, seconds when all
+// goes well.
+const createTimeout = time.Minute
+
 // Cluster is a Redis Cluster of redis-server processes on loopback ports,
 // made as an operator makes one (`redis-cli --cluster create`), stopped
 // when the test ends.
@@ -39,12 +43,9 @@ func StartCluster(t testing.TB, primaries, replicas int) *Cluster {
 	c := &Cluster{t: t}
 	create := []string{"--cluster", "create"}
 	for range primaries * (1 + replicas) {
-		s := StartWith(t, Config{Args: []string{
+		s := StartWith(t, Config{clusterBus: true, Args: []string{
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", "nodes.conf", // in the server's own dir
-			// A free port of its own for the cluster bus, which would
-			// otherwise be the client port + 10000, maybe taken.
-			"--cluster-port", strconv.Itoa(harness.FreePort(t)),
 			"--cluster-node-timeout", strconv.FormatInt(NodeTimeout.Milliseconds(), 10),
 			// A replica may take over however long it has been cut off
 			// from its primary: a loaded machine delays their pings.
@@ -54,7 +55,10 @@ func StartCluster(t testing.TB, primaries, replicas int) *Cluster {
 		create = append(create, s.Addr())
 	}
 	create = append(create, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
-	if out, err := exec.Command(cli, create...).CombinedOutput(); err != nil {
+	// redis-cli waits for the nodes to agree without a bound of its own.
+	ctx, cancel := context.WithTimeout(context.Background(), createTimeout)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, cli, create...).CombinedOutput(); err != nil {
 		t.Fatalf("testredis: redis-cli --cluster create: %v\n%s", err, out)
 	}
 	harness.Eventually(t, "every node to see the cluster whole", func() bool {

@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"os/exec"
@@ -43,6 +44,19 @@ const HangGuard = 3 * time.Second
 // startTimeout bounds how long a server may take to accept connections.
 const startTimeout = 10 * time.Second
 
+// startAttempts bounds the starts of a new server on new ports: a free
+// port may be taken by another process (the tests of other packages start
+// servers at the same time) before the server binds it, and the server
+// then exits.
+const startAttempts = 3
+
+// freePort is harness.FreePort, which a test replaces to hand out a port
+// that is taken.
+var freePort = harness.FreePort
+
+// errExited is a server's exit before it answered.
+var errExited = errors.New("exited")
+
 // Config sets up a server.
 type Config struct {
 	// Password, when set, is required of every client (requirepass).
@@ -57,6 +71,10 @@ type Config struct {
 	// sentinelConf, when set, is the file of a sentinel's configuration:
 	// the server runs as a sentinel (see StartSentinel).
 	sentinelConf string
+	// clusterBus gives the server a free port of its own for the cluster
+	// bus (see StartCluster), which would otherwise be the client port +
+	// 10000, maybe taken.
+	clusterBus bool
 }
 
 // Server is one running redis-server, stopped when the test ends.
@@ -66,10 +84,13 @@ type Server struct {
 	binary string
 	dir    string
 	port   int
+	// busPort is the cluster bus port, with Config.clusterBus.
+	busPort int
 	// certFile and keyFile are the server's certificate, with TLS.
 	certFile, keyFile string
 	mu                sync.Mutex
 	cmd               *exec.Cmd
+	exited            chan struct{} // closed once cmd has exited
 	frozen            bool
 }
 
@@ -81,12 +102,24 @@ func Start(t testing.TB) *Server { return StartWith(t, Config{}) }
 // quietly without it.
 func StartWith(t testing.TB, cfg Config) *Server {
 	t.Helper()
-	s := &Server{t: t, cfg: cfg, binary: lookPath(t, "redis-server"), dir: t.TempDir(), port: harness.FreePort(t)}
+	s := &Server{t: t, cfg: cfg, binary: lookPath(t, "redis-server"), dir: t.TempDir()}
 	if cfg.TLS {
 		s.certFile, s.keyFile = writeCert(t, s.dir)
 	}
 	t.Cleanup(s.Stop)
-	s.start()
+	var err error
+	for range startAttempts {
+		s.port = freePort(t)
+		if cfg.clusterBus {
+			s.busPort = freePort(t)
+		}
+		if err = s.start(); !errors.Is(err, errExited) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("testredis: %v", err)
+	}
 	return s
 }
 
@@ -122,7 +155,7 @@ func (s *Server) Stop() {
 	}
 	// SIGKILL ends a frozen server too, and is a crash: nothing is saved.
 	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
+	<-s.exited
 	s.cmd, s.frozen = nil, false
 }
 
@@ -131,7 +164,9 @@ func (s *Server) Stop() {
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()
-	s.start()
+	if err := s.start(); err != nil {
+		s.t.Fatalf("testredis: %v", err)
+	}
 }
 
 // Freeze suspends the server (SIGSTOP): it keeps its connections open but
@@ -155,9 +190,12 @@ func (s *Server) signal(sig syscall.Signal, frozen bool) {
 	s.frozen = frozen
 }
 
-// start runs redis-server and waits until it answers PING.
-func (s *Server) start() {
-	s.t.Helper()
+// start runs redis-server and waits until it answers PING on its unix
+// socket: a path of its own, where no other server can answer for it (a
+// server that did not get its TCP port exits, and another process may
+// hold that port). It returns an error wrapping errExited when the server
+// exited before it answered.
+func (s *Server) start() error {
 	port := strconv.Itoa(s.port)
 	var args []string
 	if s.cfg.sentinelConf != "" {
@@ -182,30 +220,44 @@ func (s *Server) start() {
 		args = append(args, "--tls-port", port, "--tls-cert-file", s.certFile, "--tls-key-file", s.keyFile,
 			"--tls-ca-cert-file", s.certFile, "--tls-auth-clients", "no")
 	}
+	if s.busPort != 0 {
+		args = append(args, "--cluster-port", strconv.Itoa(s.busPort))
+	}
 	args = append(args, s.cfg.Args...)
 	cmd := exec.Command(s.binary, args...)
-	out := new(bytes.Buffer)
+	out := new(bytes.Buffer) // read once the server has exited
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("testredis: start %s: %v", s.binary, err)
+		return fmt.Errorf("start %s: %w", s.binary, err)
 	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
 	s.mu.Lock()
-	s.cmd = cmd
+	s.cmd, s.exited = cmd, exited
 	s.mu.Unlock()
-	if err := s.awaitPong(); err != nil {
+	if err := s.awaitPong(exited); err != nil {
 		s.Stop()
-		s.t.Fatalf("testredis: redis-server on %s did not start: %v\n%s", s.Addr(), err, out)
+		return fmt.Errorf("redis-server on %s did not start: %w\n%s", s.Addr(), err, out)
 	}
+	return nil
 }
 
-// awaitPong dials the server until it answers PING. An authentication
-// error (NOAUTH) also means the server is up.
-func (s *Server) awaitPong() error {
+// awaitPong dials the server's unix socket until it answers PING, or it
+// exits. An authentication error (NOAUTH) also means the server is up.
+func (s *Server) awaitPong(exited <-chan struct{}) error {
 	deadline := time.Now().Add(startTimeout)
 	var err error
 	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return errExited
+		default:
+		}
 		var reply string
-		if reply, err = ping(s.Addr(), s.cfg.TLS, time.Second); err == nil {
+		if reply, err = ping("unix", s.Socket(), false, time.Second); err == nil {
 			if reply == "+PONG" || strings.HasPrefix(reply, "-NOAUTH") {
 				return nil
 			}
@@ -216,17 +268,18 @@ func (s *Server) awaitPong() error {
 	return err
 }
 
-// ping sends one inline PING, over TLS if told, and returns the reply
-// line, or an error when none comes within timeout.
-func ping(addr string, overTLS bool, timeout time.Duration) (string, error) {
+// ping sends one inline PING to addr on network ("tcp" or "unix"), over
+// TLS if told, and returns the reply line, or an error when none comes
+// within timeout.
+func ping(network, addr string, overTLS bool, timeout time.Duration) (string, error) {
 	d := &net.Dialer{Timeout: timeout}
 	var c net.Conn
 	var err error
 	if overTLS {
 		// The server's certificate is the one the package made.
-		c, err = tls.DialWithDialer(d, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
+		c, err = tls.DialWithDialer(d, network, addr, &tls.Config{InsecureSkipVerify: true})
 	} else {
-		c, err = d.Dial("tcp", addr)
+		c, err = d.Dial(network, addr)
 	}
 	if err != nil {
 		return "", err

@@ -37,7 +37,7 @@ func TestServer(t *testing.T) {
 			s.Restart()
 			assertPing(t, s, tt.want)
 			s.Stop()
-			if _, err := ping(s.Addr(), s.cfg.TLS, time.Second); err == nil {
+			if _, err := ping("tcp", s.Addr(), s.cfg.TLS, time.Second); err == nil {
 				t.Fatal("a stopped server answered")
 			}
 			s.Stop() // stopping twice is harmless
@@ -45,10 +45,35 @@ func TestServer(t *testing.T) {
 	}
 }
 
+// TestServerOnATakenPort: a server whose free port another process took
+// before it could bind it starts again on another port, and the server
+// started is that one, not the process holding the port.
+func TestServerOnATakenPort(t *testing.T) {
+	other := Start(t)
+	ports := []int{other.port}
+	freePort = func(t testing.TB) int {
+		if len(ports) > 0 {
+			p := ports[0]
+			ports = ports[1:]
+			return p
+		}
+		return harness.FreePort(t)
+	}
+	t.Cleanup(func() { freePort = harness.FreePort })
+	s := Start(t)
+	if s.port == other.port {
+		t.Fatalf("started on the taken port %d", s.port)
+	}
+	assertPing(t, s, "+PONG")
+	if want := fmt.Sprint("process_id:", s.cmd.Process.Pid); !strings.Contains(s.do("INFO", "server"), want) {
+		t.Fatalf("the server on %s is not the one started (%s)", s.Addr(), want)
+	}
+}
+
 func TestFreezeAndThaw(t *testing.T) {
 	s := Start(t)
 	s.Freeze()
-	if reply, err := ping(s.Addr(), s.cfg.TLS, 50*time.Millisecond); err == nil {
+	if reply, err := ping("tcp", s.Addr(), s.cfg.TLS, 50*time.Millisecond); err == nil {
 		t.Fatalf("a frozen server answered %q", reply)
 	}
 	s.Thaw()
@@ -57,7 +82,7 @@ func TestFreezeAndThaw(t *testing.T) {
 
 func assertPing(t *testing.T, s *Server, want string) {
 	t.Helper()
-	reply, err := ping(s.Addr(), s.cfg.TLS, time.Second)
+	reply, err := ping("tcp", s.Addr(), s.cfg.TLS, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
