@@ -123,6 +123,9 @@ func TestReadEntryHeaderNames(t *testing.T) {
 
 func FuzzReadEntry(f *testing.F) {
 	f.Add(cache.AppendEntry(nil, storetest.Entry("a", "gpt-4o", []byte("body"), time.Hour)))
+	withHeaders := storetest.Entry("h", "gpt-4o", []byte("{}"), time.Hour)
+	withHeaders.Header = cache.Header{{"en", "fr"}, {"gpt-4o-2024-08-06"}, {"2020-10-01"}}
+	f.Add(cache.AppendEntry(nil, withHeaders))
 	f.Add([]byte{version, 0x80})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {

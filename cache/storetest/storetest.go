@@ -27,6 +27,7 @@ type Store interface {
 // least a few MiB.
 func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("SetThenGet", func(t *testing.T) { testSetThenGet(t, open(t)) })
+	t.Run("SetKeepsNothing", func(t *testing.T) { testSetKeepsNothing(t, open(t)) })
 	t.Run("Misses", func(t *testing.T) { testMisses(t, open) })
 	t.Run("Purge", func(t *testing.T) { testPurge(t, open) })
 	t.Run("Stats", func(t *testing.T) { testStats(t, open(t)) })
@@ -110,6 +111,52 @@ func testSetThenGet(t *testing.T, s Store) {
 				t.Fatalf("got entry differs: %s", diff)
 			}
 		})
+	}
+}
+
+// testSetKeepsNothing: once Set has returned, the caller may write over
+// its entry's body and header values and use the entry for another answer
+// (the cache does), and a hit's own changes to its header values reach no
+// other hit.
+func testSetKeepsNothing(t *testing.T, s Store) {
+	ctx := context.Background()
+	for _, size := range []int{10, 1 << 20} {
+		body := bytes.Repeat([]byte("b"), size)
+		e := Entry(fmt.Sprint("kept ", size), "gpt-4o", body, time.Hour)
+		e.Header = cache.Header{{"en", "fr"}, {"gpt-4o-2024-08-06"}, {"2020-10-01"}}
+		want := *e
+		want.Body = slices.Clone(body)
+		want.Header = cache.Header{{"en", "fr"}, {"gpt-4o-2024-08-06"}, {"2020-10-01"}}
+		if err := s.Set(ctx, e.Key, e); err != nil {
+			t.Fatal(err)
+		}
+		for i := range body {
+			body[i] = 'x'
+		}
+		for _, vs := range e.Header {
+			for i := range vs {
+				vs[i] = "written over"
+			}
+		}
+		e.Key, e.Model, e.ContentType = cache.Key{0xee}, "other", "text/event-stream"
+		if err := s.Set(ctx, e.Key, e); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(ctx, want.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := Diff(got, &want); diff != "" {
+			t.Fatalf("%d bytes: the entry changed with what Set was given: %s", size, diff)
+		}
+		got.Header[1][0] = "changed by a hit"
+		got.Header[0] = append(got.Header[0], "added by a hit")
+		if got, err = s.Get(ctx, want.Key); err != nil {
+			t.Fatal(err)
+		}
+		if diff := Diff(got, &want); diff != "" {
+			t.Fatalf("%d bytes: a hit's changes reached the next hit: %s", size, diff)
+		}
 	}
 }
 
