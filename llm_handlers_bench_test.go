@@ -48,7 +48,8 @@ func BenchmarkServeMiss(b *testing.B) {
 	i := 0
 	serve := func() *nopWriter {
 		i++
-		r, w := newMissRequest(prompt, i)
+		r, w, end := newMissRequest(prompt, i)
+		defer end()
 		if err := limit.ServeHTTP(w, r, next); err != nil {
 			b.Fatal(err)
 		}
@@ -74,10 +75,11 @@ func BenchmarkServeMissBaseline(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		r, w := newMissRequest(prompt, i)
+		r, w, end := newMissRequest(prompt, i)
 		if err := missUpstream.ServeHTTP(w, r); err != nil {
 			b.Fatal(err)
 		}
+		end()
 	}
 }
 
@@ -125,13 +127,15 @@ func missPrompt() []byte {
 }
 
 // newMissRequest makes the i-th request of a benchmark as Caddy's server
-// hands it to its handlers (PrepareRequest: a replacer with the HTTP
-// placeholders, request variables), and its client: a body no earlier
-// request sent.
-func newMissRequest(prompt []byte, i int) (*http.Request, *nopWriter) {
+// hands it to its handlers, and its client: a body no earlier request
+// sent. Its context ends with the request, as net/http's server makes it
+// (end ends it); PrepareRequest adds a replacer with the HTTP
+// placeholders and the request variables, as Caddy's server does.
+func newMissRequest(prompt []byte, i int) (r *http.Request, w *nopWriter, end context.CancelFunc) {
 	body := []byte(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":` + string(prompt) + `}],"n":` + strconv.Itoa(i) + `}`)
-	w := &nopWriter{h: http.Header{}}
-	r := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", bytes.NewReader(body))
+	w = &nopWriter{h: http.Header{}}
+	ctx, end := context.WithCancel(context.Background())
+	r = httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/chat/completions", bytes.NewReader(body))
 	r.Header.Set("Authorization", "Bearer sk-bench")
-	return caddyhttp.PrepareRequest(r, caddy.NewReplacer(), w, nil), w
+	return caddyhttp.PrepareRequest(r, caddy.NewReplacer(), w, nil), w, end
 }
