@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/llmgate/caddy-llmgate/internal/intern"
 	"github.com/llmgate/caddy-llmgate/jsonscan"
 )
 
@@ -190,7 +191,7 @@ func (t *topFields) fields(text int64) Fields {
 		model = appendDecoded(nil, model, false)
 	}
 	return Fields{
-		Model:           string(model),
+		Model:           intern.Bytes(model),
 		ModelAmbiguous:  t.modelFolded,
 		Stream:          t.stream,
 		StreamOptions:   t.streamOptions,

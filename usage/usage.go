@@ -3,6 +3,8 @@ package usage
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/llmgate/caddy-llmgate/internal/intern"
 )
 
 // Usage is the tokens one answer spent.
@@ -54,7 +56,7 @@ func FromJSON(body []byte) (u Usage, ok bool) {
 // names; "" when they are not a valid string.
 func modelName(raw []byte) string {
 	if !bytes.ContainsRune(raw, '\\') {
-		return string(raw)
+		return intern.Bytes(raw)
 	}
 	var s string
 	_ = json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &s)
