@@ -26,13 +26,17 @@ var adding sync.Mutex
 
 // Bytes returns b as a string, the kept copy when there is one.
 func Bytes(b []byte) string {
+	full := false
 	if m := known.Load(); m != nil {
 		if s, ok := (*m)[string(b)]; ok { // no allocation: a lookup by b's bytes
 			return s
 		}
+		// Once the table is full, a new name takes no lock: a caller who
+		// names a new model each time must not queue every request on it.
+		full = len(*m) >= maxCount
 	}
 	s := string(b)
-	if len(s) <= maxLen {
+	if len(s) <= maxLen && !full {
 		add(s)
 	}
 	return s

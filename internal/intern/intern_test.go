@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // empty starts a test with no string kept, and leaves none.
@@ -48,6 +49,19 @@ func TestBytesBounds(t *testing.T) {
 	}
 	if n := len(*known.Load()); n != maxCount {
 		t.Fatalf("the table holds %d strings, bound %d", n, maxCount)
+	}
+	// With the table full, a new name takes no lock.
+	adding.Lock()
+	defer adding.Unlock()
+	done := make(chan string)
+	go func() { done <- Bytes([]byte("after the table is full")) }()
+	select {
+	case got := <-done:
+		if got != "after the table is full" {
+			t.Fatalf("got %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a new name waited for the lock of a full table")
 	}
 }
 
