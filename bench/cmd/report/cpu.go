@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"strconv"
 )
 
 // ticksPerSecond is USER_HZ, the unit of /proc's CPU times: Linux reports
@@ -30,22 +29,12 @@ func ownTicks(pid int) (int64, error) {
 }
 
 // parseCPUTicks reads utime + stime from a /proc/PID/stat line: its fields
-// 14 and 15, the 12th and 13th after the command name.
+// 14 and 15.
 func parseCPUTicks(stat string) (int64, error) {
-	f, err := statFields(stat)
+	utime, err := statField(stat, 14, "utime")
 	if err != nil {
 		return 0, err
 	}
-	if len(f) < 13 {
-		return 0, fmt.Errorf("no utime and stime in %q", stat)
-	}
-	utime, err := strconv.ParseInt(f[11], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("utime: %w", err)
-	}
-	stime, err := strconv.ParseInt(f[12], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("stime: %w", err)
-	}
-	return utime + stime, nil
+	stime, err := statField(stat, 15, "stime")
+	return utime + stime, err
 }

@@ -97,26 +97,9 @@ func children(pid int) ([]int, error) {
 	return out, nil
 }
 
-// parsePPID reads the parent's pid from a /proc/PID/stat line: its fourth
-// field, the second after the command name.
+// parsePPID reads the parent's pid from a /proc/PID/stat line: its
+// fourth field.
 func parsePPID(stat string) (int, error) {
-	f, err := statFields(stat)
-	if err != nil {
-		return 0, err
-	}
-	if len(f) < 2 {
-		return 0, fmt.Errorf("no parent pid in %q", stat)
-	}
-	return strconv.Atoi(f[1])
-}
-
-// statFields is the fields of a /proc/PID/stat line after the command name,
-// field 3 (the state) first. The name sits in parentheses and may itself hold
-// spaces and parentheses, so the fields start after the line's last ')'.
-func statFields(stat string) ([]string, error) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return nil, fmt.Errorf("no ')' in %q", stat)
-	}
-	return strings.Fields(stat[i+1:]), nil
+	ppid, err := statField(stat, 4, "parent pid")
+	return int(ppid), err
 }
