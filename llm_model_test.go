@@ -74,6 +74,39 @@ func TestModelRouting(t *testing.T) {
 	}
 }
 
+// TestModelRoutingOnceTheNamesTableIsFull: the model names read from
+// requests are kept in a table of bounded size (internal/intern); a caller
+// who names a new model in every request fills it, and every request,
+// before and after, still goes where its own model says.
+func TestModelRoutingOnceTheNamesTableIsFull(t *testing.T) {
+	site, openai, anthropic := modelSite(t, "")
+	route := func(model string) {
+		t.Helper()
+		openai.Reset()
+		anthropic.Reset()
+		post(t, site+"/v1/chat/completions", `{"model":"`+model+`","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`,
+			"Authorization", "Bearer sk-client-key")
+		want, other := openai, anthropic
+		if strings.HasPrefix(model, "claude-") {
+			want, other = anthropic, openai
+		}
+		if want.Calls() != 1 || other.Calls() != 0 {
+			t.Fatalf("model %q: openai %d calls, anthropic %d calls", model, openai.Calls(), anthropic.Calls())
+		}
+	}
+	const names = 1100 // more than the table holds
+	for i := range names {
+		if i%2 == 0 {
+			route(fmt.Sprint("claude-caller-", i))
+		} else {
+			route(fmt.Sprint("gpt-caller-", i))
+		}
+	}
+	for _, model := range []string{"claude-3-5-haiku-latest", "gpt-4.1", "claude-caller-0", "gpt-caller-1", "claude-caller-1099x", "gpt-claude-1"} {
+		route(model)
+	}
+}
+
 func TestModelZoneLimitsOnlyItsModels(t *testing.T) {
 	// Beside a default zone that every request counts in.
 	port := fmt.Sprint(harness.FreePort(t))
