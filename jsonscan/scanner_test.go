@@ -177,6 +177,10 @@ func BenchmarkScanner(b *testing.B) {
 		body []byte
 	}{
 		{"Chat1MiB", []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"` + content.String() + `"}],"stream":true}`)},
+		// Paragraphs of prose and lines of code, as answers hold them: long
+		// plain runs, and short ones between escapes.
+		{"Prose1MiB", []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"` + strings.Repeat(strings.Repeat("lorem ipsum ", 30)+`\n\n`, 1<<20/362) + `"}]}`)},
+		{"Code1MiB", []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"` + strings.Repeat(`    if err := f(\"x\"); err != nil {\n`, 1<<20/40) + `"}]}`)},
 		{"Numbers1MiB", []byte("[" + strings.Repeat("1.5e-7,", 1<<20/7) + "1]")},
 		{"Structure1MiB", []byte("[" + strings.Repeat(`{"a":[],"b":{}},`, 1<<20/16) + "1]")},
 		{"Escapes1MiB", []byte(`{"x":"` + strings.Repeat(`\u00e9\n`, 1<<20/8) + `"}`)},
