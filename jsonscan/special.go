@@ -35,14 +35,14 @@ func controls(x uint64) uint64 { return (x - ones*0x20) &^ x }
 // shortRun is how far IndexSpecial looks word by word before it turns to
 // the vectorised search: most runs (member names, words between escapes)
 // end sooner, and a vectorised search costs a call and its set-up.
-const shortRun = 64
+const shortRun = 128
 
 // window is the most a vectorised search reads at a time: a quote far
 // ahead is not searched for again after each escape on the way to it.
 const window = 4096
 
 // firstWindow is the size of the first window, doubled after each.
-const firstWindow = 64
+const firstWindow = 128
 
 // IndexSpecial returns the index of the first byte at or after i that is '"',
 // '\' or below 0x20, or len(s).

@@ -31,7 +31,7 @@ func TestIndexSpecial(t *testing.T) {
 	}
 	few := []byte{0, 0x1f, 0x20, '"', '\\', '"' | 0x80, '\\' | 0x80, 0x80, 0x9f}
 	for _, fill := range []byte{'a', 0xe9} {
-		for _, n := range []int{0, 1, 7, 8, 15, 16, 17, 63, 64, 65, 100, 127, 128, 129, 200, 1000, 4200, 8300} {
+		for _, n := range []int{0, 1, 7, 8, 15, 16, 17, 63, 64, 65, 100, 127, 128, 129, 200, 255, 256, 257, 513, 1000, 4200, 8300} {
 			s := bytes.Repeat([]byte{fill}, n)
 			if got := jsonscan.IndexSpecial(s, 0); got != n {
 				t.Fatalf("%d plain bytes %#x: got %d, want %d", n, fill, got, n)
