@@ -201,16 +201,7 @@ func (s *Scanner) Write(p []byte) (int, error) {
 				s.st = stString
 			}
 		case stNumber:
-			if s.num == numInt || s.num == numFrac || s.num == numExpDigit {
-				for i < len(p) && p[i] >= '0' && p[i] <= '9' {
-					i++ // runs of digits, the bulk of long numbers
-				}
-				if i == len(p) {
-					break
-				}
-				c = p[i]
-			}
-			if s.numberByte(c) {
+			if s.num, i = scanNumber(s.num, p, i); i == len(p) {
 				break
 			}
 			if !numberMayEnd(s.num) {
@@ -219,7 +210,7 @@ func (s *Scanner) Write(p []byte) (int, error) {
 			}
 			s.valueEnd()
 			end = i
-			i-- // c comes after the number: read it again
+			i-- // the byte after the number: read it again
 		case stLiteral:
 			if c != s.lit[s.litPos] {
 				s.st = stBad
@@ -360,55 +351,43 @@ func (s *Scanner) valueEnd() {
 	}
 }
 
-// numberByte reads c as the next byte of a number, and reports whether it
-// is one.
-func (s *Scanner) numberByte(c byte) bool {
-	digit := c >= '0' && c <= '9'
-	switch s.num {
-	case numMinus:
-		switch {
-		case c == '0':
-			s.num = numZero
-		case digit:
-			s.num = numInt
+// scanNumber reads the bytes of a number from p[i] on, the number being
+// in part part, and returns the part it reaches and the index of the
+// first byte that cannot come next in it (len(p) when there is none). A
+// number is read here in one loop rather than a byte a turn of Write's:
+// the arrays of floats of an embeddings answer are mostly numbers.
+func scanNumber(part uint8, p []byte, i int) (uint8, int) {
+	for ; i < len(p); i++ {
+		switch c := p[i]; {
+		case c-'0' <= 9:
+			switch part {
+			case numInt, numFrac, numExpDigit:
+				for i+1 < len(p) && p[i+1]-'0' <= 9 {
+					i++ // runs of digits, the bulk of long numbers
+				}
+			case numMinus:
+				part = numInt
+				if c == '0' {
+					part = numZero
+				}
+			case numZero:
+				return part, i // no digit follows a leading 0
+			case numDot:
+				part = numFrac
+			case numE, numExpSign:
+				part = numExpDigit
+			}
+		case c == '.' && (part == numZero || part == numInt):
+			part = numDot
+		case (c == 'e' || c == 'E') && (part == numZero || part == numInt || part == numFrac):
+			part = numE
+		case (c == '+' || c == '-') && part == numE:
+			part = numExpSign
 		default:
-			return false
+			return part, i
 		}
-	case numZero, numInt:
-		switch {
-		case digit && s.num == numInt:
-		case c == '.':
-			s.num = numDot
-		case c == 'e' || c == 'E':
-			s.num = numE
-		default:
-			return false
-		}
-	case numDot, numFrac:
-		switch {
-		case digit:
-			s.num = numFrac
-		case (c == 'e' || c == 'E') && s.num == numFrac:
-			s.num = numE
-		default:
-			return false
-		}
-	case numE:
-		switch {
-		case c == '+' || c == '-':
-			s.num = numExpSign
-		case digit:
-			s.num = numExpDigit
-		default:
-			return false
-		}
-	default: // numExpSign, numExpDigit
-		if !digit {
-			return false
-		}
-		s.num = numExpDigit
 	}
-	return true
+	return part, len(p)
 }
 
 // startCapture begins keeping the value of member s.next.

@@ -3,6 +3,8 @@ package jsonscan_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -111,6 +113,9 @@ func TestScanner(t *testing.T) {
 		`-`,
 		`12`,
 		``,
+		`[0,-0,1e5,1E+5,1e-5,-1.5e10,0.5,10.25,1234567890123,-0.0048392013]`,
+		`{"usage":12345,"model":-1.5e3,"stream":0}`,
+		`[00]`, `[-01]`, `[1e]`, `[1e+]`, `[.5]`, `[1.5.2]`, `[1e5e5]`, `[--1]`, `[1e+-5]`, `[1-2]`, `[0x1]`, `[1.e]`, `-0`, `1.5e+`,
 	} {
 		for _, piece := range []int{0, 1, 2, 3, 7} {
 			check(t, []byte(body), piece)
@@ -181,6 +186,8 @@ func BenchmarkScanner(b *testing.B) {
 		// plain runs, and short ones between escapes.
 		{"Prose1MiB", []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"` + strings.Repeat(strings.Repeat("lorem ipsum ", 30)+`\n\n`, 1<<20/362) + `"}]}`)},
 		{"Code1MiB", []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"` + strings.Repeat(`    if err := f(\"x\"); err != nil {\n`, 1<<20/40) + `"}]}`)},
+		// An embeddings answer: arrays of floats as OpenAI writes them.
+		{"Embeddings1MiB", embeddings(1 << 20)},
 		{"Numbers1MiB", []byte("[" + strings.Repeat("1.5e-7,", 1<<20/7) + "1]")},
 		{"Structure1MiB", []byte("[" + strings.Repeat(`{"a":[],"b":{}},`, 1<<20/16) + "1]")},
 		{"Escapes1MiB", []byte(`{"x":"` + strings.Repeat(`\u00e9\n`, 1<<20/8) + `"}`)},
@@ -201,4 +208,28 @@ func BenchmarkScanner(b *testing.B) {
 			}
 		})
 	}
+}
+
+// embeddings returns an embeddings answer of about size bytes: vectors
+// of 1,536 floats, each written with up to ten significant digits.
+func embeddings(size int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"object":"list","data":[`)
+	x := uint32(1)
+	for i := 0; b.Len() < size; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"object":"embedding","index":%d,"embedding":[`, i)
+		for j := range 1536 {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			x = x*1664525 + 1013904223
+			b.WriteString(strconv.FormatFloat((float64(x)/(1<<32)-0.5)/10, 'g', 10, 64))
+		}
+		b.WriteString("]}")
+	}
+	b.WriteString(`],"model":"text-embedding-3-small","usage":{"prompt_tokens":8,"total_tokens":8}}`)
+	return []byte(b.String())
 }
