@@ -1,5 +1,7 @@
 package usage
 
+import "github.com/llmgate/caddy-llmgate/jsonscan"
+
 // token is the kind of one lexical element of a JSON text.
 type token uint8
 
@@ -186,24 +188,12 @@ func (s *scanner) space() {
 	}
 }
 
-// plain marks the bytes a string holds as they are: not a quote, a
-// backslash or a control character.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < 256; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
 // str reads the string that starts at s.i into s.text.
 func (s *scanner) str() bool {
 	start := s.i + 1
 	j := start
 	for {
-		for j < len(s.b) && plain[s.b[j]] {
-			j++
-		}
-		if j == len(s.b) {
+		if j = jsonscan.IndexSpecial(s.b, j); j == len(s.b) {
 			return false
 		}
 		switch s.b[j] {
