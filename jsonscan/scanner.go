@@ -289,12 +289,13 @@ func (s *Scanner) value(c byte) {
 			s.st = stBad
 			return
 		}
-		bit := uint64(1) << (s.depth % 64)
+		d := uint(s.depth) // never negative: unsigned, / and % are shifts
+		bit := uint64(1) << (d % 64)
 		if c == '{' {
-			s.objects[s.depth/64] |= bit
+			s.objects[d/64] |= bit
 			s.st = stKeyOrClose
 		} else {
-			s.objects[s.depth/64] &^= bit
+			s.objects[d/64] &^= bit
 			s.st = stValueOrClose
 		}
 		s.depth++
@@ -340,7 +341,7 @@ func (s *Scanner) close(c byte) bool {
 
 func (s *Scanner) inObject() bool {
 	d := s.depth - 1
-	return d >= 0 && s.objects[d/64]&(1<<(d%64)) != 0
+	return d >= 0 && s.objects[uint(d)/64]&(1<<(uint(d)%64)) != 0
 }
 
 // valueEnd moves on after a value.
