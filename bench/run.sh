@@ -565,7 +565,7 @@ stop_all log_json log_redact
 
 log "7/7 Go benchmarks of the hot paths (go test -bench, -benchmem)"
 GOBENCH_TXT=$WORK/gobench.txt
-gobench_cmd=(go test -run '^$' -bench . -benchmem -benchtime "${GO_BENCHTIME:-300ms}" . ./cache ./limiter ./llmreq ./redact ./sse ./usage ./limiter/redisstore ./cache/redisstore)
+gobench_cmd=(go test -run '^$' -bench . -benchmem -benchtime "${GO_BENCHTIME:-300ms}" . ./cache ./jsonscan ./limiter ./llmreq ./redact ./sse ./usage ./limiter/redisstore ./cache/redisstore)
 echo "(cd repo && ${gobench_cmd[*]})" >>"$WORK/commands.txt"
 (cd "$REPO" && "${gobench_cmd[@]}") >"$GOBENCH_TXT" 2>&1 || die "go test -bench failed: $(tail -n 20 "$GOBENCH_TXT")"
 "$REPORT" gobench "$GOBENCH_TXT" >"$WORK/gobench.jsonl" || die "go test -bench printed no results: $(tail -n 20 "$GOBENCH_TXT")"
