@@ -10,6 +10,8 @@
 #     RESULTS=/tmp/results.md bench/run.sh   # a check that it all runs
 #
 # Knobs (environment): ROUNDS (3), MISS_ROUNDS (rounds of the miss path, 5),
+# MISS_FILL (MB each llm_cache contender of the miss path stores, unrecorded,
+# before its rounds: 256, its store's size; 0 for none),
 # PROFILE_SECS (the miss path's CPU profile, 5),
 # DURATION (wrk -d, 5s), THREADS (wrk -t, 2),
 # CONNS (wrk -c, 32), LIMIT_SECS (10), STREAM_N (50), GO_BENCHTIME (300ms),
@@ -26,6 +28,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 ROUNDS=${ROUNDS:-3}
 MISS_ROUNDS=${MISS_ROUNDS:-5}
+MISS_FILL=${MISS_FILL:-256}
 PROFILE_SECS=${PROFILE_SECS:-5}
 DURATION=${DURATION:-5s}
 THREADS=${THREADS:-2}
@@ -298,6 +301,25 @@ rounds() {
 	done
 }
 
+# fill_store SCEN NAME MB: new prompts to NAME, 5 s at a time (unrecorded,
+# at most 40 times), until its resident memory has grown by MB; FILLED
+# records how long that took.
+fill_store() {
+	local scen=$1 name=$2 mb=$3 pid=${PID_OF[$2]} start grown=0 i
+	((mb > 0)) || return 0
+	start=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status") || die "no resident memory of $name"
+	log "  $scen: filling $name's store with ${mb} MB of answers"
+	for ((i = 1; i <= 40; i++)); do
+		wrk_run "$scen" "$name" unique 0 5s
+		grown=$((($(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status") - start) / 1024))
+		if ((grown >= mb)); then
+			FILLED+="${FILLED:+; }$name: ${grown} MB in $((5 * i)) s"
+			return 0
+		fi
+	done
+	die "$name grew by only $grown MB in 200 s of new prompts"
+}
+
 # record_rss SCEN NAME...: peak RSS of each contender's process and its
 # children (nginx workers).
 record_rss() {
@@ -378,6 +400,14 @@ ADMIN=127.0.0.1:$BOTH_ADMIN_PORT start_caddy both "	$NEVER_LIMIT
 post "${URL_OF[both]}" "$WORK/both1"
 expect_header "$WORK/both1" '^Cache-Status: llmgate; fwd=miss' "llm_cache + llm_ratelimit"
 expect_header "$WORK/both1" '^X-Ratelimit-Limit-Requests: 100000000' "llm_cache + llm_ratelimit"
+# llm_cache's contenders first store MISS_FILL MB of answers, unrecorded, as
+# a server has after its first minutes: the first pass over a store's
+# memory costs page faults (on a virtual machine, faults the host takes
+# too) that a full store, which reuses its memory, never pays again.
+FILLED=""
+for n in cache both; do
+	fill_store miss "$n" "$MISS_FILL"
+done
 N_ROUNDS=$MISS_ROUNDS rounds miss unique bare cache ratelimit both
 # Where the miss path's CPU goes: a profile of the Caddy with both handlers
 # during one more round, unrecorded.
@@ -575,7 +605,8 @@ echo "(cd repo && ${gobench_cmd[*]})" >>"$WORK/commands.txt"
 GIT_REV=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 [[ -z $(git -C "$REPO" status --porcelain 2>/dev/null) ]] || GIT_REV+=" (with uncommitted changes)"
 "$REPORT" write -dir "$WORK" -o "$RESULTS" -started "$STARTED" \
-	-rounds "$ROUNDS" -miss-rounds "$MISS_ROUNDS" -duration "$DURATION" -threads "$THREADS" -conns "$CONNS" \
+	-rounds "$ROUNDS" -miss-rounds "$MISS_ROUNDS" -miss-filled "$FILLED" \
+	-duration "$DURATION" -threads "$THREADS" -conns "$CONNS" \
 	-limit-rate "$LIMIT_RATE" -limit-secs "$LIMIT_SECS" \
 	-stream-n "$STREAM_N" -stream-chunks "$STREAM_CHUNKS" -stream-delay "$STREAM_DELAY" \
 	-gobenchtime "${GO_BENCHTIME:-300ms}" -rev "$GIT_REV" -redacted "$REDACTED_LINE" \

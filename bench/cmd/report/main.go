@@ -210,6 +210,7 @@ func writeCmd(args []string, stdout io.Writer) error {
 	fs.StringVar(&r.Dir, "dir", "", "the run's directory, holding its records")
 	fs.IntVar(&r.Rounds, "rounds", 0, "rounds of each scenario")
 	fs.IntVar(&r.MissRounds, "miss-rounds", 0, "rounds of the miss path")
+	fs.StringVar(&r.MissFilled, "miss-filled", "", "how much llm_cache's stores grew, and in how long, before the miss path's rounds")
 	fs.StringVar(&r.Duration, "duration", "", "wrk's -d")
 	fs.IntVar(&r.Threads, "threads", 0, "wrk's -t")
 	fs.IntVar(&r.Conns, "conns", 0, "wrk's -c and hey's -c")

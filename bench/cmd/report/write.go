@@ -19,6 +19,7 @@ type run struct {
 	Dir                               string // the run's temporary directory
 	Rounds                            int
 	MissRounds                        int    // rounds of the miss path
+	MissFilled                        string // how llm_cache's stores were filled before them; "" when not
 	Duration                          string // wrk -d
 	Threads                           int
 	Conns                             int

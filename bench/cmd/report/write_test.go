@@ -213,7 +213,7 @@ func TestWrite(t *testing.T) {
 	out := filepath.Join(dir, "RESULTS.md")
 	var stdout bytes.Buffer
 	err := runCommand([]string{"write", "-dir", dir, "-o", out, "-started", "1764650000",
-		"-rounds", "3", "-miss-rounds", "5", "-duration", "5s", "-threads", "2", "-conns", "32", "-limit-rate", "500", "-limit-secs", "10",
+		"-rounds", "3", "-miss-rounds", "5", "-miss-filled", "cache: 262 MB in 40 s; both: 259 MB in 45 s", "-duration", "5s", "-threads", "2", "-conns", "32", "-limit-rate", "500", "-limit-secs", "10",
 		"-stream-n", "50", "-stream-chunks", "50", "-stream-delay", "2ms", "-gobenchtime", "300ms", "-rev", "fa701bd",
 		"-redacted", `"X-Api-Key":["sk-ant-api03-[REDACTED:098b]"]`,
 		"-caddy-version", "v2.11.9 h1:bhZtcRKQOq0fuLvEgCdPYvUxXyGn9kzjG4lh2332DTE=", "-nginx-version", "nginx version: nginx/1.22.1",
@@ -250,6 +250,7 @@ func TestWrite(t *testing.T) {
 		"| llmgate llm_ratelimit token_bucket | 1 | 20466 | 466.1 | -6.80% | -1.22% to -2.44% | 4661 | 200000 | 0 | 21 |\n",
 		"| llm_ratelimit tokens 100000000/m | 4.191 | 5.907 | 124.648 | 137.981 | +1.049 | 54 | 1 | 64 |\n",
 		"Redis' own peak RSS: 12 MB.",
+		"until their 256MiB stores were full (cache: 262 MB in 40 s; both: 259 MB in 45 s), as a server's is",
 		"5 rounds; \"rounds' req/s\" is the slowest and the fastest.",
 		"```text\n      flat  flat%   sum%        cum   cum%\n     1.59s 11.81% 11.81%      1.59s 11.81%  runtime.scanObject\n```\n",
 		"| contender | req/s | rounds' req/s | × rl_memory | CPU µs/req | CPU × rl_memory | p50 ms |",
