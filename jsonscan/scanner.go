@@ -301,12 +301,8 @@ func (s *Scanner) value(c byte) {
 		s.depth++
 	case c == '"':
 		s.st, s.inKey = stString, false
-	case c == '-':
-		s.st, s.num = stNumber, numMinus
-	case c == '0':
-		s.st, s.num = stNumber, numZero
-	case c >= '1' && c <= '9':
-		s.st, s.num = stNumber, numInt
+	case c == '-' || c-'0' <= 9:
+		s.st, s.num = stNumber, numberStart(c)
 	case c == 't':
 		s.st, s.lit, s.litPos = stLiteral, "true", 1
 	case c == 'f':
@@ -350,6 +346,30 @@ func (s *Scanner) valueEnd() {
 	if s.depth == 0 {
 		s.st = stEnd
 	}
+}
+
+// NumberEnd returns the index after the JSON number that starts at b[i]
+// (RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?), and false
+// when no whole number starts there. It reads as a Scanner does, for
+// readers of a whole text.
+func NumberEnd(b []byte, i int) (int, bool) {
+	if i >= len(b) || b[i] != '-' && b[i]-'0' > 9 {
+		return i, false
+	}
+	part, end := scanNumber(numberStart(b[i]), b, i+1)
+	return end, numberMayEnd(part)
+}
+
+// numberStart is the part of a number after its first byte c, '-' or a
+// digit.
+func numberStart(c byte) uint8 {
+	switch c {
+	case '-':
+		return numMinus
+	case '0':
+		return numZero
+	}
+	return numInt
 }
 
 // scanNumber reads the bytes of a number from p[i] on, the number being

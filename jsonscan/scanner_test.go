@@ -233,3 +233,25 @@ func embeddings(size int) []byte {
 	b.WriteString(`],"model":"text-embedding-3-small","usage":{"prompt_tokens":8,"total_tokens":8}}`)
 	return []byte(b.String())
 }
+
+// TestNumberEnd reads numbers as whole texts' readers do: the end of the
+// longest number at the start, and whether it is whole, as encoding/json
+// judges the text up to that end.
+func TestNumberEnd(t *testing.T) {
+	for in, want := range map[string]int{
+		"0": 1, "-0": 2, "12,": 2, "1.5]": 3, "-1.5e+10}": 8, "1E5 ": 3, "0.0048392013": 12,
+		"01": 1, "1.5.2": 3, "1e5e5": 3, "-0.0e-0": 7,
+		"-": -1, "1.": -1, "1.e5": -1, ".5": -1, "1e": -1, "1e+": -1, "--1": -1, "+1": -1, "x": -1, "": -1,
+	} {
+		end, ok := jsonscan.NumberEnd([]byte(in), 0)
+		if ok != (want >= 0) || ok && end != want {
+			t.Errorf("NumberEnd(%q) = %d, %v; want %d", in, end, ok, want)
+		}
+		if ok != json.Valid([]byte(in[:end])) {
+			t.Errorf("NumberEnd(%q) = %d, %v; encoding/json reads %q as valid: %v", in, end, ok, in[:end], !ok)
+		}
+	}
+	if end, ok := jsonscan.NumberEnd([]byte(`[1,23]`), 3); !ok || end != 5 {
+		t.Errorf("from 3: %d, %v", end, ok)
+	}
+}

@@ -122,7 +122,7 @@ func (s *scanner) value(c byte) token {
 	case 'n':
 		ok = s.literal("null")
 	default:
-		ok = s.number()
+		s.i, ok = jsonscan.NumberEnd(s.b, s.i)
 	}
 	if !ok {
 		return tokBad
@@ -229,44 +229,6 @@ func (s *scanner) literal(word string) bool {
 	}
 	s.i += len(word)
 	return true
-}
-
-// number reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (s *scanner) number() bool {
-	if s.i < len(s.b) && s.b[s.i] == '-' {
-		s.i++
-	}
-	switch {
-	case s.i < len(s.b) && s.b[s.i] == '0':
-		s.i++
-	case !s.digits():
-		return false
-	}
-	if s.i < len(s.b) && s.b[s.i] == '.' {
-		s.i++
-		if !s.digits() {
-			return false
-		}
-	}
-	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
-		s.i++
-		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
-			s.i++
-		}
-		if !s.digits() {
-			return false
-		}
-	}
-	return true
-}
-
-// digits reads one or more digits.
-func (s *scanner) digits() bool {
-	start := s.i
-	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
-		s.i++
-	}
-	return s.i > start
 }
 
 // decodedLen is the length in bytes of a JSON string's contents once its
