@@ -5,8 +5,8 @@
 # rotates every round) and each figure is the median of the rounds, so a
 # busy machine slows every contender alike.
 #
-#   bench/run.sh            # about 8 minutes on 2 cores; writes bench/RESULTS.md
-#   ROUNDS=1 DURATION=1s LIMIT_SECS=1 STREAM_N=3 GO_BENCHTIME=1x \
+#   bench/run.sh            # about 10 minutes on 2 cores; writes bench/RESULTS.md
+#   ROUNDS=1 DURATION=1s LIMIT_SECS=1 STREAM_N=3 GO_BENCHTIME=1x MISS_FILL=0 \
 #     RESULTS=/tmp/results.md bench/run.sh   # a check that it all runs
 #
 # Knobs (environment): ROUNDS (3), MISS_ROUNDS (rounds of the miss path, 5),
