@@ -405,3 +405,24 @@ func TestTokensImageEstimatedPerImage(t *testing.T) {
 		t.Errorf("tokens left after the reservation %d, want about 10000 - 1600 - the text's", left)
 	}
 }
+
+// TestTokensEmbeddingsAnswerSettles: the usage at the end of an
+// embeddings answer of megabytes of floats, which reaches llm_ratelimit
+// in pieces that cut numbers anywhere, settles its reservation.
+func TestTokensEmbeddingsAnswerSettles(t *testing.T) {
+	site, _ := tokenSite(t, "100000/h", "")
+	inputs := make([]string, 64)
+	for i := range inputs {
+		inputs[i] = fmt.Sprintf("%q", fmt.Sprint("text ", i))
+	}
+	body := `{"model":"text-embedding-3-large","dimensions":3072,"input":[` + strings.Join(inputs, ",") + `]}`
+	resp, answer, _ := send(t, site+"/v1/embeddings", body, "Authorization", "Bearer sk-tokens", "x-fake-usage", "5000,0")
+	if resp.StatusCode != 200 || len(answer) < 1<<20 || !strings.HasSuffix(strings.TrimSpace(answer), `"total_tokens":5000}}`) {
+		t.Fatalf("embeddings: %d, %d bytes, ending %q", resp.StatusCode, len(answer), answer[max(0, len(answer)-60):])
+	}
+	// 5,000 spent: a probe finds 95,000 left, less its own few tokens,
+	// plus what the bucket refilled since (28 a second).
+	if rem := tokensLeft(t, site); rem < 94990 || rem > 95000+300 {
+		t.Errorf("after an embeddings answer of 5,000 tokens: %d tokens left, want about 95,000", rem)
+	}
+}
